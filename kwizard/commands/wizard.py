@@ -1,0 +1,84 @@
+"""The default command: open the wizard (TUI or plain), or run a preset headless with --yes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kwizard.errors import EnvironmentProblem, InputError, PresetError
+from kwizard.options import RunOptions
+from kwizard.paths import last_cluster, workspace
+from kwizard.spec import ClusterSpec
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:  # the top-level parser holds them
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    options = RunOptions.from_args(args)
+    spec = _load_preset(args.preset) if args.preset else None
+
+    if args.resume is not None:
+        cluster = args.resume or (spec.name if spec else None) or last_cluster()
+        if not cluster:
+            raise InputError(
+                "Nothing to resume",
+                "No cluster was named and no cluster was opened before.",
+                "Name one: kwizard --resume CLUSTER (see `kwizard runs`).",
+            )
+        ws = workspace(cluster)
+        if not ws.preset_file.exists():
+            raise InputError(
+                "Unknown cluster",
+                f"There is no saved cluster {cluster!r} under {ws.root}.",
+                "Check the name (and --workdir), or start it with kwizard --preset FILE.",
+            )
+        if args.yes:
+            from kwizard.engine import resume_headless
+
+            return resume_headless(ws.create(), options)
+        return _interactive(args, spec=None, resume=cluster, options=options)
+
+    if args.yes:
+        if spec is None:
+            raise InputError(
+                "--yes needs a preset",
+                "Headless mode runs a saved preset; none was given.",
+                "Pass --preset FILE (save one from the wizard, or start from presets/*.yaml).",
+            )
+        from kwizard import preset as presets
+        from kwizard.engine import run_headless
+
+        ws = workspace(spec.name).create()
+        presets.save(spec, ws.preset_file)
+        return run_headless(spec, ws, options)
+
+    return _interactive(args, spec=spec, resume=None, options=options)
+
+
+def _load_preset(path: str) -> ClusterSpec:
+    from kwizard import preset as presets
+
+    try:
+        return presets.load(path)
+    except PresetError:
+        raise
+
+
+def _interactive(
+    args: argparse.Namespace, spec: ClusterSpec | None, resume: str | None, options: RunOptions
+) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise EnvironmentProblem(
+            "No terminal",
+            "The wizard needs an interactive terminal, and stdin/stdout are not one.",
+            "Run headless instead: kwizard --preset FILE --yes  (or use a real terminal).",
+        )
+    if args.plain:
+        from kwizard.ui.plain import run_plain
+
+        return run_plain(spec, options)
+    from kwizard.ui.app import run_app
+
+    return run_app(spec=spec, resume=resume, options=options)

@@ -1,0 +1,47 @@
+"""What the user asked of a run, besides the ClusterSpec: phase selection and headless switches."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+from kwizard.errors import InputError
+from kwizard.phases import PHASES
+from kwizard.spec import ClusterSpec
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    until: str | None = None
+    only: str | None = None
+    json: bool = False
+    ignore_preflight: frozenset[str] = field(default_factory=frozenset)
+    accept_new_host_keys: bool = False
+    kubespray_dir: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunOptions:
+        if args.until and args.only:
+            raise InputError(
+                "Conflicting options",
+                "--until and --only were both given",
+                "Use --until PHASE to run up to a phase, or --only PHASE to run one phase.",
+            )
+        ignored = frozenset(p.strip() for p in (args.ignore_preflight or "").split(",") if p.strip())
+        return cls(
+            until=args.until,
+            only=args.only,
+            json=bool(args.json),
+            ignore_preflight=ignored,
+            accept_new_host_keys=bool(args.accept_new_host_keys),
+            kubespray_dir=args.kubespray_dir,
+        )
+
+    def selected_phases(self, spec: ClusterSpec) -> list[str]:
+        """The phases to run, in pipeline order: the spec's list cut by --until / --only."""
+        if self.only:
+            return [self.only]
+        phases = [p for p in PHASES if p in spec.phases]
+        if self.until:
+            phases = [p for p in phases if PHASES.index(p) <= PHASES.index(self.until)]
+        return phases

@@ -1,0 +1,371 @@
+"""ClusterSpec: every answer of the wizard, validated and versioned. It is what a preset file holds.
+
+The TUI, the plain prompts and headless replay all produce a ClusterSpec; every phase reads only this.
+Secrets are never fields: a password is named by the environment variable that holds it, or asked for.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kwizard.phases import PHASES
+
+SPEC_VERSION = 1
+
+Phase = Literal[
+    "discover",
+    "access",
+    "preflight",
+    "inventory",
+    "kubespray",
+    "kubeconfig",
+    "loadbalancer",
+    "storage",
+    "apps",
+]
+Role = Literal["control_plane", "etcd", "worker", "loadbalancer", "storage"]
+ROLES: tuple[str, ...] = ("control_plane", "etcd", "worker", "loadbalancer", "storage")
+Target = Literal["baremetal", "aws"]
+StorageType = Literal["gluster", "aws-ebs", "local-path", "none"]
+
+DEFAULT_KUBESPRAY_VERSION = "v2.31.0"
+DEFAULT_KUBESPRAY_URL = "https://github.com/kubernetes-sigs/kubespray.git"
+DEFAULT_KUBE_VERSION = "1.35.4"
+
+# Kubespray's own host-name rule (roles/kubernetes/preinstall: "Stop if bad hostname").
+RFC1123_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LOOKS_LIKE_IPV4 = re.compile(r"^[0-9.]+$")
+_SECRET_KEY = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_key_data", re.IGNORECASE)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_rfc1123(name: str) -> bool:
+    return len(name) <= 253 and bool(RFC1123_NAME.match(name))
+
+
+def check_address(value: str) -> str:
+    """A host address: an IP (v4/v6) or a DNS name. Strings of digits and dots must be valid IPv4."""
+    value = value.strip()
+    if not value:
+        raise ValueError("an address is required")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if _LOOKS_LIKE_IPV4.match(value) or ":" in value:
+        raise ValueError(f"{value!r} is not a valid IP address")
+    if not is_rfc1123(value.lower()):
+        raise ValueError(f"{value!r} is neither an IP address nor a valid DNS name")
+    return value.lower()
+
+
+def check_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid IP address") from None
+
+
+def check_cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=True))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid network range ({exc})") from None
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+NodePort = Annotated[int, Field(ge=30000, le=32767)]
+
+
+class _Model(BaseModel):
+    # Strict: unknown keys are errors (a typo must not be silently ignored), and no coercion of
+    # "yes"/"1" strings into booleans — Kubespray itself refuses booleans passed as strings.
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+
+
+class Host(_Model):
+    """One server. `address` is how kwizard/Ansible reach it; `ip` the address it binds to."""
+
+    name: str
+    address: str
+    ip: str | None = None
+    user: str | None = None
+    port: Port | None = None
+    roles: list[Role] = Field(default_factory=list)
+    az: str | None = None
+    instance_type: str | None = None
+    python_interpreter: str | None = None
+    storage_device: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not is_rfc1123(value):
+            raise ValueError(
+                f"{value!r} is not a valid host name: use lower-case letters, digits, '-' and '.', "
+                "starting and ending with a letter or digit (RFC 1123)"
+            )
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_address(value)
+
+    @field_validator("ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        return None if value is None else check_ip(value)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        seen = [r for r, n in Counter(value).items() if n > 1]
+        if seen:
+            raise ValueError(f"role {seen[0]!r} is listed twice")
+        return sorted(value, key=ROLES.index)  # canonical order → stable presets
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+class SSHSettings(_Model):
+    """How to log in. Passwords are never stored: name the environment variable that holds them."""
+
+    user: str = "root"
+    port: Port = 22
+    key: str = "~/.ssh/id_ed25519"
+    password_env: str | None = None
+    become_password_env: str | None = None
+    accept_new_host_keys: bool = False
+
+    @field_validator("password_env", "become_password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name")
+        return value
+
+
+class Bastion(_Model):
+    address: str
+    user: str | None = None
+    port: Port = 22
+    key: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_address(value)
+
+
+class KubesprayOptions(_Model):
+    version: str = DEFAULT_KUBESPRAY_VERSION
+    repo_url: str = DEFAULT_KUBESPRAY_URL
+    dir: str | None = None
+    kube_version: str = DEFAULT_KUBE_VERSION
+    network_plugin: Literal[
+        "calico", "flannel", "cilium", "kube-ovn", "kube-router", "macvlan", "custom_cni", "cni"
+    ] = "calico"
+    container_manager: Literal["containerd", "crio", "docker"] = "containerd"
+    pods_subnet: str = "10.233.64.0/18"
+    service_addresses: str = "10.233.0.0/18"
+    http_proxy: str | None = None
+    https_proxy: str | None = None
+    no_proxy: str | None = None
+    extra_vars: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kube_version")
+    @classmethod
+    def _kube_version(cls, value: str) -> str:
+        if value.startswith("v"):
+            raise ValueError(
+                f"{value!r}: Kubespray ≥2.28 wants kube_version without the 'v' (e.g. '1.35.4')"
+            )
+        if not re.match(r"^\d+\.\d+\.\d+$", value):
+            raise ValueError(f"{value!r} is not a Kubernetes version like '1.35.4'")
+        return value
+
+    @field_validator("pods_subnet", "service_addresses")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        return check_cidr(value)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> KubesprayOptions:
+        pods = ipaddress.ip_network(self.pods_subnet)
+        services = ipaddress.ip_network(self.service_addresses)
+        if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type]
+            raise ValueError(
+                f"pods_subnet {pods} overlaps service_addresses {services}: pick disjoint ranges"
+            )
+        return self
+
+
+class VirtualHost(_Model):
+    """A name-based virtual host: <host>.<domain> routed to a Service (an Ingress rule)."""
+
+    host: str
+    service: str
+    namespace: str = "default"
+    port: Port = 80
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not is_rfc1123(value):
+            raise ValueError(f"{value!r} is not a valid DNS name")
+        return value
+
+
+class LoadBalancerSettings(_Model):
+    enabled: bool = True
+    controller: Literal["traefik", "haproxy"] = "traefik"
+    http_node_port: NodePort = 30800
+    https_node_port: NodePort = 30443
+    domain: str = "example.com"
+    virtual_hosts: list[VirtualHost] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ports_differ(self) -> LoadBalancerSettings:
+        if self.http_node_port == self.https_node_port:
+            raise ValueError("http_node_port and https_node_port must differ")
+        return self
+
+
+class GlusterSettings(_Model):
+    volume: str = "gv0"
+    replicas: Annotated[int, Field(ge=1, le=16)] = 3
+    brick_dir: str = "/data/glusterfs/brick1"
+    size: str = "9g"
+    gid: Annotated[int, Field(ge=0, le=4294967294)] = 1000
+    mount_point: str = "/mnt/gluster"
+
+
+class StorageSettings(_Model):
+    type: StorageType = "none"
+    gluster: GlusterSettings = Field(default_factory=GlusterSettings)
+    ebs_volume_type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] = "gp3"
+
+
+class AppSettings(_Model):
+    grafana: bool = False
+
+
+class PreflightSettings(_Model):
+    # Failed checks the user acknowledged ("continue anyway"); recorded so a replay does not stop again.
+    acknowledged: list[str] = Field(default_factory=list)
+
+
+class ClusterSpec(_Model):
+    """The whole cluster: the content of a preset file."""
+
+    version: int = SPEC_VERSION
+    name: str
+    target: Target = "baremetal"
+    description: str = ""
+    hosts: list[Host] = Field(default_factory=list)
+    ssh: SSHSettings = Field(default_factory=SSHSettings)
+    bastion: Bastion | None = None
+    kubespray: KubesprayOptions = Field(default_factory=KubesprayOptions)
+    loadbalancer: LoadBalancerSettings = Field(default_factory=LoadBalancerSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    apps: AppSettings = Field(default_factory=AppSettings)
+    preflight: PreflightSettings = Field(default_factory=PreflightSettings)
+    phases: list[Phase] = Field(default_factory=lambda: list(PHASES))
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not is_rfc1123(value) or "." in value or len(value) > 63:
+            raise ValueError(
+                f"{value!r} is not a valid cluster name: lower-case letters, digits and '-', "
+                "at most 63 characters"
+            )
+        return value
+
+    @field_validator("phases")
+    @classmethod
+    def _phases(cls, value: list[str]) -> list[str]:
+        return [p for p in PHASES if p in set(value)]
+
+    @model_validator(mode="after")
+    def _cluster_rules(self) -> ClusterSpec:
+        _check_unique(self.hosts)
+        if not self.hosts:
+            return self  # a spec being built in the wizard; `require_complete` is the gate before runs
+        if not any(h.has("control_plane") for h in self.hosts):
+            raise ValueError(
+                "no host has the control_plane role: give it to 1 or 3 hosts (Kubespray's "
+                "kube_control_plane group must not be empty)"
+            )
+        etcd = sum(h.has("etcd") for h in self.hosts)
+        if etcd == 0:
+            raise ValueError("no host has the etcd role: give it to an odd number of hosts (1, 3, 5)")
+        if etcd % 2 == 0:
+            raise ValueError(
+                f"{etcd} hosts have the etcd role: etcd needs an odd count (1, 3, 5) to keep quorum"
+            )
+        if self.storage.type == "gluster":
+            storage_hosts = sum(h.has("storage") for h in self.hosts)
+            if storage_hosts and storage_hosts < self.storage.gluster.replicas:
+                raise ValueError(
+                    f"storage.gluster.replicas is {self.storage.gluster.replicas} but only "
+                    f"{storage_hosts} hosts have the storage role"
+                )
+        return self
+
+    # Convenience views used by phases and screens.
+    def hosts_with(self, role: str) -> list[Host]:
+        return [h for h in self.hosts if h.has(role)]
+
+    def host(self, name: str) -> Host:
+        for candidate in self.hosts:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    def ssh_user(self, host: Host) -> str:
+        return host.user or self.ssh.user
+
+    def ssh_port(self, host: Host) -> int:
+        return host.port or self.ssh.port
+
+    def bind_ip(self, host: Host) -> str | None:
+        """The address Kubespray binds to (`ip`): explicit, else the address when it is an IP."""
+        if host.ip:
+            return host.ip
+        try:
+            return str(ipaddress.ip_address(host.address))
+        except ValueError:
+            return None
+
+
+def _check_unique(hosts: list[Host]) -> None:
+    for attribute in ("name", "address"):
+        counts = Counter(getattr(h, attribute) for h in hosts)
+        dupes = sorted(value for value, n in counts.items() if n > 1)
+        if dupes:
+            raise ValueError(
+                f"duplicate host {attribute} {dupes[0]!r}: each host needs its own {attribute}"
+            )
+
+
+def secret_looking_keys(data: Any, path: str = "") -> list[str]:
+    """Key paths in raw preset data that look like secrets (password, token…), for a clear refusal."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _SECRET_KEY.search(key) and not key.endswith("_env"):
+                found.append(here)
+            found.extend(secret_looking_keys(value, here))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.extend(secret_looking_keys(item, f"{path}[{index}]"))
+    return found
