@@ -65,9 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--plain", action="store_true", help="plain prompts instead of the full-screen wizard"
     )
     phase_list = ", ".join(PHASES)
-    parser.add_argument(
-        "--until", metavar="PHASE", choices=PHASES, help=f"stop after PHASE ({phase_list})"
-    )
+    parser.add_argument("--until", metavar="PHASE", choices=PHASES, help=f"stop after PHASE ({phase_list})")
     parser.add_argument("--only", metavar="PHASE", choices=PHASES, help="run only PHASE")
     parser.add_argument(
         "--json",
@@ -77,8 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workdir",
         metavar="DIR",
-        help="where cluster workspaces live (default: the platform's user data dir; "
-        "or set KWIZARD_WORKDIR)",
+        help="where cluster workspaces live (default: the platform's user data dir; or set KWIZARD_WORKDIR)",
     )
     parser.add_argument(
         "--ignore-preflight",
@@ -92,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --yes: trust host keys seen for the first time (changed keys are still refused)",
     )
     parser.add_argument(
-        "--kubespray-dir", metavar="DIR", help="use this Kubespray checkout instead of a pinned clone"
+        "--kubespray-dir",
+        metavar="DIR",
+        help="use this Kubespray checkout instead of a pinned clone",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, help_text in SUBCOMMANDS.items():

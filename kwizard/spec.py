@@ -184,9 +184,7 @@ class KubesprayOptions(_Model):
     @classmethod
     def _kube_version(cls, value: str) -> str:
         if value.startswith("v"):
-            raise ValueError(
-                f"{value!r}: Kubespray ≥2.28 wants kube_version without the 'v' (e.g. '1.35.4')"
-            )
+            raise ValueError(f"{value!r}: Kubespray ≥2.28 wants kube_version without the 'v' (e.g. '1.35.4')")
         if not re.match(r"^\d+\.\d+\.\d+$", value):
             raise ValueError(f"{value!r} is not a Kubernetes version like '1.35.4'")
         return value
@@ -351,9 +349,7 @@ def _check_unique(hosts: list[Host]) -> None:
         counts = Counter(getattr(h, attribute) for h in hosts)
         dupes = sorted(value for value, n in counts.items() if n > 1)
         if dupes:
-            raise ValueError(
-                f"duplicate host {attribute} {dupes[0]!r}: each host needs its own {attribute}"
-            )
+            raise ValueError(f"duplicate host {attribute} {dupes[0]!r}: each host needs its own {attribute}")
 
 
 def secret_looking_keys(data: Any, path: str = "") -> list[str]:

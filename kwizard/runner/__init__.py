@@ -1,0 +1,48 @@
+"""ansible-runner adapter (contract; implemented with issue #7).
+
+`run_playbook` runs one playbook through ansible_runner with the right ansible binary and ANSIBLE_CONFIG,
+the workspace's known_hosts and ssh key, the become password through runner `passwords` (never env
+vars), translates runner events into `kwizard.engine.phase.Event`s passed to `ctx.emit`, honours
+`ctx.cancel`, and returns a PlaybookResult.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kwizard.engine.phase import PhaseContext
+
+
+@dataclass(frozen=True)
+class PlaybookResult:
+    status: str  # "successful" | "failed" | "canceled" | "timeout"
+    rc: int
+    artifact_dir: Path | None = None
+    # host -> {"ok": n, "changed": n, "failures": n, "unreachable": n, "skipped": n}
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    # failed / unreachable results: {"host", "task", "action", "res": {...}, "event": "..."}
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+
+def run_playbook(
+    ctx: PhaseContext,
+    phase: str,
+    playbook: Path,
+    inventory: Path,
+    *,
+    extravars: dict[str, Any] | None = None,
+    limit: str | None = None,
+    ansible_cfg: Path | None = None,
+    ansible_bin_dir: Path | None = None,
+    cwd: Path | None = None,
+    become: bool = True,
+) -> PlaybookResult:
+    """Run `playbook` against `inventory`; events go to ctx.emit under `phase`."""
+    raise NotImplementedError("the ansible-runner adapter arrives with issue #7")
