@@ -1,4 +1,4 @@
-"""Presets: a ClusterSpec saved as readable YAML, loaded back with errors that name file, line, key and fix."""
+"""Presets: a ClusterSpec saved as readable YAML; load errors name the file, line, key and fix."""
 
 from __future__ import annotations
 
