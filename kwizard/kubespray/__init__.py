@@ -18,18 +18,18 @@ if TYPE_CHECKING:
     from kwizard.engine.phase import PhaseContext, PhaseResult
 
 PHASE = "kubespray"
-__all__ = ["PHASE", "Workspace", "command_line", "planned_run", "prepare", "run_phase"]
+__all__ = ["PHASE", "KubesprayWorkspace", "command_line", "planned_run", "prepare", "run_phase"]
 
 
 @dataclass(frozen=True)
-class Workspace:
+class KubesprayWorkspace:
     """A ready Kubespray: verified checkout and its venv."""
 
     checkout: checkouts.Checkout
     venv: venvs.Venv
 
 
-def prepare(ctx: PhaseContext, phase: str = PHASE) -> Workspace:
+def prepare(ctx: PhaseContext, phase: str = PHASE) -> KubesprayWorkspace:
     """Clone (or verify) Kubespray and build (or reuse) its venv, reporting progress as log events."""
 
     def progress(line: str) -> None:
@@ -37,7 +37,7 @@ def prepare(ctx: PhaseContext, phase: str = PHASE) -> Workspace:
 
     checkout = checkouts.ensure(ctx.spec, ctx.ws, ctx.options, progress, ctx.cancel)
     venv = venvs.ensure(checkout, ctx.ws, progress, ctx.cancel)
-    return Workspace(checkout, venv)
+    return KubesprayWorkspace(checkout, venv)
 
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
