@@ -33,10 +33,10 @@ _AWS_ZONE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d+)[a-z]$")
 
 # Kubespray's ansible.cfg sets `ssh_args` with UserKnownHostsFile=/dev/null and host_key_checking=False.
 # ssh keeps the first value it sees for an option and ansible puts ssh_args first, so the only way to
-# really verify host keys is to replace ssh_args itself (a variable beats ansible.cfg). ControlMaster
-# settings are Kubespray's; ConnectionAttempts is lowered from its 100 because preflight already proved
-# every host reachable, and a host that went away should fail in seconds, not minutes.
-SSH_ARGS = "-o ControlMaster=auto -o ControlPersist=30m -o ConnectionAttempts=5"
+# really verify host keys is to replace ssh_args itself (a variable beats ansible.cfg and the environment).
+# The rest matches what kwizard's runner sets: connection reuse that does not outlive a run by long, and
+# few connection attempts (Kubespray's 100 would make a host that went away hang for minutes).
+SSH_ARGS = "-C -o ControlMaster=auto -o ControlPersist=60s -o ConnectionAttempts=3 -o ServerAliveInterval=15"
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ def connection_vars(spec: ClusterSpec, known_hosts: Path) -> dict[str, Any]:
         "ansible_ssh_private_key_file": str(key_path(spec)),
         "ansible_host_key_checking": True,
         "ansible_ssh_args": (
-            f"{SSH_ARGS} -o UserKnownHostsFile={shlex.quote(known)} -o StrictHostKeyChecking=yes"
+            f"{SSH_ARGS} -o UserKnownHostsFile={shlex.quote(known)} -o StrictHostKeyChecking=yes "
+            "-o HashKnownHosts=no"
         ),
     }
     if spec.bastion is not None:
@@ -215,11 +216,10 @@ def node_labels(spec: ClusterSpec, host: Host) -> dict[str, str]:
 
 
 def preflight_python(results: Mapping[str, Any], host_name: str) -> str | None:
-    """The interpreter preflight found: results["preflight"]["hosts"][host_name]["python_interpreter"]."""
+    """The interpreter preflight chose for the host: results["preflight"]["python_interpreters"][host]."""
     preflight = results.get("preflight")
-    hosts = preflight.get("hosts") if isinstance(preflight, Mapping) else None
-    entry = hosts.get(host_name) if isinstance(hosts, Mapping) else None
-    value = entry.get("python_interpreter") if isinstance(entry, Mapping) else None
+    chosen = preflight.get("python_interpreters") if isinstance(preflight, Mapping) else None
+    value = chosen.get(host_name) if isinstance(chosen, Mapping) else None
     return value if isinstance(value, str) and value.startswith("/") else None
 
 

@@ -104,7 +104,7 @@ def test_diff_against_disk_shows_what_a_change_does(tmp_path: Path) -> None:
 def test_preflight_findings_reach_the_inventory(tmp_path: Path) -> None:
     spec = next(preset.load(p) for p in PRESETS if p.stem == "lab")
     ctx = _context(spec, tmp_path)
-    ctx.results["preflight"] = {"hosts": {"lab2": {"python_interpreter": "/usr/bin/python3.11"}}}
+    ctx.results["preflight"] = {"python_interpreters": {"lab2": "/usr/bin/python3.11"}}
     run_phase(ctx)
     inventory = yaml.safe_load((ctx.ws.inventory_dir / "hosts.yaml").read_text())
     assert inventory["all"]["hosts"]["lab2"]["ansible_python_interpreter"] == "/usr/bin/python3.11"

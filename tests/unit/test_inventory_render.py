@@ -127,13 +127,9 @@ def test_python_interpreter_from_the_spec_or_from_preflight() -> None:
         for h in spec.hosts
     ]
     spec = spec.model_copy(update={"hosts": hosts})
+    # The preflight phase's data: the interpreter it chose per host.
     results = {
-        "preflight": {
-            "hosts": {
-                "lab1": {"python_interpreter": "/usr/bin/python3.11"},
-                "lab2": {"python_interpreter": "/usr/bin/python3"},
-            }
-        }
+        "preflight": {"python_interpreters": {"lab1": "/usr/bin/python3.11", "lab2": "/usr/bin/python3"}}
     }
     rendered = _documents(spec, results)[HOSTS_FILE]["all"]["hosts"]
     assert rendered["lab1"]["ansible_python_interpreter"] == "/usr/bin/python3.11"
