@@ -23,6 +23,8 @@ TOOLS: dict[str, str] = {
     "mkfs.ext4": "e2fsprogs",
 }
 SSHD = Path("/usr/sbin/sshd")
+PROC_NS = Path("/proc/self/ns")
+PROC_FILESYSTEMS = Path("/proc/filesystems")
 OVERLAID = ("/etc", "/var", "/usr", "/opt")
 
 
@@ -46,7 +48,7 @@ def check_machine() -> None:
     """Namespaces, overlayfs and the tools the lab runs; names the package to install when one is missing."""
     check_platform()
     for kind in ("net", "pid", "mnt", "uts", "ipc"):
-        if not Path(f"/proc/self/ns/{kind}").exists():
+        if not (PROC_NS / kind).exists():
             raise EnvironmentProblem(
                 "No namespace support",
                 f"this kernel has no {kind} namespaces (/proc/self/ns/{kind} is missing)",
@@ -54,7 +56,7 @@ def check_machine() -> None:
                 "containers.",
             )
     try:
-        filesystems = Path("/proc/filesystems").read_text()
+        filesystems = PROC_FILESYSTEMS.read_text()
     except OSError:
         filesystems = ""
     if "overlay" not in filesystems.split():

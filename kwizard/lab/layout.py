@@ -17,6 +17,7 @@ DEFAULT_NAME = "kwlab"
 DEFAULT_SUBNET = "10.77.0.0/24"
 HOST_OFFSET = 10  # host i (1-based) gets network address + 10 + i: lab1 = .11, as in presets/lab.yaml
 SSH_PORT = 22
+RUN_ROOT = Path("/run/kwizard-lab")  # lab names are unique per machine (they name its namespaces)
 
 # Interface names have at most 15 characters: "kwv-" + 8 + "-" + 2 digits.
 LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,7}$")
@@ -120,8 +121,13 @@ class LabLayout:
         return self.state_dir / "known_hosts"
 
     @property
+    def run_dir(self) -> Path:
+        """Short-lived files of the running lab, on a short path (unix sockets allow ~107 bytes)."""
+        return RUN_ROOT / self.name
+
+    @property
     def control_path_dir(self) -> Path:
-        return self.state_dir / "cp"
+        return self.run_dir / "cp"
 
     def host_dir(self, host: str) -> Path:
         return self.state_dir / "hosts" / host

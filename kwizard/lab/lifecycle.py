@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kwizard.errors import InputError, KwizardError
@@ -18,6 +19,12 @@ from kwizard.lab.profile import LabProfile, default_profile
 from kwizard.paths import default_root
 
 READY_TIMEOUT = 15.0
+GLUSTERD_PORT = 24007
+# Service → "does it answer at this address?"; a host is ready when all of its services answer, in order.
+_PROBES: dict[str, Callable[[str], bool]] = {
+    "sshd": lambda address: process.ssh_banner(address, SSH_PORT, timeout=0.2),
+    "glusterd": lambda address: process.port_open(address, GLUSTERD_PORT),
+}
 
 
 def layout_for(name: str = DEFAULT_NAME, subnet: str = DEFAULT_SUBNET, root: Path | None = None) -> LabLayout:
@@ -70,7 +77,7 @@ def down(name: str = DEFAULT_NAME, root: Path | None = None) -> bool:
     """Remove every trace of the lab; False if there was nothing to remove."""
     checks.check_platform()
     layout = layout_for(name, DEFAULT_SUBNET, root)
-    if not layout.state_dir.exists() and not _leftovers(layout):
+    if not layout.state_dir.exists() and not layout.run_dir.exists() and not _leftovers(layout):
         return False
     with state.locked(layout.lock_file):
         _teardown(layout, state.load(layout.state_file))
@@ -93,6 +100,10 @@ def _create(layout: LabLayout, profile: LabProfile, timeout: float) -> Lab:
     if layout.state_dir.exists():
         shutil.rmtree(layout.state_dir)
     ensure_private_dir(layout.state_dir)
+    if layout.run_dir.exists():
+        shutil.rmtree(layout.run_dir)
+    ensure_private_dir(layout.run_dir.parent)
+    ensure_private_dir(layout.run_dir)
     ensure_private_dir(layout.control_path_dir)
     public_key = rootfs.ssh_keygen(layout.key_path, f"kwizard-lab-{layout.name}")
     password = accounts.derive_password(layout.key_path.read_bytes(), layout.name)
@@ -139,28 +150,42 @@ def _create(layout: LabLayout, profile: LabProfile, timeout: float) -> Lab:
     deadline = started + timeout
     for record in records:
         try:
-            record.launcher_pid, record.init_pid = process.wait_for_init(record.netns, deadline)
+            console = layout.host_dir(record.name) / "console.log"
+            record.launcher_pid, record.init_pid = process.wait_for_init(record.netns, deadline, console)
+        except process.HostDied:
+            raise _start_failure(layout, record.name, "its init process exited") from None
         except TimeoutError:
             raise _start_failure(layout, record.name, "its init process never appeared") from None
     state.save(layout.state_file, current)
-    _wait_ready(layout, records, deadline, timeout)
+    _wait_ready(layout, records, profile, deadline, timeout)
     _write_known_hosts(layout, records)
     current.status = "up"
     state.save(layout.state_file, current)
     return _lab(layout, current, reused=False)
 
 
-def _wait_ready(layout: LabLayout, records: list[state.HostRecord], deadline: float, timeout: float) -> None:
-    pending = list(records)
+def _wait_ready(
+    layout: LabLayout, records: list[state.HostRecord], profile: LabProfile, deadline: float, timeout: float
+) -> None:
+    """Wait until every sshd answers, and every glusterd the profile asks for accepts connections."""
+    pending: dict[str, list[str]] = {
+        r.name: ["sshd", *(["glusterd"] if profile.host(r.name).glusterd else [])] for r in records
+    }
+    by_name = {r.name: r for r in records}
     while pending:
-        for record in list(pending):
+        for name, services in list(pending.items()):
+            record = by_name[name]
             if not process.alive(record.init_pid):
-                raise _start_failure(layout, record.name, "its init process exited")
-            if process.ssh_banner(record.address, SSH_PORT, timeout=0.2):
-                pending.remove(record)
+                raise _start_failure(layout, name, "its init process exited")
+            if _PROBES[services[0]](record.address):
+                services.pop(0)
+            if not services:
+                del pending[name]
         if pending and time.monotonic() > deadline:
-            names = ", ".join(r.name for r in pending)
-            raise _start_failure(layout, pending[0].name, f"no ssh answer within {timeout:.0f} s ({names})")
+            waiting = ", ".join(f"{name} ({services[0]})" for name, services in pending.items())
+            raise _start_failure(
+                layout, next(iter(pending)), f"no answer within {timeout:.0f} s from {waiting}"
+            )
         if pending:
             time.sleep(0.02)
 
@@ -215,15 +240,12 @@ def _teardown(layout: LabLayout, current: state.LabState | None) -> None:
             if pid and process.alive(pid) and _in_state_dir(pid, layout.state_dir)
         }
     survivors = process.kill_all(pids)
-    for veth in sorted(veths):
-        net.delete_link(veth)
-    for netns in sorted(netnses):
-        net.delete_netns(netns)
-    if layout.bridge in net.list_links(layout.bridge):
-        net.delete_link(layout.bridge)
+    bridge = [layout.bridge] if layout.bridge in net.list_links(layout.bridge) else []
+    net.delete_all([*sorted(veths), *bridge], sorted(netnses))
     _free_loop_devices(layout.state_dir)
-    if layout.state_dir.exists():
-        shutil.rmtree(layout.state_dir, ignore_errors=True)
+    for folder in (layout.state_dir, layout.run_dir):
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
     if survivors:
         raise KwizardError(
             "Lab processes would not die",

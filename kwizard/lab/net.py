@@ -104,13 +104,15 @@ def netns_pids(netns: str) -> list[int]:
     return [int(word) for word in result.stdout.split() if word.isdigit()]
 
 
-def delete_link(name: str) -> None:
-    """Delete an interface; deleting the machine side of a veth removes its peer inside the namespace."""
-    ip("link", "del", name, check=False)
+def delete_all(links: Sequence[str], netnses: Sequence[str]) -> None:
+    """Delete interfaces, then namespaces, in one `ip` run that goes on past ones already gone.
 
-
-def delete_netns(netns: str) -> None:
-    ip("netns", "del", netns, check=False)
+    The machine side of each veth is deleted explicitly (that removes its peer too): a namespace kept
+    alive by someone else's reference would otherwise keep the pair, and the bridge port, alive.
+    """
+    commands = [f"link del {name}" for name in links] + [f"netns del {name}" for name in netnses]
+    if commands:
+        ip("-force", "-batch", "-", stdin="\n".join(commands) + "\n", check=False)
 
 
 def range_in_use(layout: LabLayout) -> str | None:

@@ -42,7 +42,9 @@ def cpu_set(index: int, cpus: int) -> list[int] | None:
 def start_host(netns: str, index: int, traits: HostTraits, host_dir: Path) -> None:
     """Start the host's PID 1 detached from this process (it outlives `kwizard lab up`)."""
     script = install_init_script(host_dir)
-    argv = ["setsid", "--fork", "ip", "netns", "exec", netns]
+    # nsenter, not `ip netns exec`: that would leave the launcher in a copy of this machine's mount table,
+    # pinning every other lab's /run/netns handles for as long as this host lives.
+    argv = ["setsid", "--fork", "nsenter", f"--net=/run/netns/{netns}"]
     cpus = cpu_set(index, traits.cpus)
     if cpus is not None:
         argv += ["taskset", "--cpu-list", ",".join(map(str, cpus))]
@@ -90,15 +92,32 @@ def find_init(netns: str) -> tuple[int | None, int | None]:
     return launcher, init
 
 
-def wait_for_init(netns: str, deadline: float) -> tuple[int | None, int]:
-    """Poll until the host's PID 1 exists (bounded by `deadline`, a monotonic time)."""
+class HostDied(Exception):
+    """The host's processes are gone before it was ready."""
+
+
+def wait_for_init(netns: str, deadline: float, console: Path) -> tuple[int | None, int]:
+    """Poll until the host's PID 1 exists (bounded by `deadline`, a monotonic time).
+
+    A host whose namespace is empty while its console has output has already failed (its init script
+    prints why and exits): report that at once instead of waiting for the deadline.
+    """
     while True:
         launcher, init = find_init(netns)
         if init is not None:
             return launcher, init
+        if launcher is None and not net.netns_pids(netns) and _has_output(console):
+            raise HostDied(netns)
         if time.monotonic() > deadline:
             raise TimeoutError(netns)
         time.sleep(0.01)
+
+
+def _has_output(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def ssh_banner(address: str, port: int, timeout: float = 0.5) -> bool:
@@ -107,6 +126,15 @@ def ssh_banner(address: str, port: int, timeout: float = 0.5) -> bool:
         with socket.create_connection((address, port), timeout=timeout) as conn:
             conn.settimeout(timeout)
             return conn.recv(4).startswith(SSH_BANNER)
+    except OSError:
+        return False
+
+
+def port_open(address: str, port: int, timeout: float = 0.2) -> bool:
+    """Does something accept TCP connections on address:port?"""
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
     except OSError:
         return False
 
