@@ -51,6 +51,10 @@ rmdir /.oldroot
 
 hostname "$KWLAB_HOSTNAME"
 echo "$KWLAB_IP_FORWARD" > /proc/sys/net/ipv4/ip_forward
+# Most sysctls are global to the machine: read-only for the host, except its own network namespace's.
+mount --bind /proc/sys /proc/sys
+mount --bind /proc/sys/net /proc/sys/net
+mount -o remount,bind,ro /proc/sys
 # Only the host's own ed25519 key: the machine's other host keys are not the host's.
 rm -f /etc/ssh/ssh_host_rsa_key* /etc/ssh/ssh_host_ecdsa_key* /etc/ssh/ssh_host_dsa_key*
 # Gluster state of this machine (if it ever ran glusterd) must not be inherited: each host is a new peer.
