@@ -52,11 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "remote_command", nargs=argparse.REMAINDER, metavar="COMMAND", help="command to run on the host"
     )
 
+    reset = with_name(
+        actions.add_parser("reset", help="restart hosts from pristine disks (keeps addresses and keys)")
+    )
+    reset.add_argument("hosts", nargs="*", metavar="HOST", help="hosts to reset (default: all)")
+
     with_name(actions.add_parser("down", help="remove the lab: processes, namespaces, interfaces, files"))
 
 
 def run(args: argparse.Namespace) -> int:
-    action = {"up": _up, "down": _down, "status": _status, "ssh": _ssh}[args.lab_action]
+    action = {"up": _up, "down": _down, "status": _status, "ssh": _ssh, "reset": _reset}[args.lab_action]
     return action(args)
 
 
@@ -93,6 +98,18 @@ def _down(args: argparse.Namespace) -> int:
         )
     else:
         print(f"No lab named {args.name} is up: nothing to do.")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    import time
+
+    from kwizard import lab
+
+    started = time.monotonic()
+    result = lab.reset(args.name, hosts=args.hosts or None)
+    names = ", ".join(args.hosts) if args.hosts else f"all {len(result.hosts)} hosts"
+    print(f"Lab {result.name}: {names} restarted from pristine disks in {time.monotonic() - started:.1f} s.")
     return 0
 
 

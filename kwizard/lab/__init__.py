@@ -8,7 +8,7 @@ kwizard.lab.down(lab.name)
 from __future__ import annotations
 
 from kwizard.lab.layout import DEFAULT_NAME, DEFAULT_SUBNET
-from kwizard.lab.lifecycle import down, load, up
+from kwizard.lab.lifecycle import down, load, reset, up
 from kwizard.lab.model import Lab, LabHost
 from kwizard.lab.profile import HostTraits, LabProfile, default_profile, load_profile, parse_profile
 
@@ -24,5 +24,6 @@ __all__ = [
     "load",
     "load_profile",
     "parse_profile",
+    "reset",
     "up",
 ]

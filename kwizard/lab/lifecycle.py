@@ -7,24 +7,18 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
 from kwizard.errors import InputError, KwizardError
 from kwizard.fsutil import atomic_write, ensure_private_dir
-from kwizard.lab import accounts, checks, net, process, rootfs, state
+from kwizard.lab import accounts, boot, checks, net, process, rootfs, state
 from kwizard.lab.layout import DEFAULT_NAME, DEFAULT_SUBNET, SSH_PORT, LabLayout, check_lab_name, check_subnet
 from kwizard.lab.model import Lab, LabHost
 from kwizard.lab.profile import LabProfile, default_profile
 from kwizard.paths import default_root
 
 READY_TIMEOUT = 15.0
-GLUSTERD_PORT = 24007
-# Service → "does it answer at this address?"; a host is ready when all of its services answer, in order.
-_PROBES: dict[str, Callable[[str], bool]] = {
-    "sshd": lambda address: process.ssh_banner(address, SSH_PORT, timeout=0.2),
-    "glusterd": lambda address: process.port_open(address, GLUSTERD_PORT),
-}
 
 
 def layout_for(name: str = DEFAULT_NAME, subnet: str = DEFAULT_SUBNET, root: Path | None = None) -> LabLayout:
@@ -97,17 +91,14 @@ def load(name: str = DEFAULT_NAME, root: Path | None = None) -> Lab | None:
 
 def _create(layout: LabLayout, profile: LabProfile, timeout: float) -> Lab:
     started = time.monotonic()
-    if layout.state_dir.exists():
-        shutil.rmtree(layout.state_dir)
+    for folder in (layout.state_dir, layout.run_dir):
+        if folder.exists():
+            shutil.rmtree(folder)
     ensure_private_dir(layout.state_dir)
-    if layout.run_dir.exists():
-        shutil.rmtree(layout.run_dir)
     ensure_private_dir(layout.run_dir.parent)
     ensure_private_dir(layout.run_dir)
     ensure_private_dir(layout.control_path_dir)
     public_key = rootfs.ssh_keygen(layout.key_path, f"kwizard-lab-{layout.name}")
-    password = accounts.derive_password(layout.key_path.read_bytes(), layout.name)
-    password_hash = accounts.hash_password(password)
     records = [
         state.HostRecord(
             name=traits.name,
@@ -128,81 +119,67 @@ def _create(layout: LabLayout, profile: LabProfile, timeout: float) -> Lab:
         hosts=records,
     )
     state.save(layout.state_file, current)
-
-    hosts_lines = tuple(f"{r.address}\t{r.name}" for r in records)
-    for record, traits in zip(records, profile.hosts, strict=True):
-        files = rootfs.HostFiles(
-            traits=traits,
-            address=record.address,
-            gateway=layout.gateway,
-            user=profile.user,
-            lab_public_key=public_key,
-            password_hash=password_hash,
-            hosts_lines=hosts_lines,
-        )
-        record.host_key = rootfs.prepare(layout.host_dir(record.name), files)
+    boot.prepare(layout, profile, records, public_key, _password_hash(layout))
     net.create_bridge(layout)
     for record in records:
         net.create_host_network(layout, record.index, record.name)
-    for record, traits in zip(records, profile.hosts, strict=True):
-        process.start_host(record.netns, record.index, traits, layout.host_dir(record.name))
-
-    deadline = started + timeout
-    for record in records:
-        try:
-            console = layout.host_dir(record.name) / "console.log"
-            record.launcher_pid, record.init_pid = process.wait_for_init(record.netns, deadline, console)
-        except process.HostDied:
-            raise _start_failure(layout, record.name, "its init process exited") from None
-        except TimeoutError:
-            raise _start_failure(layout, record.name, "its init process never appeared") from None
-    state.save(layout.state_file, current)
-    _wait_ready(layout, records, profile, deadline, timeout)
+    boot.start(
+        layout, profile, records, started + timeout, timeout, lambda: state.save(layout.state_file, current)
+    )
     _write_known_hosts(layout, records)
     current.status = "up"
     state.save(layout.state_file, current)
     return _lab(layout, current, reused=False)
 
 
-def _wait_ready(
-    layout: LabLayout, records: list[state.HostRecord], profile: LabProfile, deadline: float, timeout: float
-) -> None:
-    """Wait until every sshd answers, and every glusterd the profile asks for accepts connections."""
-    pending: dict[str, list[str]] = {
-        r.name: ["sshd", *(["glusterd"] if profile.host(r.name).glusterd else [])] for r in records
-    }
-    by_name = {r.name: r for r in records}
-    while pending:
-        for name, services in list(pending.items()):
-            record = by_name[name]
-            if not process.alive(record.init_pid):
-                raise _start_failure(layout, name, "its init process exited")
-            if _PROBES[services[0]](record.address):
-                services.pop(0)
-            if not services:
-                del pending[name]
-        if pending and time.monotonic() > deadline:
-            waiting = ", ".join(f"{name} ({services[0]})" for name, services in pending.items())
-            raise _start_failure(
-                layout, next(iter(pending)), f"no answer within {timeout:.0f} s from {waiting}"
+def reset(
+    name: str = DEFAULT_NAME,
+    root: Path | None = None,
+    hosts: Sequence[str] | None = None,
+    timeout: float = READY_TIMEOUT,
+) -> Lab:
+    """Restart hosts (default: all) from pristine layers: whatever was done to them is gone.
+
+    Addresses, host keys, the lab key and the password stay, so known_hosts entries remain valid.
+    """
+    checks.check_machine()
+    started = time.monotonic()
+    layout = layout_for(name, DEFAULT_SUBNET, root)
+    with state.locked(layout.lock_file):
+        current = state.load(layout.state_file)
+        if current is None or current.status != "up":
+            raise KwizardError(
+                "No lab to reset", f"no lab named {layout.name} is up", "Start it with `kwizard lab up`."
             )
-        if pending:
-            time.sleep(0.02)
+        layout = LabLayout(layout.name, current.subnet, layout.root)
+        unknown = sorted(set(hosts or ()) - {r.name for r in current.hosts})
+        if unknown:
+            raise InputError(
+                "Unknown lab host",
+                f"lab {layout.name} has no host {unknown[0]!r}",
+                f"Use one of: {', '.join(r.name for r in current.hosts)}.",
+            )
+        chosen = [r for r in current.hosts if hosts is None or r.name in hosts]
+        process.close_control_masters(layout.control_path_dir)
+        survivors = process.kill_all(pid for r in chosen for pid in net.netns_pids(r.netns))
+        if survivors:
+            raise _stuck(layout, survivors)
+        keys = {}
+        for record in chosen:
+            kept = rootfs.read_host_key(layout.host_dir(record.name))
+            if kept:
+                keys[record.name] = kept
+            shutil.rmtree(layout.host_dir(record.name), ignore_errors=True)
+        public_key = layout.key_path.with_name(layout.key_path.name + ".pub").read_text().strip()
+        boot.prepare(layout, current.profile, chosen, public_key, _password_hash(layout), keep_keys=keys)
+        boot.start(layout, current.profile, chosen, started + timeout, timeout)
+        _write_known_hosts(layout, current.hosts)
+        state.save(layout.state_file, current)
+        return _lab(layout, current, reused=True)
 
 
-def _start_failure(layout: LabLayout, host: str, why: str) -> KwizardError:
-    log = layout.host_dir(host) / "console.log"
-    try:
-        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-8:])
-    except OSError:
-        tail = ""
-    shown = f"\nIts console said:\n{tail}" if tail else ""
-    return KwizardError(
-        f"Lab host {host} failed to start",
-        f"{host} did not come up: {why}.{shown}\nThe partly built lab was removed again.",
-        "Check that openssh-server (and glusterfs-server for glusterd hosts) is installed and that the "
-        "machine has free memory; `sudo bash .ci/install` installs everything the lab needs.",
-    )
+def _password_hash(layout: LabLayout) -> str:
+    return accounts.hash_password(accounts.derive_password(layout.key_path.read_bytes(), layout.name))
 
 
 def _write_known_hosts(layout: LabLayout, records: list[state.HostRecord]) -> None:
@@ -247,12 +224,16 @@ def _teardown(layout: LabLayout, current: state.LabState | None) -> None:
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
     if survivors:
-        raise KwizardError(
-            "Lab processes would not die",
-            f"processes {', '.join(map(str, survivors))} of lab {layout.name} survived SIGKILL",
-            "They are probably stuck on I/O; look at them with `ps -o pid,stat,wchan,cmd -p ...` and run "
-            "`kwizard lab down` again.",
-        )
+        raise _stuck(layout, survivors)
+
+
+def _stuck(layout: LabLayout, survivors: list[int]) -> KwizardError:
+    return KwizardError(
+        "Lab processes would not die",
+        f"processes {', '.join(map(str, survivors))} of lab {layout.name} survived SIGKILL",
+        "They are probably stuck on I/O; look at them with `ps -o pid,stat,wchan,cmd -p ...` and run "
+        "`kwizard lab down` again.",
+    )
 
 
 def _in_state_dir(pid: int, state_dir: Path) -> bool:

@@ -87,8 +87,19 @@ class Lab:
         """Environment for ansible/ssh child processes so their control masters live in the lab."""
         return {"ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.control_path_dir)}
 
+    @property
+    def root(self) -> Path:
+        """The kwizard data root this lab's folder is in (<root>/lab/<name>)."""
+        return self.state_dir.parent.parent
+
     def down(self) -> bool:
         """Tear this lab down (see kwizard.lab.down)."""
         from kwizard.lab.lifecycle import down
 
-        return down(self.name, root=self.state_dir.parent.parent)
+        return down(self.name, root=self.root)
+
+    def reset(self, hosts: Sequence[str] | None = None) -> Lab:
+        """Restart hosts (default: all) from pristine layers, keeping addresses and keys."""
+        from kwizard.lab.lifecycle import reset
+
+        return reset(self.name, root=self.root, hosts=hosts)

@@ -79,8 +79,8 @@ Subsystem sftp internal-sftp
 """
 
 
-def prepare(host_dir: Path, spec: HostFiles) -> str:
-    """Create the host's folder; returns the public line of its new host key."""
+def prepare(host_dir: Path, spec: HostFiles, host_key: tuple[bytes, bytes] | None = None) -> str:
+    """Create the host's folder; returns the public line of its host key (new, or `host_key` kept)."""
     traits = spec.traits
     host_dir.mkdir(parents=True, mode=0o700)
     for layer in OVERLAID:
@@ -104,7 +104,14 @@ def prepare(host_dir: Path, spec: HostFiles) -> str:
     for name in ("shadow", "gshadow"):
         os.chown(etc / name, 0, shadow_gid)
     _write(etc, "ssh/sshd_config", sshd_config(traits))
-    host_key = ssh_keygen(_prepared(etc, "ssh/ssh_host_ed25519_key"), f"root@{traits.name}")
+    key_file = _prepared(etc, "ssh/ssh_host_ed25519_key")
+    if host_key is None:
+        public_line = ssh_keygen(key_file, f"root@{traits.name}")
+    else:
+        key_file.write_bytes(host_key[0])
+        key_file.chmod(0o600)
+        _write(etc, "ssh/ssh_host_ed25519_key.pub", host_key[1].decode())
+        public_line = host_key[1].decode().strip()
 
     _write(host_dir, "meminfo", procfs.meminfo(traits.memory_mb), 0o444)
     _write(host_dir, "cpuinfo", procfs.cpuinfo(traits.cpus, procfs.real_cpuinfo()), 0o444)
@@ -127,7 +134,16 @@ def prepare(host_dir: Path, spec: HostFiles) -> str:
         (host_dir / "disk").mkdir(mode=0o755)
     elif traits.disk == "loop":
         _make_loop_disk(host_dir / "disk.img", traits.disk_size_mb)
-    return host_key
+    return public_line
+
+
+def read_host_key(host_dir: Path) -> tuple[bytes, bytes] | None:
+    """The host's key pair as files hold it (to keep it across a reset), or None."""
+    key_file = host_dir / "upper" / "etc" / "ssh" / "ssh_host_ed25519_key"
+    try:
+        return key_file.read_bytes(), key_file.with_name(key_file.name + ".pub").read_bytes()
+    except OSError:
+        return None
 
 
 def _authorize(home: Path, public_key: str, uid: int, gid: int) -> None:

@@ -61,6 +61,15 @@ def lab(lab_root: Path) -> Iterator[kwlab.Lab]:
         kwlab.down(LAB_NAME, root=lab_root)
 
 
+@pytest.fixture
+def clean_lab(lab: kwlab.Lab) -> kwlab.Lab:
+    """The session lab with every host restarted from pristine disks (same addresses and keys).
+
+    Use it when a test needs hosts nobody has changed yet (other tests install keys, flip sysctls…).
+    """
+    return lab.reset()
+
+
 LabFactory = Callable[..., kwlab.Lab]
 
 

@@ -207,3 +207,33 @@ def test_cli_up_status_ssh_down(lab_factory: LabFactory, lab_root: Path, tmp_pat
     assert again.returncode == 0 and "nothing to do" in again.stdout
     gone = json.loads(_cli("status", "--name", FACTORY_NAME, "--json", root=lab_root).stdout)
     assert gone == {"name": FACTORY_NAME, "up": False, "hosts": []}
+
+
+def test_reset_restores_pristine_hosts_and_keeps_keys(lab_factory: LabFactory, lab_root: Path) -> None:
+    lab = lab_factory(
+        HostTraits(name="p1", disk="loop", disk_size_mb=64), HostTraits(name="p2", ip_forward=0)
+    )
+    p1, p2 = lab.host("p1"), lab.host("p2")
+    assert (
+        p1.exec(
+            f"echo '{lab.public_key}' >> /home/kwuser/.ssh/authorized_keys && touch /data/x /etc/x"
+        ).returncode
+        == 0
+    )
+    assert p2.exec("sysctl -qw net.ipv4.ip_forward=1").returncode == 0
+    fresh = kwlab.reset(lab.name, root=lab_root)
+    f1, f2 = fresh.host("p1"), fresh.host("p2")
+    assert f1.init_pid != p1.init_pid and not p1.is_running() and f1.is_running()
+    assert (
+        f1.exec("cat /home/kwuser/.ssh/authorized_keys; ls /data /etc/x 2>&1").stdout.count("No such file")
+        == 1
+    )
+    assert f2.exec("cat /proc/sys/net/ipv4/ip_forward").stdout.strip() == "0"
+    assert [h.host_key for h in fresh.hosts] == [h.host_key for h in lab.hosts]
+    assert fresh.password == lab.password
+    ssh = subprocess.run(f1.ssh_argv(["hostname"]), capture_output=True, text=True, timeout=30)
+    assert ssh.stdout.strip() == "p1", ssh.stderr  # the old known_hosts entry still verifies the host
+    only = kwlab.reset(lab.name, root=lab_root, hosts=["p2"])
+    assert only.host("p1").init_pid == f1.init_pid and only.host("p2").init_pid != f2.init_pid
+    with pytest.raises(InputError, match="Unknown lab host"):
+        kwlab.reset(lab.name, root=lab_root, hosts=["nope"])
