@@ -88,3 +88,23 @@ def test_layout_names_and_addresses(tmp_path: Path) -> None:
     assert len(longest.veth(99)) <= 15 and len(longest.bridge) <= 15
     assert layout.state_dir == tmp_path / "lab" / "kwlab"
     assert layout.lock_file.parent != layout.state_dir  # down deletes the folder, not the lock
+
+
+def test_lab_preset_matches_the_default_lab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """presets/lab.yaml must reach the hosts `kwizard lab up` makes: addresses, key, storage hosts."""
+    from kwizard import preset
+    from kwizard.lab.lifecycle import layout_for
+
+    monkeypatch.delenv("KWIZARD_WORKDIR", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    spec = preset.load(Path(__file__).resolve().parents[2] / "presets" / "lab.yaml")
+    layout = layout_for()
+    profile = default_profile()
+    assert Path(spec.ssh.key).expanduser() == layout.key_path
+    assert [(h.name, h.address) for h in spec.hosts] == [
+        (h.name, layout.address(i)) for i, h in enumerate(profile.hosts, start=1)
+    ]
+    storage = [h.name for h in spec.hosts if h.has("storage")]
+    assert storage == [h.name for h in profile.hosts if h.glusterd and h.disk]
+    assert spec.storage.gluster is not None and spec.storage.gluster.brick_dir.startswith("/data/")
