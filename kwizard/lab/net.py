@@ -6,6 +6,7 @@ import ipaddress
 import json
 import subprocess
 from collections.abc import Sequence
+from typing import Any
 
 from kwizard.errors import EnvironmentProblem, KwizardError
 from kwizard.lab.layout import LabLayout
@@ -76,26 +77,25 @@ def create_host_network(layout: LabLayout, index: int, host: str) -> None:
     )
 
 
+def _listing(*args: str) -> list[dict[str, Any]]:
+    """`ip -json ARGS` as a list of objects ([] when ip prints nothing, e.g. no namespaces yet)."""
+    try:
+        entries = json.loads(ip("-json", *args, check=False).stdout or "[]")
+    except json.JSONDecodeError:
+        return []
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
 def list_netns(prefix: str) -> list[str]:
     """Named network namespaces whose name starts with `prefix`."""
-    result = ip("-json", "netns", "list", check=False)
-    try:
-        entries = json.loads(result.stdout or "[]")
-    except json.JSONDecodeError:
-        entries = []
-    return sorted(
-        e["name"] for e in entries if isinstance(e, dict) and str(e.get("name", "")).startswith(prefix)
-    )
+    return sorted(e["name"] for e in _listing("netns", "list") if str(e.get("name", "")).startswith(prefix))
 
 
 def list_links(prefix: str) -> list[str]:
     """Interfaces of this machine whose name starts with `prefix`."""
-    result = ip("-json", "link", "show", check=False)
-    try:
-        entries = json.loads(result.stdout or "[]")
-    except json.JSONDecodeError:
-        entries = []
-    return sorted(e["ifname"] for e in entries if str(e.get("ifname", "")).startswith(prefix))
+    return sorted(
+        e["ifname"] for e in _listing("link", "show") if str(e.get("ifname", "")).startswith(prefix)
+    )
 
 
 def netns_pids(netns: str) -> list[int]:
@@ -118,12 +118,7 @@ def delete_all(links: Sequence[str], netnses: Sequence[str]) -> None:
 def range_in_use(layout: LabLayout) -> str | None:
     """Describe what on this machine already uses the lab's range (other than its own bridge), if any."""
     wanted = layout.network
-    result = ip("-json", "-4", "addr", "show", check=False)
-    try:
-        links = json.loads(result.stdout or "[]")
-    except json.JSONDecodeError:
-        links = []
-    for link in links:
+    for link in _listing("-4", "addr", "show"):
         if link.get("ifname") == layout.bridge:
             continue
         for info in link.get("addr_info", []):
@@ -133,12 +128,7 @@ def range_in_use(layout: LabLayout) -> str | None:
                 continue
             if network.overlaps(wanted):
                 return f"interface {link.get('ifname')} has address {info['local']}/{info['prefixlen']}"
-    result = ip("-json", "-4", "route", "show", check=False)
-    try:
-        routes = json.loads(result.stdout or "[]")
-    except json.JSONDecodeError:
-        routes = []
-    for route in routes:
+    for route in _listing("-4", "route", "show"):
         dst, dev = route.get("dst", "default"), route.get("dev")
         if dst == "default" or dev == layout.bridge:
             continue
