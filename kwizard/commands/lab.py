@@ -61,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kwizard.lab import checks
+
+    checks.check_platform()  # the lab, its key and its state are root's: say so instead of "no lab"
     action = {"up": _up, "down": _down, "status": _status, "ssh": _ssh, "reset": _reset}[args.lab_action]
     return action(args)
 

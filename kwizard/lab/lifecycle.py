@@ -1,4 +1,4 @@
-"""`up`, `down` and `load` of a lab: the order of creation, readiness, rollback and complete teardown."""
+"""`up`, `down`, `reset` and `load` of a lab: order of creation, rollback and complete teardown."""
 
 from __future__ import annotations
 
@@ -48,8 +48,12 @@ def up(
         checks.check_glusterd()
     with state.locked(layout.lock_file):
         existing = state.load(layout.state_file)
-        same = existing and existing.status == "up" and existing.subnet == layout.subnet
-        if existing and same and existing.profile == profile and _healthy(layout, existing):
+        if (
+            existing
+            and existing.status == "up"
+            and (existing.subnet, existing.profile) == (layout.subnet, profile)
+            and _healthy(layout, existing)
+        ):
             return _lab(layout, existing, reused=True)
         if existing or _leftovers(layout):
             _teardown(layout, existing)
