@@ -73,7 +73,11 @@ def _up(args: argparse.Namespace) -> int:
 
     from kwizard import lab
 
-    profile = lab.load_profile(args.profile) if args.profile else lab.default_profile(args.hosts or 5)
+    profile = (
+        lab.load_profile(args.profile)
+        if args.profile
+        else lab.default_profile(5 if args.hosts is None else args.hosts)
+    )
     started = time.monotonic()
     result = lab.up(profile, name=args.name, subnet=args.subnet, timeout=args.timeout)
     elapsed = time.monotonic() - started

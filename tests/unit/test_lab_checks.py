@@ -72,3 +72,14 @@ def test_missing_tools_name_the_packages(monkeypatch: pytest.MonkeyPatch, tmp_pa
 def test_state_folder_under_an_overlaid_folder_is_refused(place: str) -> None:
     with pytest.raises(EnvironmentProblem, match="unusable place"):
         checks.check_state_root(Path(place) / "lab" / "kwlab")
+
+
+@pytest.mark.parametrize("hosts", ["0", "100"])
+def test_cli_refuses_a_bad_host_count_before_creating_anything(
+    hosts: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(checks.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(checks.sys, "platform", "linux")
+    monkeypatch.setattr(kwlab, "up", lambda *a, **k: pytest.fail("up must not be reached"))
+    assert cli.main(["lab", "up", "--name", "kwunit", "--hosts", hosts]) == EXIT_BAD_INPUT
+    assert f"{hosts} hosts were asked for" in capsys.readouterr().err
