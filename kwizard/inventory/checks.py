@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from kwizard.errors import InputError
 from kwizard.inventory.render import BASTION_NAME, effective_vars, k8s_hosts
+from kwizard.kubespray.checkout import VERSION_NAME
 from kwizard.kubespray.releases import KubesprayRelease, release
 from kwizard.spec import ClusterSpec, is_rfc1123
 
@@ -196,6 +197,13 @@ def _roles(spec: ClusterSpec, variables: dict[str, Any], known: KubesprayRelease
 def _kubernetes_version(
     spec: ClusterSpec, variables: dict[str, Any], known: KubesprayRelease | None
 ) -> Iterator[Problem]:
+    if not VERSION_NAME.match(spec.kubespray.version) or ".." in spec.kubespray.version:
+        yield Problem(
+            "kubespray.version",
+            f"{spec.kubespray.version!r} is not a Kubespray release tag",
+            "Use a tag such as v2.31.0, or kubespray.dir for another checkout.",
+        )
+        return
     version = variables.get("kube_version")
     field = _field_of("kube_version", spec)
     if not isinstance(version, str) or version.startswith("v"):

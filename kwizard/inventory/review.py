@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kwizard.errors import InputError
 from kwizard.inventory.checks import Problem, check_spec
 from kwizard.inventory.files import FileChange, plan
 from kwizard.options import RunOptions
@@ -43,7 +44,12 @@ def review_plan(
     from kwizard.kubespray.command import command_line, planned_run
 
     found = checkouts.find(spec, ws, options)
-    run = planned_run(spec, ws, options)
+    problems = check_spec(spec, found.path if found else None)
+    try:
+        run = planned_run(spec, ws, options)
+        command = command_line(spec, ws, options)
+    except InputError as error:  # an unusable kubespray.version: the problems above say which
+        return ReviewPlan(plan(spec, ws, results), problems, _phases(spec, options), "", error.problem, "")
     version = spec.kubespray.version
     mine = checkouts.user_dir(spec, options)
     if mine is not None:
@@ -60,9 +66,13 @@ def review_plan(
         venv_state = f"Python environment to be created in {run.venv} from Kubespray's requirements.txt"
     return ReviewPlan(
         changes=plan(spec, ws, results),
-        problems=check_spec(spec, found.path if found else None),
-        phases=[(name, PHASE_TITLES[name]) for name in options.selected_phases(spec)],
-        command=command_line(spec, ws, options),
+        problems=problems,
+        phases=_phases(spec, options),
+        command=command,
         kubespray_state=kubespray_state,
         venv_state=venv_state,
     )
+
+
+def _phases(spec: ClusterSpec, options: RunOptions) -> list[tuple[str, str]]:
+    return [(name, PHASE_TITLES[name]) for name in options.selected_phases(spec)]

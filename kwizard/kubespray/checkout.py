@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -24,6 +25,9 @@ from kwizard.spec import ClusterSpec
 CLONE_TIMEOUT_SECONDS = 900.0
 GIT_TIMEOUT_SECONDS = 30.0
 REQUIRED_FILES = ("cluster.yml", "ansible.cfg", "requirements.txt")
+# A tag name: it becomes a folder name in the cache and an argument of git, so nothing path- or
+# option-like ('..', '/', a leading '-') may pass.
+VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,19 @@ def user_dir(spec: ClusterSpec, options: RunOptions | None) -> Path | None:
     return Path(chosen).expanduser().resolve() if chosen else None
 
 
+def check_version_name(version: str) -> str:
+    """`version` if it is usable as a tag and a folder name, else InputError."""
+    if not VERSION_NAME.match(version) or ".." in version:
+        raise InputError(
+            "Invalid Kubespray version",
+            f"kubespray.version {version!r} is not a tag name.",
+            "Use a release tag such as v2.31.0, or kubespray.dir / --kubespray-dir for another checkout.",
+        )
+    return version
+
+
 def clone_dir(ws: Workspace, version: str) -> Path:
-    return ws.kubespray_cache / version
+    return ws.kubespray_cache / check_version_name(version)
 
 
 def planned_dir(spec: ClusterSpec, ws: Workspace, options: RunOptions | None) -> Path:
@@ -67,6 +82,8 @@ def find(spec: ClusterSpec, ws: Workspace, options: RunOptions | None) -> Checko
     mine = user_dir(spec, options)
     if mine is not None:
         return use_existing(mine) if mine.is_dir() else None
+    if not VERSION_NAME.match(spec.kubespray.version):
+        return None  # the inventory checks report it, naming the field
     path = clone_dir(ws, spec.kubespray.version)
     if path.is_dir() and _verify_clone(path, spec.kubespray.version) is None:
         return Checkout(path, spec.kubespray.version, user_supplied=False)

@@ -248,6 +248,12 @@ CASES: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
         "gluster1 has the loadbalancer role but is not a Kubernetes node",
     ),
     ("no hosts", lambda s: s.model_copy(update={"hosts": []}), "hosts", "the spec has no hosts"),
+    (
+        "Kubespray version that is no tag name",
+        lambda s: _kubespray(s, version="../../etc"),
+        "kubespray.version",
+        "is not a Kubespray release tag",
+    ),
 ]
 
 
