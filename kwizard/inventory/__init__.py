@@ -55,10 +55,10 @@ def build(ctx: PhaseContext, phase: str = "inventory") -> InventoryOutcome:
     spec, ws = ctx.spec, ctx.ws
     found = checkouts.find(spec, ws, ctx.options)
     problems = check_spec(spec, found.path if found else None)
-    for problem in problems:
-        ctx.emit(Event("finding", phase, data={"source": "inventory", **asdict(problem)}))
-        ctx.log(phase, problem.text(), level=problem.severity)
-    raise_for_problems(problems)
+    raise_for_problems(problems)  # errors: one InputError naming every field to fix
+    for problem in problems:  # warnings: findings for the dashboard and the report
+        data = {"id": f"inventory:{problem.field}", "title": problem.message, "fix": problem.fix}
+        ctx.emit(Event("finding", phase, data={**data, "source": "inventory", **asdict(problem)}))
 
     bin_dir = None
     if found is not None:

@@ -79,8 +79,23 @@ def test_invalid_spec_writes_nothing_and_keeps_the_previous_inventory(tmp_path: 
         run_phase(_context(broken, tmp_path, events))
     assert raised.value.title == "Inventory is not valid: kubespray.kube_version"
     assert hosts_file.read_text() == previous
-    findings = [e for e in events if e.kind == "finding"]
-    assert findings and findings[0].data["field"] == "kubespray.kube_version"
+    assert "kubespray.kube_version: Kubernetes 1.29.0 is not supported" in raised.value.problem
+    assert not [e for e in events if e.kind == "finding"]  # errors travel in the exception, once
+
+
+def test_warnings_become_findings(tmp_path: Path) -> None:
+    spec = preset.load(PRESETS[0])
+    no_workers = [h.model_copy(update={"roles": ["control_plane", "etcd"]}) for h in spec.hosts[:3]]
+    events: list[Event] = []
+    small = spec.model_copy(
+        update={"hosts": no_workers, "storage": spec.storage.model_copy(update={"type": "none"})}
+    )
+    result = run_phase(_context(small, tmp_path, events))
+    assert result.status == "ok"
+    findings = [e.data for e in events if e.kind == "finding"]
+    assert [(f["id"], f["severity"]) for f in findings] == [("inventory:hosts[].roles", "warning")]
+    assert "control plane hosts are put in kube_node" in findings[0]["title"]
+    assert result.data["warnings"] == [f"hosts[].roles: {findings[0]['title']} — {findings[0]['fix']}"]
 
 
 def test_diff_against_disk_shows_what_a_change_does(tmp_path: Path) -> None:
