@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from kwizard.discovery.model import Candidate, Discovery, HostProblem
-from kwizard.discovery.naming import default_roles, sanitize_name, to_hosts
+from kwizard.discovery.naming import sanitize_name, to_hosts
 from kwizard.discovery.ranges import RangeError, expand, parse_host_list
 from kwizard.engine.phase import Event, PhaseContext, PhaseResult
+from kwizard.roles import default_roles
 from kwizard.spec import ROLES, ClusterSpec, Host
 
 __all__ = [
