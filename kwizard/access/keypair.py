@@ -124,7 +124,7 @@ def _read_private(path: Path) -> paramiko.PKey | None:
         return paramiko.PKey.from_path(path)
     except (TypeError, paramiko.PasswordRequiredException):
         return None  # cryptography raises TypeError when a password is needed
-    except (ValueError, paramiko.SSHException, paramiko.ssh_exception.UnknownKeyType) as exc:
+    except (ValueError, paramiko.SSHException, paramiko.UnknownKeyType) as exc:
         raise InputError(
             "Not a usable private key",
             f"{path} could not be read as an SSH private key ({exc}).",
@@ -146,7 +146,7 @@ def _line_fingerprint(line: str, source: Path) -> str:
     try:
         base64.b64decode(data, validate=True)
         return fingerprint(key_from_line(key_type, data))
-    except (binascii.Error, ValueError, paramiko.SSHException, paramiko.ssh_exception.UnknownKeyType):
+    except (binascii.Error, ValueError, paramiko.SSHException, paramiko.UnknownKeyType):
         raise InputError(
             "Invalid public key",
             f"{source}: {key_type!r} key data is not valid.",

@@ -36,7 +36,9 @@ def from_ec2(
     else:
         filters.append({"Name": "tag-key", "Values": [tag]})
     instances = list(_describe(ec2, filters))
-    instances.sort(key=lambda i: (str(i.get("LaunchTime", "")), i.get("InstanceId", "")))
+    instances.sort(
+        key=lambda i: (str(i.get("LaunchTime", "")), _tag(i, "Name") or "", i.get("InstanceId", ""))
+    )
     candidates = [c for c in (_candidate(i, address) for i in instances) if c is not None]
     where = f"tag {tag}={value}" if value else f"tag {tag}"
     notes = () if candidates else (f"no running EC2 instance has {where}",)
@@ -92,6 +94,10 @@ def _describe(ec2: Any, filters: list[dict[str, Any]]) -> Any:
         raise InputError("Cannot reach EC2", str(exc), "Check the network and the region name.") from None
 
 
+def _tag(instance: dict[str, Any], key: str) -> str | None:
+    return next((t.get("Value") for t in instance.get("Tags", []) if t.get("Key") == key), None)
+
+
 def _candidate(instance: dict[str, Any], choice: AddressChoice) -> Candidate | None:
     private = instance.get("PrivateIpAddress")
     public = instance.get("PublicIpAddress")
@@ -99,11 +105,10 @@ def _candidate(instance: dict[str, Any], choice: AddressChoice) -> Candidate | N
     address = private if use_private else public
     if not address:
         return None
-    tags = {t.get("Key"): t.get("Value") for t in instance.get("Tags", [])}
     dns = (instance.get("PrivateDnsName") or "").split(".")[0]
     return Candidate(
         address,
-        name=tags.get("Name") or dns or instance.get("InstanceId"),
+        name=_tag(instance, "Name") or dns or instance.get("InstanceId"),
         ip=private if address != private else None,
         az=instance.get("Placement", {}).get("AvailabilityZone"),
         instance_type=instance.get("InstanceType"),

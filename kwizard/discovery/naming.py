@@ -48,8 +48,7 @@ def to_hosts(
     unique: list[Candidate] = []
     problems: list[HostProblem] = []
     for candidate in candidates:
-        if candidate.role_hint:
-            hints[candidate.address].add(candidate.role_hint)
+        hints[candidate.address].update(candidate.role_hints)
         if candidate.address in owner or candidate.address in listed:
             where = f"host {owner[candidate.address]!r}" if candidate.address in owner else "listed twice"
             problems.append(

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,12 @@ _ROLE_HINTS = (
 
 def terraform_output(directory: Path, *, timeout: float = 120.0) -> dict[str, Any]:
     """The parsed `terraform output -json` of `directory` (needs the terraform binary)."""
+    if not directory.is_dir():
+        raise InputError(
+            "No Terraform directory",
+            f"{directory} is not a directory.",
+            "Give the folder you run terraform in.",
+        )
     binary = shutil.which("terraform") or shutil.which("tofu")
     if binary is None:
         raise EnvironmentProblem(
@@ -82,10 +89,9 @@ def from_state_file(path: Path) -> Discovery:
 
 def from_outputs(outputs: dict[str, Any], source: str) -> Discovery:
     """Candidates from the `outputs` mapping of `terraform output -json` or of a state file."""
-    candidates: list[Candidate] = []
+    found: dict[str, Candidate] = {}  # by address; an address in several outputs collects their hints
     notes: list[str] = []
     bastion: str | None = None
-    seen: set[str] = set()
     for output_name in sorted(outputs):
         entry = outputs[output_name]
         if not isinstance(entry, dict) or "value" not in entry:
@@ -98,10 +104,14 @@ def from_outputs(outputs: dict[str, Any], source: str) -> Discovery:
             if hint == "bastion":
                 bastion = bastion or address
                 continue
-            if address in seen:
-                continue
-            seen.add(address)
-            candidates.append(Candidate(address, name=name, role_hint=hint, source=source))
+            hints = (hint,) if hint else ()
+            if address in found:
+                known = found[address]
+                merged = known.role_hints + tuple(h for h in hints if h not in known.role_hints)
+                found[address] = replace(known, name=known.name or name, role_hints=merged)
+            else:
+                found[address] = Candidate(address, name=name, role_hints=hints, source=source)
+    candidates = list(found.values())
     if not candidates and bastion is None:
         problem = HostProblem(source, "no output holds IP addresses", "Add an output listing the hosts' IPs.")
         return Discovery(problems=(problem,), notes=tuple(notes))
@@ -151,7 +161,7 @@ def _aws_instances(state: dict[str, Any], source: str) -> Iterator[Candidate]:
                 ip=private if public else None,
                 az=attributes.get("availability_zone"),
                 instance_type=attributes.get("instance_type"),
-                role_hint=_role_hint(str(resource.get("name", ""))),
+                role_hints=tuple(filter(None, [_role_hint(str(resource.get("name", "")))])),
                 source=source,
             )
 
