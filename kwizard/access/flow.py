@@ -26,6 +26,7 @@ from kwizard.ssh import (
     bastion_endpoint,
     connect,
     connect_endpoint,
+    forget_declined_host_keys,
     run,
 )
 
@@ -127,7 +128,11 @@ def secure_hosts(
     ask_password: PasswordPrompt | None = None,
     timeout: float = 10.0,
 ) -> list[HostAccess]:
-    """`secure_host` for every host in parallel; asks the password once for all that refuse the key."""
+    """`secure_host` for every host in parallel; asks the password once for all that refuse the key.
+
+    Host keys the user declined in an earlier run are asked about again.
+    """
+    forget_declined_host_keys()
     bastion_problem = check_bastion(ctx, timeout=timeout)
     if bastion_problem is not None:
         return [
