@@ -196,7 +196,7 @@ def _finish(
             reason="no-sudo", sudo=sudo, key_added=key_added,
         )  # fmt: skip
     warnings: tuple[str, ...] = ()
-    if sudo == "password" and ctx.spec.ssh.become_password_env is None:
+    if sudo in ("password", "unverified") and ctx.spec.ssh.become_password_env is None:
         warnings = (
             f"sudo asks {user} for a password: name it in ssh.become_password_env (or allow NOPASSWD) "
             "so Ansible can become root.",

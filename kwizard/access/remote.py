@@ -49,7 +49,8 @@ else echo sudo-needs-password
 fi
 """
 
-SudoAccess = Literal["root", "nopasswd", "password", "none"]
+# unverified: sudo asks for a password and kwizard has none to check it with.
+SudoAccess = Literal["root", "nopasswd", "password", "unverified", "none"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ def probe_sudo(conn: Connection, password: str | None) -> SudoAccess:
         return "root"
     if "sudo-nopasswd" in words:
         return "nopasswd"
-    if "sudo-needs-password" in words and password is not None:
+    if "sudo-needs-password" in words:
+        if password is None:
+            return "unverified"
         checked = run(conn, ["true"], sudo=True, sudo_password=password, timeout=30)
         return "password" if checked.ok else "none"
     return "none"

@@ -37,7 +37,8 @@ class HostKeyModal(ModalScreen[bool]):
     ]
 
     def __init__(self, prompt: HostKeyPrompt, known_hosts: str = "") -> None:
-        super().__init__(classes="modal", id="host-key-modal")
+        # A class, not an id: the next question may be pushed while this one is still being removed.
+        super().__init__(classes="modal host-key-modal")
         self.prompt = prompt
         self.known_hosts = known_hosts
 

@@ -47,7 +47,7 @@ FIELD_ROWS = [
     [("Private key", "ssh-key", "~/.ssh/id_ed25519")],
     [
         ("Password variable", "password-env", "for headless runs"),
-        ("Become variable", "become-env", "sudo password"),
+        ("Become variable", "become-env", "env var of the sudo password"),
     ],
     [("Bastion address", "bastion-address", "none"), ("Bastion user", "bastion-user", "as SSH user")],
     [("Bastion key", "bastion-key", "same as the private key")],

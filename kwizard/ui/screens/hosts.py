@@ -29,6 +29,13 @@ from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
 ROLE_ALIASES = {"cp": "control_plane", "master": "control_plane", "lb": "loadbalancer", "node": "worker"}
+ROLE_LABELS = {
+    "control_plane": "control plane",
+    "etcd": "etcd",
+    "worker": "worker",
+    "loadbalancer": "LB",
+    "storage": "storage",
+}
 IMPORT_CHOICES = [
     ("ssh_config", "~/.ssh/config"),
     ("terraform", "Terraform folder"),
@@ -142,8 +149,8 @@ class HostsStep(StepScreen):
             if select in names:
                 table.move_cursor(row=names.index(select))
         summary = self.query_one("#role-summary", Static)
-        counts = [(r, sum(h.has(r) for h in shown)) for r in ROLES]
-        summary.update(f"{len(self.hosts)} hosts · " + " · ".join(f"{n} {r}" for r, n in counts if n))
+        counts = [(ROLE_LABELS[r], sum(h.has(r) for h in shown)) for r in ROLES]
+        summary.update(f"{len(self.hosts)} hosts: " + ", ".join(f"{n} {label}" for label, n in counts if n))
 
     def _selected(self) -> Host | None:
         table = self.query_one("#hosts-table", DataTable)
