@@ -215,11 +215,11 @@ class AccessStep(StepScreen):
             "host-password": self._host_password,
         }
         handler = handlers.get(event.button.id or "")
-        if handler is None:
-            super().on_button_pressed(event)
-            return
-        event.stop()
-        handler()
+        if handler is not None:
+            # Textual also runs StepScreen's handler (the navigation buttons) unless prevented.
+            event.prevent_default()
+            event.stop()
+            handler()
 
     def _generate_key(self) -> None:
         path = cluster_key_path(self.wizard.ws)

@@ -106,16 +106,17 @@ class HostsStep(StepScreen):
                 id="add-hosts",
                 placeholder="10.0.0.[11:15], node[01:03].example.com, cp1=10.0.0.5, admin@host:2222",
             )
+            yield Input(id="host-roles", placeholder="roles: automatic")
             yield Button("Add", id="add", variant="primary")
-            yield Button("Scan network…", id="scan")
-            yield Button("Import…", id="import")
         yield ProgressBar(id="scan-progress", show_eta=False)
         yield DataTable(id="hosts-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="role-summary")
         with Horizontal(classes="row", id="edit-row"):
             yield Button("Rename (n)", id="rename")
             yield Button("Roles (r)", id="roles")
             yield Button("Remove (Del)", id="remove")
-            yield Static("", id="role-summary")
+            yield Button("Scan network…", id="scan")
+            yield Button("Import…", id="import")
         yield Static("", id="problems")
 
     def load_spec(self, spec: ClusterSpec) -> None:
@@ -128,6 +129,8 @@ class HostsStep(StepScreen):
         table = self.query_one("#hosts-table", DataTable)
         table.add_columns("Name", "Address", "Login", "Roles", "Zone / type")
         self._refresh_table()
+        # Start where the typing is: the cluster name for a new cluster, else the host list.
+        self.query_one("#add-hosts" if spec.name else "#cluster-name", Input).focus()
 
     # ── the table ──────────────────────────────────────────────────────────
     def _refresh_table(self, select: str | None = None) -> None:
@@ -175,8 +178,10 @@ class HostsStep(StepScreen):
         panel.set_class(bool(problems), "has-problems")
         panel.update(Content.assemble(*parts))
 
-    def _merge(self, discovery: Discovery) -> None:
+    def _merge(self, discovery: Discovery, roles: list[Role] | None = None) -> None:
         new_hosts, problems = to_hosts(discovery.candidates, self.hosts)
+        if roles:  # typed roles are taken as given (no etcd added to a lone control plane)
+            new_hosts = [Host.model_validate(h.model_dump() | {"roles": roles}) for h in new_hosts]
         self.hosts.extend(new_hosts)
         if discovery.bastion and self.bastion_hint is None:
             self.bastion_hint = discovery.bastion
@@ -189,15 +194,23 @@ class HostsStep(StepScreen):
     # ── adding ─────────────────────────────────────────────────────────────
     def _add_typed(self) -> None:
         field = self.query_one("#add-hosts", Input)
+        roles_field = self.query_one("#host-roles", Input)
         if not field.value.strip():
             return
+        try:
+            roles = parse_roles(roles_field.value)
+        except InputError as error:
+            self.wizard.show_error(error)
+            return
         found = parse_host_list(field.value)
-        self._merge(found)
+        self._merge(found, roles=roles)
         if not found.problems:
             field.value = ""
+            roles_field.value = ""
+        field.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "add-hosts":
+        if event.input.id in ("add-hosts", "host-roles"):
             event.stop()
             self._add_typed()
 
@@ -211,11 +224,11 @@ class HostsStep(StepScreen):
             "remove": self.action_remove,
         }
         handler = handlers.get(event.button.id or "")
-        if handler is None:
-            super().on_button_pressed(event)
-            return
-        event.stop()
-        handler()
+        if handler is not None:
+            # Textual also runs StepScreen's handler (the navigation buttons) unless prevented.
+            event.prevent_default()
+            event.stop()
+            handler()
 
     def _ask_scan(self) -> None:
         def answered(text: str | None) -> None:
