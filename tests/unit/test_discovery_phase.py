@@ -52,3 +52,32 @@ def test_role_summary_singular() -> None:
         role_summary([Host(name="a", address="10.0.0.1", roles=["control_plane"])])
         == "1 host: 1 control_plane"
     )
+
+
+def test_access_and_discovery_core_never_import_the_ui() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, kwizard_env
+
+    modules = [
+        "kwizard.ssh",
+        "kwizard.hostkeys",
+        "kwizard.access",
+        "kwizard.discovery",
+        "kwizard.discovery.scan",
+        "kwizard.discovery.sshconfig",
+        "kwizard.discovery.terraform",
+        "kwizard.discovery.aws",
+    ]
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n    importlib.import_module(name)\n"
+        "ui = ('textual', 'questionary', 'rich', 'kwizard.ui', 'boto3')\n"
+        "print(sorted(m for m in ui if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=kwizard_env(), cwd=REPO, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"  # boto3 too: it loads only when EC2 discovery runs
