@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
-from kwizard.spec import ROLES, Host
+from kwizard.errors import InputError
+from kwizard.spec import ROLES, Host, Role
+
+ROLE_ALIASES = {"cp": "control_plane", "master": "control_plane", "lb": "loadbalancer", "node": "worker"}
+
+
+def parse_roles(text: str) -> list[Role]:
+    """`cp,etcd` / `control_plane etcd` → canonical role names; InputError on unknown ones."""
+    roles: list[Role] = []
+    for word in text.replace(",", " ").split():
+        role = ROLE_ALIASES.get(word.lower(), word.lower())
+        if role not in ROLES:
+            raise InputError(
+                "Unknown role", f"{word!r} is not a role", f"Use any of: {', '.join(ROLES)} (or cp, lb)."
+            )
+        roles.append(cast(Role, role))  # checked against ROLES just above
+    return roles
 
 
 def default_roles(hosts: Sequence[Host]) -> list[Host]:

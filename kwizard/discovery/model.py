@@ -16,6 +16,7 @@ class Candidate:
     ip: str | None = None  # the address the host binds to, when `address` is not one of its own (EC2)
     az: str | None = None
     instance_type: str | None = None
+    roles: tuple[str, ...] = ()  # roles the user typed for this host: taken as they are
     role_hints: tuple[str, ...] = ()  # control_plane / etcd / worker, e.g. from terraform output names
     source: str = "typed"
 

@@ -96,7 +96,8 @@ def to_hosts(
                     port=candidate.port,
                     az=candidate.az,
                     instance_type=candidate.instance_type,
-                    roles=_roles_from_hints(hints.get(candidate.address, set()), hints),
+                    roles=list(candidate.roles)
+                    or _roles_from_hints(hints.get(candidate.address, set()), hints),
                 )
             )
         except ValidationError as exc:

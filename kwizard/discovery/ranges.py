@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 import string
+from dataclasses import replace
 
 from kwizard.discovery.model import Candidate, Discovery, HostProblem
+from kwizard.errors import InputError
+from kwizard.roles import parse_roles
 from kwizard.spec import check_address
 
 MAX_EXPANSION = 4096  # one pattern; more is almost certainly a typo (e.g. [1:100000])
 _SEPARATORS = re.compile(r"[\s,;]+")
 _TOKEN = re.compile(r"^(?:(?P<name>[^=@\s]+)=)?(?:(?P<user>[^@\s]+)@)?(?P<rest>\S+)$")
+_NAME_LIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _USER = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.IGNORECASE)
 
 
@@ -77,17 +81,51 @@ def _range_values(pattern: str, inner: str, limit: int) -> list[str]:
 
 
 def parse_host_list(text: str, source: str = "typed") -> Discovery:
-    """Candidates from free text: tokens separated by spaces, commas or new lines; bad tokens → problems."""
+    """Candidates from free text; bad tokens → problems, the rest still count.
+
+    Each line is either one host as `NAME ADDRESS [ROLES]` ("node1 10.0.0.11 cp,etcd"), or tokens
+    separated by spaces, commas or semicolons, each `[name=][user@]address-or-range[:port]`.
+    """
     candidates: list[Candidate] = []
     problems: list[HostProblem] = []
-    for token in (t for t in _SEPARATORS.split(text.strip()) if t):
+    for line in text.splitlines():
         try:
-            candidates.extend(_parse_token(token, source))
-        except (RangeError, ValueError) as exc:
-            problems.append(HostProblem(token, str(exc), _HOST_SYNTAX))
+            quick = _quick_entry(line, source)
+        except (RangeError, ValueError, InputError) as exc:
+            problems.append(HostProblem(line.strip(), getattr(exc, "problem", str(exc)), _QUICK_SYNTAX))
+            continue
+        if quick is not None:
+            candidates.append(quick)
+            continue
+        for token in (t for t in _SEPARATORS.split(line.strip()) if t):
+            try:
+                candidates.extend(_parse_token(token, source))
+            except (RangeError, ValueError) as exc:
+                problems.append(HostProblem(token, str(exc), _HOST_SYNTAX))
     return Discovery(tuple(candidates), tuple(problems))
 
 
+def _quick_entry(line: str, source: str) -> Candidate | None:
+    """`NAME ADDRESS [ROLES…]` as one host, or None when the line is not in that form.
+
+    NAME is a bare name (no dots, brackets, `@` or `=`) and ADDRESS a single address with a dot or a
+    colon, so "web1 web2" stays two hosts and "10.0.0.1 10.0.0.2" too.
+    """
+    words = line.split()
+    if len(words) < 2 or _NAME_LIKE.match(words[0]) is None or not any(c in words[1] for c in ".:"):
+        return None
+    if "[" in words[1] or "=" in words[1] or _looks_like_ip(words[0]):
+        return None
+    roles = parse_roles(" ".join(words[2:]))
+    (candidate,) = _parse_token(f"{words[0]}={words[1]}", source)
+    return replace(candidate, roles=tuple(roles))
+
+
+def _looks_like_ip(word: str) -> bool:
+    return word.replace(".", "").isdigit()
+
+
+_QUICK_SYNTAX = "One host per line as NAME ADDRESS [ROLES], e.g. node1 10.0.0.11 cp,etcd."
 _HOST_SYNTAX = (
     "Write hosts like 10.0.0.5, node[01:03].example.com, admin@10.0.0.[10:12]:2222 or cp1=10.0.0.5."
 )

@@ -88,3 +88,18 @@ def test_bad_tokens_become_problems_and_the_rest_continue() -> None:
     assert subjects == ["10.0.0.300", "node[1:3", "u@h:70000", "Bad$User@h"]
     assert all(p.fix for p in found.problems)
     assert "not a valid IP address" in found.problems[0].problem
+
+
+def test_quick_entry_one_host_per_line_with_roles() -> None:
+    found = parse_host_list("node1 10.0.0.11 cp,etcd\nn2 10.0.0.12\nweb1 web2\n10.0.0.1 10.0.0.2")
+    assert [(c.name, c.address, c.roles) for c in found.candidates] == [
+        ("node1", "10.0.0.11", ("control_plane", "etcd")),
+        ("n2", "10.0.0.12", ()),
+        (None, "web1", ()),  # two bare names are two hosts, not a name and an address
+        (None, "web2", ()),
+        (None, "10.0.0.1", ()),
+        (None, "10.0.0.2", ()),
+    ]
+    bad = parse_host_list("node1 10.0.0.11 chef")
+    assert bad.candidates == () and bad.problems[0].problem == "'chef' is not a role"
+    assert "NAME ADDRESS [ROLES]" in bad.problems[0].fix

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -23,12 +23,11 @@ from kwizard.discovery.model import Discovery, HostProblem
 from kwizard.discovery.naming import to_hosts
 from kwizard.discovery.ranges import parse_host_list
 from kwizard.errors import InputError, KwizardError
-from kwizard.roles import default_roles
+from kwizard.roles import default_roles, parse_roles
 from kwizard.spec import ROLES, Bastion, ClusterSpec, Host, Role, is_rfc1123
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
-ROLE_ALIASES = {"cp": "control_plane", "master": "control_plane", "lb": "loadbalancer", "node": "worker"}
 ROLE_LABELS = {
     "control_plane": "control plane",
     "etcd": "etcd",
@@ -43,19 +42,6 @@ IMPORT_CHOICES = [
     ("ec2", "AWS EC2 by tag"),
     ("cancel", "Cancel"),
 ]
-
-
-def parse_roles(text: str) -> list[Role]:
-    """`cp,etcd` / `control_plane etcd` → canonical role names; InputError on unknown ones."""
-    roles: list[Role] = []
-    for word in text.replace(",", " ").split():
-        role = ROLE_ALIASES.get(word.lower(), word.lower())
-        if role not in ROLES:
-            raise InputError(
-                "Unknown role", f"{word!r} is not a role", f"Use any of: {', '.join(ROLES)} (or cp, lb)."
-            )
-        roles.append(cast(Role, role))  # checked against ROLES just above
-    return roles
 
 
 class HostsFound(Message):
@@ -104,7 +90,7 @@ class HostsStep(StepScreen):
         with Horizontal(classes="row", id="add-row"):
             yield Input(
                 id="add-hosts",
-                placeholder="10.0.0.[11:15], node[01:03].example.com, cp1=10.0.0.5, admin@host:2222",
+                placeholder="node1 10.0.0.11 cp,etcd — or many: 10.0.0.[11:15] node[01:03].example.com",
             )
             yield Input(id="host-roles", placeholder="roles: automatic")
             yield Button("Add", id="add", variant="primary")
