@@ -39,7 +39,7 @@ async def test_check_access_generates_trusts_and_installs(lab_factory: LabFactor
     app = WizardApp(spec, root=tmp_path / "kw", start_step="access")
     ws = Workspace((tmp_path / "kw").resolve(), "uitest")
     async with app.run_test(size=(120, 45)) as pilot:
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+t")
         await wait_for(pilot, lambda: bool(app.screen.query("#dialog-title")), "the no-key question")
         assert "No SSH key" in str(app.screen.query_one("#dialog-title").render())
         await pilot.click("#generate")

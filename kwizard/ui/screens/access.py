@@ -71,7 +71,7 @@ class AccessChecked(Message):
 class AccessStep(StepScreen):
     step_id = "access"
 
-    BINDINGS: ClassVar = [*StepScreen.BINDINGS, Binding("ctrl+k", "check", "Check access")]
+    BINDINGS: ClassVar = [*StepScreen.BINDINGS, Binding("ctrl+t", "check", "Check access", priority=True)]
 
     def compose_body(self) -> ComposeResult:
         for fields in FIELD_ROWS:
@@ -82,7 +82,7 @@ class AccessStep(StepScreen):
                 if fields[0][1] == "ssh-key":
                     yield Button("New key for this cluster", id="generate")
         with Horizontal(classes="row", id="access-actions"):
-            yield Button("Check access (^k)", id="check", variant="primary")
+            yield Button("Check access (^t)", id="check", variant="primary")
             yield Button("Password for host…", id="host-password")
             yield Static("", id="key-info")
         yield DataTable(id="access-table", cursor_type="row")
@@ -91,7 +91,7 @@ class AccessStep(StepScreen):
     def load_spec(self, spec: ClusterSpec) -> None:
         self._cancel = threading.Event()
         self.rows: dict[str, HostAccess] = {}
-        self.details: dict[str, tuple[str, str]] = {}
+        self.details: dict[str, tuple[str, str, str]] = {}  # host → (detail, fix, note)
         values = {
             "ssh-user": spec.ssh.user,
             "ssh-port": str(spec.ssh.port),
@@ -111,6 +111,7 @@ class AccessStep(StepScreen):
         table.add_column("Detail", key="detail")
         for host in spec.hosts:
             self._set_row(host.name, host.address, "waiting", "")
+        self.query_one("#ssh-user", Input).focus()
 
     def on_unmount(self) -> None:
         self._cancel.set()
@@ -145,13 +146,15 @@ class AccessStep(StepScreen):
         return spec.updated(ssh=ssh, bastion=bastion)
 
     # ── rows ───────────────────────────────────────────────────────────────
-    def _set_row(self, name: str, address: str, status: str, detail: str, fix: str = "") -> None:
+    def _set_row(
+        self, name: str, address: str, status: str, detail: str, fix: str = "", note: str = ""
+    ) -> None:
         table = self.query_one("#access-table", DataTable)
         symbol, words, style = STATUS_LOOK.get(status, ("·", status, ""))
         # Rich Text cells: DataTable measures them to widen the column as details arrive.
         first_line = detail.splitlines()[0] if detail else ""
         cells = [name, address, Text(f"{symbol} {words}", style=style), Text(first_line)]
-        self.details[name] = (detail, fix)
+        self.details[name] = (detail, fix, note)
         if name in table.rows:
             for column, value in zip(("host", "address", "status", "detail"), cells, strict=True):
                 table.update_cell(name, column, value, update_width=True)
@@ -167,12 +170,14 @@ class AccessStep(StepScreen):
 
     def _show_detail(self) -> None:
         name = self._selected_name()
-        detail, fix = self.details.get(name or "", ("", ""))
+        detail, fix, note = self.details.get(name or "", ("", "", ""))
         parts: list[str | tuple[str, str]] = []
         if detail:
             parts += [(f"{name}: ", "bold"), detail]
         if fix:
             parts += ["\nFix: ", (fix, "green")]
+        if note:
+            parts += ["\nNote: ", (note, "yellow")]
         self.query_one("#row-detail", Static).update(Content.assemble(*parts))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -200,8 +205,7 @@ class AccessStep(StepScreen):
             return
         for row in message.rows:
             self.rows[row.host] = row
-            fix = row.fix or " ".join(row.warnings)
-            self._set_row(row.host, row.address, row.status, row.detail, fix)
+            self._set_row(row.host, row.address, row.status, row.detail, row.fix, " ".join(row.warnings))
         if message.key is not None:
             self.query_one("#key-info", Static).update(Content(f"key {message.key.fingerprint}"))
         ready = sum(r.ok for r in self.rows.values())
