@@ -20,7 +20,7 @@ import pytest
 from kwizard import access
 from kwizard import lab as kwlab
 from kwizard.engine.phase import Event, HostKeyPrompt, PhaseContext, Secrets
-from kwizard.hostkeys import KnownHosts, fingerprint, key_from_line
+from kwizard.hostkeys import KnownHosts, fingerprint, key_from_line, scan_host_key
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.roles import default_roles
@@ -291,6 +291,7 @@ def test_new_host_keys_are_asked_and_a_changed_key_is_refused(
     with pytest.raises(HostKeyNotTrusted) as declined:
         connect(declining, spec.host("moved"))
     old = fingerprint(key_from_line(*moved.host_key.split()[:2]))
+    assert fingerprint(scan_host_key(moved.address, 22, timeout=5)) == old  # read without logging in
     assert (
         asked[0].fingerprint == old and asked[0].key_type == "ssh-ed25519" and old in declined.value.problem
     )
