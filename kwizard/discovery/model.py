@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kwizard.spec import Role
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -16,7 +18,7 @@ class Candidate:
     ip: str | None = None  # the address the host binds to, when `address` is not one of its own (EC2)
     az: str | None = None
     instance_type: str | None = None
-    roles: tuple[str, ...] = ()  # roles the user typed for this host: taken as they are
+    roles: tuple[Role, ...] = ()  # roles the user typed for this host: taken as they are
     role_hints: tuple[str, ...] = ()  # control_plane / etcd / worker, e.g. from terraform output names
     source: str = "typed"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from textual.widgets import DataTable, Static
 
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
+from tests.banner_servers import banner_servers
 
 
 def hosts_app(tmp_path: Path, spec: ClusterSpec | None = None) -> WizardApp:
@@ -90,36 +89,8 @@ async def test_rename_edit_roles_and_remove_with_keys(tmp_path: Path) -> None:
 @pytest.fixture
 def ssh_listeners() -> Iterator[int]:
     """Two SSH-speaking listeners on 127.0.8.3 and 127.0.8.6 (same free port)."""
-    servers = []
-    first = socket.socket()
-    first.bind(("127.0.8.3", 0))
-    port = first.getsockname()[1]
-    second = socket.socket()
-    second.bind(("127.0.8.6", port))
-    stop = threading.Event()
-    for server in (first, second):
-        server.listen()
-        server.settimeout(0.1)
-        servers.append(server)
-
-    def serve(server: socket.socket) -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
-
-    threads = [threading.Thread(target=serve, args=(s,), daemon=True) for s in servers]
-    for thread in threads:
-        thread.start()
-    yield port
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=2)
-    for server in servers:
-        server.close()
+    with banner_servers(dict.fromkeys(("127.0.8.3", "127.0.8.6"), b"SSH-2.0-OpenSSH_9.2\r\n")) as port:
+        yield port
 
 
 async def test_scan_adds_the_ssh_hosts_it_finds(tmp_path: Path, ssh_listeners: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -10,45 +9,15 @@ import pytest
 
 from kwizard.discovery.scan import CONFIRM_ABOVE, LargeScan, scan, scan_targets
 from kwizard.errors import InputError
+from tests.banner_servers import banner_servers
 
 
 @pytest.fixture
 def listeners() -> Iterator[tuple[int, list[str]]]:
-    """An SSH-like server on 127.0.9.2 and a silent one on 127.0.9.5, same free port."""
-    probe = socket.socket()
-    probe.bind(("127.0.9.2", 0))
-    port = probe.getsockname()[1]
-    servers = [probe]
-    silent = socket.socket()
-    silent.bind(("127.0.9.5", port))
-    servers.append(silent)
-    stop = threading.Event()
-    for server in servers:
-        server.listen()
-        server.settimeout(0.1)
-
-    def serve(server: socket.socket, banner: bytes) -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                if banner:
-                    conn.sendall(banner)
-
-    threads = [
-        threading.Thread(target=serve, args=(probe, b"SSH-2.0-OpenSSH_9.6\r\n"), daemon=True),
-        threading.Thread(target=serve, args=(silent, b"HTTP/1.0 400 nope\r\n"), daemon=True),
-    ]
-    for thread in threads:
-        thread.start()
-    yield port, ["127.0.9.2", "127.0.9.5"]
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=2)
-    for server in servers:
-        server.close()
+    """An SSH server greeting on 127.0.9.2 and an HTTP one on 127.0.9.5, same free port."""
+    greetings = {"127.0.9.2": b"SSH-2.0-OpenSSH_9.6\r\n", "127.0.9.5": b"HTTP/1.0 400 nope\r\n"}
+    with banner_servers(greetings) as port:
+        yield port, list(greetings)
 
 
 def test_scan_finds_listeners_and_tells_ssh_apart(listeners: tuple[int, list[str]]) -> None:
