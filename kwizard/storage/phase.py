@@ -36,6 +36,8 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     else:
         playbook, extravars = PLAYBOOKS / "storage_class.yml", provisioner_extravars(spec)
         data = {"storage_class": extravars["kwizard_storage_class"]}
+    # Pipelining: one ssh round trip per task instead of three (Kubespray's ansible.cfg sets it too).
+    extravars["ansible_pipelining"] = True
     result = run_playbook(ctx, PHASE, playbook, inventory, extravars=extravars)
     data |= {"type": spec.storage.type, "stats": result.stats}
     if result.status == "canceled":
