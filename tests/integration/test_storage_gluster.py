@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from kwizard.engine.phase import PhaseContext
-from kwizard.errors import RemoteError
 from kwizard.lab import Lab, LabHost
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
@@ -106,7 +105,9 @@ def _cleanup(lab: Lab) -> None:
     for name in ("lab1", NODE):
         lab.host(name).exec(f"umount -l {MOUNT}; sed -i '\\# {MOUNT} #d' /etc/fstab", timeout=30)
     primary = lab.host("lab1")
-    primary.exec(f"gluster --mode=script volume stop {VOLUME} force; gluster --mode=script volume delete {VOLUME}")
+    primary.exec(
+        f"gluster --mode=script volume stop {VOLUME} force; gluster --mode=script volume delete {VOLUME}"
+    )
     for name in STORAGE_HOSTS[1:]:
         primary.exec(f"gluster --mode=script peer detach {lab.host(name).address} force", timeout=30)
     for name in STORAGE_HOSTS:
