@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Until the lab (#3) and the ansible-runner adapter (#7) are merged, there is nothing to run these on.
+pytest.importorskip("kwizard.lab", reason="the lab is not merged yet")
+pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not merged yet")
 import yaml
+from kwizard.lab import Lab, LabHost
 
 from kwizard.engine.phase import PhaseContext
-from kwizard.lab import Lab, LabHost
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
