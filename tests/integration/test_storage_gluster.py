@@ -1,7 +1,7 @@
 """The storage phase on the lab: a real replica-3 Gluster volume, FUSE mounts, group writes, idempotence.
 
-Storage hosts lab1, lab2, lab5 (their /data is private and glusterd runs, as the package's service would
-start it); lab4 is the Kubernetes worker that mounts the volume; lab1 is the control plane. No API server
+Storage hosts lab1, lab2, lab5 (glusterd runs there, as the package's service would start it; each host's
+root filesystem is private); lab4 is the Kubernetes worker that mounts the volume; lab1 is the control plane. No API server
 runs in the lab, so a recording kubectl stand-in is put on lab1's PATH by this test only; what it was given
 is validated against the Kubernetes schema.
 """
@@ -31,7 +31,9 @@ from kwizard.storage.plan import NODE_LABEL
 from tests.k8s_schema import validate_strict
 
 VOLUME = "kwstest"
-BRICK_DIR = "/data/glusterfs/kwstest"
+# On the host's root filesystem: glusterd refuses such a brick unless the playbook adds `force`, so this
+# also proves that case (the lab's /data is a separate filesystem and would not need it).
+BRICK_DIR = "/srv/glusterfs/kwstest"
 MOUNT = "/mnt/kwstest"
 GID = 1000
 STORAGE_HOSTS = ("lab1", "lab2", "lab5")
