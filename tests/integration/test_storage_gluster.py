@@ -1,9 +1,9 @@
 """The storage phase on the lab: a real replica-3 Gluster volume, FUSE mounts, group writes, idempotence.
 
 Storage hosts lab1, lab2, lab5 (glusterd runs there, as the package's service would start it; each host's
-root filesystem is private); lab4 is the Kubernetes worker that mounts the volume; lab1 is the control plane. No API server
-runs in the lab, so a recording kubectl stand-in is put on lab1's PATH by this test only; what it was given
-is validated against the Kubernetes schema.
+root filesystem is private); lab4 is the Kubernetes worker that mounts the volume; lab1 is the control
+plane. No API server runs in the lab, so a recording kubectl stand-in is put on lab1's PATH by this test
+only; what it was given is validated against the Kubernetes schema.
 """
 
 from __future__ import annotations
