@@ -19,6 +19,11 @@ PHASE = "storage"
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 # Messages of the playbooks' own refusals start with this, so they become a KwizardError, not a log line.
 REFUSAL = "kwizard-storage:"
+GLUSTER_FIX = (
+    "Nothing was changed on any storage host. Name an empty device in storage_device (or none, for a "
+    "directory brick) and run the storage phase again."
+)
+PROVISIONER_FIX = "Nothing was applied. Run the inventory and kubespray phases again, then the storage phase."
 
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
@@ -43,7 +48,9 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     if result.status == "canceled":
         return PhaseResult("interrupted", "Storage setup was interrupted.", data)
     if not result.ok:
-        _raise_refusal(result)
+        if spec.storage.type == "gluster":
+            _raise_refusal(result, "Storage setup refused", GLUSTER_FIX)
+        _raise_refusal(result, "Storage provisioner missing", PROVISIONER_FIX)
         return PhaseResult("failed", f"Storage setup failed: {failure_text(result)}", data)
     changed = sum(host.get("changed", 0) for host in result.stats.values())
     data["changed"] = changed
@@ -135,16 +142,12 @@ def failure_text(result: PlaybookResult) -> str:
     return "; ".join(lines) or f"the playbook ended with status {result.status} (rc {result.rc})"
 
 
-def _raise_refusal(result: PlaybookResult) -> None:
+def _raise_refusal(result: PlaybookResult, title: str, fix: str) -> None:
+    """Raise the playbook's own refusals (messages starting with REFUSAL) as one KwizardError."""
     refusals = []
     for failure in result.failures:
         message = str((failure.get("res") or {}).get("msg") or "")
         if message.startswith(REFUSAL):
             refusals.append(message.removeprefix(REFUSAL).strip())
     if refusals:
-        raise RemoteError(
-            "Storage setup refused",
-            "\n".join(dict.fromkeys(refusals)),
-            "Nothing was changed on any storage host. Fix the device (or storage_device in the spec) and "
-            "run the storage phase again.",
-        )
+        raise RemoteError(title, "\n".join(dict.fromkeys(refusals)), fix)

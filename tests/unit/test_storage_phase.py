@@ -17,6 +17,7 @@ from kwizard.preset import load
 from kwizard.runner import PlaybookResult
 from kwizard.spec import ClusterSpec
 from kwizard.storage.phase import (
+    GLUSTER_FIX,
     PLAYBOOKS,
     _raise_refusal,
     failure_text,
@@ -128,7 +129,7 @@ def test_a_playbook_refusal_becomes_one_clear_error() -> None:
         ],
     )
     with pytest.raises(RemoteError) as caught:
-        _raise_refusal(result)
+        _raise_refusal(result, "Storage setup refused", GLUSTER_FIX)
     assert caught.value.title == "Storage setup refused"
     assert caught.value.problem == "/dev/sdb on g1 already holds data (TYPE=ext4). Nothing was changed."
     assert "Nothing was changed" in caught.value.fix
@@ -142,7 +143,7 @@ def test_other_failures_are_summarised_per_host() -> None:
             {"host": "g1", "task": "Create the volume", "res": {"stderr": "volume create: gv0: failed"}}
         ],
     )
-    _raise_refusal(result)  # not a refusal: no exception
+    _raise_refusal(result, "t", "f")  # not a refusal: no exception
     assert failure_text(result) == "g1: Create the volume: volume create: gv0: failed"
     assert "status failed" in failure_text(PlaybookResult(status="failed", rc=4))
 
