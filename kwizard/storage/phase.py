@@ -137,9 +137,18 @@ def failure_text(result: PlaybookResult) -> str:
     lines = []
     for failure in result.failures[:5]:
         res = failure.get("res") or {}
-        message = str(res.get("msg") or res.get("stderr") or res.get("stdout") or "failed").strip()
-        lines.append(f"{failure.get('host')}: {failure.get('task')}: {message}")
+        # A looped task fails with "One or more items failed"; the reasons are in its items.
+        items = [item for item in res.get("results") or [] if isinstance(item, dict) and item.get("failed")]
+        # An item's msg is only "non-zero return code"; its stderr says why.
+        messages = [_first(item, "stderr", "msg") for item in items] or [
+            _first(res, "msg", "stderr", "stdout")
+        ]
+        lines.extend(f"{failure.get('host')}: {failure.get('task')}: {message}" for message in messages)
     return "; ".join(lines) or f"the playbook ended with status {result.status} (rc {result.rc})"
+
+
+def _first(res: dict[str, Any], *keys: str) -> str:
+    return next((str(res[key]).strip() for key in keys if res.get(key)), "failed")
 
 
 def _raise_refusal(result: PlaybookResult, title: str, fix: str) -> None:

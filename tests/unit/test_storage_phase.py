@@ -148,6 +148,18 @@ def test_other_failures_are_summarised_per_host() -> None:
     assert "status failed" in failure_text(PlaybookResult(status="failed", rc=4))
 
 
+def test_a_looped_task_failure_shows_the_failed_items() -> None:
+    res = {
+        "msg": "One or more items failed",
+        "results": [
+            {"item": "10.0.0.2", "failed": False, "stdout": "peer probe: success"},
+            {"item": "10.0.0.3", "failed": True, "msg": "non-zero return code", "stderr": "peer probe: failed"},
+        ],
+    }
+    result = PlaybookResult(status="failed", rc=2, failures=[{"host": "g1", "task": "Probe", "res": res}])
+    assert failure_text(result) == "g1: Probe: peer probe: failed"
+
+
 @pytest.mark.parametrize("playbook", ["gluster.yml", "storage_class.yml"])
 def test_playbooks_pass_ansibles_syntax_check(tmp_path: Path, playbook: str) -> None:
     inventory = tmp_path / "hosts.yaml"
