@@ -9,11 +9,14 @@ from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Stati
 from kwizard.errors import InputError
 from kwizard.phases import PHASE_TITLES, PHASES
 from kwizard.spec import ClusterSpec
+from kwizard.storage.choice import STORAGE_OPTIONS
 from kwizard.ui.steps import StepScreen
 from kwizard.ui.widgets.storage_choice import StorageChoice
 
 NETWORK_PLUGINS = ["calico", "cilium", "flannel", "kube-ovn", "kube-router", "macvlan", "custom_cni", "cni"]
 CONTAINER_MANAGERS = ["containerd", "crio", "docker"]
+# Every storage backend, for plain mode (the wizard's StorageChoice offers only those that fit the target).
+STORAGE_TYPES = [(o.title, o.key) for o in STORAGE_OPTIONS]
 
 
 def parse_virtual_hosts(text: str) -> list[dict[str, object]]:
@@ -71,7 +74,7 @@ class OptionsStep(StepScreen):
             yield Input(id="lb-http", type="integer")
             yield Label("HTTPS NodePort", classes="field-label")
             yield Input(id="lb-https", type="integer")
-        yield Label("Virtual hosts (one per line: HOST SERVICE [NAMESPACE] [PORT])")
+        yield Label("Virtual hosts (one per line: HOST SERVICE [NAMESPACE] [PORT])", markup=False)
         yield TextArea(id="virtual-hosts")
         yield Static("Storage", classes="section-title")
         yield StorageChoice(id="storage-choice")
