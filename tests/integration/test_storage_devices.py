@@ -18,9 +18,8 @@ import pytest
 pytest.importorskip("kwizard.lab", reason="the lab is not merged yet")
 pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not merged yet")
 
-from kwizard.lab import Lab
-
 from kwizard.errors import RemoteError
+from kwizard.lab import Lab
 from kwizard.storage import run_phase
 from kwizard.storage.plan import LVM_TAG, VOLUME_GROUP
 from tests.integration.test_storage_gluster import BRICK_DIR, STORAGE_HOSTS, lab_context, lab_spec

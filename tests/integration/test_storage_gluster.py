@@ -20,9 +20,9 @@ import pytest
 pytest.importorskip("kwizard.lab", reason="the lab is not merged yet")
 pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not merged yet")
 import yaml
-from kwizard.lab import Lab, LabHost
 
 from kwizard.engine.phase import PhaseContext
+from kwizard.lab import Lab, LabHost
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec

@@ -14,9 +14,8 @@ import pytest
 # Until the lab (#3) and the ansible-runner adapter (#7) are merged, there is nothing to run these on.
 pytest.importorskip("kwizard.lab", reason="the lab is not merged yet")
 pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not merged yet")
-from kwizard.lab import Lab, LabHost
-
 from kwizard.errors import RemoteError
+from kwizard.lab import Lab, LabHost
 from kwizard.spec import ClusterSpec
 from kwizard.storage import run_phase
 from tests.integration.test_storage_gluster import STANDIN, STANDIN_LOG, lab_context, standin_calls

@@ -76,10 +76,10 @@ class OptionsStep(StepScreen):
             yield Input(id="lb-https", type="integer")
         yield Label("Virtual hosts (one per line: HOST SERVICE [NAMESPACE] [PORT])", markup=False)
         yield TextArea(id="virtual-hosts")
-        yield Static("Storage", classes="section-title")
-        yield StorageChoice(id="storage-choice")
         yield Static("Apps", classes="section-title")
         yield Checkbox("Grafana sample app", id="grafana")
+        yield Static("Storage", classes="section-title")
+        yield StorageChoice(id="storage-choice")
         yield Static("Phases to run", classes="section-title")
         yield SelectionList[str](*[(PHASE_TITLES[p], p) for p in PHASES], id="phases")
 
