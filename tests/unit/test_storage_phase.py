@@ -153,11 +153,11 @@ def test_a_looped_task_failure_shows_the_failed_items() -> None:
         "msg": "One or more items failed",
         "results": [
             {"item": "10.0.0.2", "failed": False, "stdout": "peer probe: success"},
-            {"item": "10.0.0.3", "failed": True, "msg": "non-zero return code", "stderr": "peer probe: failed"},
+            {"item": "10.0.0.3", "failed": True, "msg": "non-zero return code", "stderr": "probe: failed"},
         ],
     }
     result = PlaybookResult(status="failed", rc=2, failures=[{"host": "g1", "task": "Probe", "res": res}])
-    assert failure_text(result) == "g1: Probe: peer probe: failed"
+    assert failure_text(result) == "g1: Probe: probe: failed"
 
 
 @pytest.mark.parametrize("playbook", ["gluster.yml", "storage_class.yml"])
