@@ -14,16 +14,15 @@ from pathlib import Path
 
 import pytest
 
-# Until the lab (#3) and the ansible-runner adapter (#7) are merged, there is nothing to run these on.
-pytest.importorskip("kwizard.lab", reason="the lab is not merged yet")
+# Until the ansible-runner adapter (#7) is merged, there is nothing to run the playbook with.
 pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not merged yet")
 
 from kwizard.errors import RemoteError
 from kwizard.lab import Lab
 from kwizard.storage import run_phase
 from kwizard.storage.plan import LVM_TAG, VOLUME_GROUP
-from tests.integration.test_storage_gluster import BRICK_DIR, STORAGE_HOSTS, lab_context, lab_spec
 from tests.loop_devices import file_digest, loop_device, loop_devices_available
+from tests.storage_lab import BRICK_DIR, STORAGE_HOSTS, lab_context, lab_spec
 
 pytestmark = pytest.mark.skipif(not loop_devices_available(), reason="needs loop devices")
 

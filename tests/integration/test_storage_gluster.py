@@ -8,125 +8,39 @@ only; what it was given is validated against the Kubernetes schema.
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Until the lab (#3) and the ansible-runner adapter (#7) are merged, there is nothing to run these on.
-pytest.importorskip("kwizard.lab", reason="the lab is not merged yet")
+# Until the ansible-runner adapter (#7) is merged, there is nothing to run the playbook with.
 pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not merged yet")
-import yaml
 
-from kwizard.engine.phase import PhaseContext
-from kwizard.lab import Lab, LabHost
-from kwizard.options import RunOptions
-from kwizard.paths import Workspace
-from kwizard.spec import ClusterSpec
+from kwizard.lab import Lab
 from kwizard.storage import run_phase
 from kwizard.storage.plan import NODE_LABEL
 from tests.k8s_schema import validate_strict
-
-VOLUME = "kwstest"
-# On the host's root filesystem: glusterd refuses such a brick unless the playbook adds `force`, so this
-# also proves that case (the lab's /data is a separate filesystem and would not need it).
-BRICK_DIR = "/srv/glusterfs/kwstest"
-MOUNT = "/mnt/kwstest"
-GID = 1000
-STORAGE_HOSTS = ("lab1", "lab2", "lab5")
-NODE = "lab4"
-STANDIN = Path(__file__).resolve().parents[1] / "fixtures" / "kubectl_standin.py"
-STANDIN_LOG = "/var/log/kubectl-standin.jsonl"
-
-
-def lab_spec(lab: Lab, volume: str = VOLUME, devices: dict[str, str] | None = None) -> ClusterSpec:
-    roles = {"lab1": ["control_plane", "etcd", "storage"], "lab2": ["storage"], "lab5": ["storage"]}
-    roles[NODE] = ["worker"]
-    hosts = [
-        {
-            "name": name,
-            "address": lab.host(name).address,
-            "roles": host_roles,
-            "storage_device": (devices or {}).get(name),
-        }
-        for name, host_roles in roles.items()
-    ]
-    return ClusterSpec.model_validate(
-        {
-            "name": "kwstorage",
-            "hosts": hosts,
-            "ssh": {"user": "root", "key": str(lab.key_path)},
-            "storage": {
-                "type": "gluster",
-                "gluster": {
-                    "volume": volume,
-                    "replicas": 3,
-                    "brick_dir": BRICK_DIR,
-                    "mount_point": MOUNT,
-                    "gid": GID,
-                    "pv_count": 3,
-                    "size": "32m",
-                },
-            },
-        }
-    )
-
-
-def lab_context(lab: Lab, spec: ClusterSpec, root: Path) -> PhaseContext:
-    """A workspace that trusts the lab's host keys, with Kubespray-style groups in its inventory."""
-    ws = Workspace(root=root, cluster=spec.name).create()
-    shutil.copyfile(lab.known_hosts, ws.known_hosts)
-    groups = {
-        "kube_control_plane": [h.name for h in spec.hosts_with("control_plane")],
-        "etcd": [h.name for h in spec.hosts_with("etcd")],
-        "kube_node": [h.name for h in spec.hosts_with("worker")],
-        "gfs_cluster": [h.name for h in spec.hosts_with("storage")],
-    }
-    inventory = {
-        "all": {
-            "hosts": {h.name: {"ansible_host": h.address, "ansible_user": "root"} for h in spec.hosts},
-            "children": {g: {"hosts": {name: None for name in members}} for g, members in groups.items()},
-        }
-    }
-    (ws.inventory_dir / "hosts.yaml").write_text(yaml.safe_dump(inventory))
-    return PhaseContext(spec=spec, ws=ws, options=RunOptions())
-
-
-def run(host: LabHost, command: str) -> str:
-    done = host.exec(command, timeout=60)
-    assert done.returncode == 0, f"{host.name}: {command}: {done.stdout}{done.stderr}"
-    return done.stdout
-
-
-def standin_calls(host: LabHost) -> list[dict[str, Any]]:
-    text = host.exec(f"cat {STANDIN_LOG} 2>/dev/null").stdout
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def _cleanup(lab: Lab) -> None:
-    # Leave the session's lab as it was: no mounts, volume, peers, bricks or stand-in.
-    for name in ("lab1", NODE):
-        lab.host(name).exec(f"umount -l {MOUNT}; sed -i '\\# {MOUNT} #d' /etc/fstab", timeout=30)
-    primary = lab.host("lab1")
-    primary.exec(
-        f"gluster --mode=script volume stop {VOLUME} force; gluster --mode=script volume delete {VOLUME}"
-    )
-    for name in STORAGE_HOSTS[1:]:
-        primary.exec(f"gluster --mode=script peer detach {lab.host(name).address} force", timeout=30)
-    for name in STORAGE_HOSTS:
-        lab.host(name).exec(f"rm -rf {BRICK_DIR}", timeout=30)
-    primary.exec(f"rm -rf /usr/local/bin/kubectl {STANDIN_LOG} /var/lib/kubectl-standin /etc/kwizard")
+from tests.storage_lab import (
+    BRICK_DIR,
+    GID,
+    MOUNT,
+    NODE,
+    STORAGE_HOSTS,
+    VOLUME,
+    cleanup,
+    install_standin,
+    lab_context,
+    lab_spec,
+    run,
+    standin_calls,
+)
 
 
 @pytest.fixture(scope="module")
 def built(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Any, Any]]:
     """The storage phase run twice on the lab: (lab, first result, second result)."""
-    _cleanup(lab)
-    primary = lab.host("lab1")
-    primary.exec("install -m 0755 /dev/stdin /usr/local/bin/kubectl", input=STANDIN.read_text())
+    cleanup(lab)
+    install_standin(lab.host("lab1"))
     spec = lab_spec(lab)
     ctx = lab_context(lab, spec, tmp_path_factory.mktemp("ws"))
     try:
@@ -134,7 +48,7 @@ def built(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         second = run_phase(ctx)
         yield lab, first, second
     finally:
-        _cleanup(lab)
+        cleanup(lab)
 
 
 def test_a_replica_3_volume_is_built_from_directory_bricks(built: tuple[Lab, Any, Any]) -> None:

@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-# Until the lab (#3) and the ansible-runner adapter (#7) are merged, there is nothing to run these on.
-pytest.importorskip("kwizard.lab", reason="the lab is not merged yet")
+# Until the ansible-runner adapter (#7) is merged, there is nothing to run the playbook with.
 pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not merged yet")
 from kwizard.errors import RemoteError
 from kwizard.lab import Lab, LabHost
 from kwizard.spec import ClusterSpec
 from kwizard.storage import run_phase
-from tests.integration.test_storage_gluster import STANDIN, STANDIN_LOG, lab_context, standin_calls
 from tests.k8s_schema import validate_strict
+from tests.storage_lab import STANDIN_LOG, install_standin, lab_context, standin_calls
 
 STATE = "/var/lib/kubectl-standin"
 
@@ -56,10 +55,7 @@ def seed(host: LabHost, kind: str, name: str) -> None:
 def control_plane(lab: Lab) -> Iterator[LabHost]:
     host = lab.host("lab1")
     host.exec(f"rm -rf {STANDIN_LOG} {STATE} /etc/kwizard")
-    assert (
-        host.exec("install -m 0755 /dev/stdin /usr/local/bin/kubectl", input=STANDIN.read_text()).returncode
-        == 0
-    )
+    install_standin(host)
     try:
         yield host
     finally:
