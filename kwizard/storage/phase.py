@@ -134,7 +134,7 @@ def _check_groups(plan: GlusterPlan, groups: dict[str, set[str]], inventory: Pat
 
 def failure_text(result: PlaybookResult) -> str:
     """The first failures of a playbook run, one line each."""
-    lines = []
+    lines: list[str] = []
     for failure in result.failures[:5]:
         res = failure.get("res") or {}
         # A looped task fails with "One or more items failed"; the reasons are in its items.

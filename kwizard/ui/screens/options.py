@@ -16,7 +16,7 @@ from kwizard.ui.widgets.storage_choice import StorageChoice
 NETWORK_PLUGINS = ["calico", "cilium", "flannel", "kube-ovn", "kube-router", "macvlan", "custom_cni", "cni"]
 CONTAINER_MANAGERS = ["containerd", "crio", "docker"]
 # Every storage backend, for plain mode (the wizard's StorageChoice offers only those that fit the target).
-STORAGE_TYPES = [(o.title, o.key) for o in STORAGE_OPTIONS]
+STORAGE_TYPES: list[tuple[str, str]] = [(o.title, o.key) for o in STORAGE_OPTIONS]
 
 
 def parse_virtual_hosts(text: str) -> list[dict[str, object]]:
