@@ -8,6 +8,7 @@ lines, `kubectl describe` events). Rules only ever look at records.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,7 +27,7 @@ ENGINE_EVENT_KINDS: dict[str, RecordKind] = {"host_failed": "failed", "host_unre
 
 MAX_FIELD = 20_000  # a result's stdout can be megabytes; its head and tail carry the error
 # Result keys that carry error text but are no clause field of their own (old get_url/uri results).
-EXTRA_TEXT_FIELDS: tuple[str, ...] = ("response",)
+EXTRA_TEXT_FIELDS: tuple[str, ...] = ("response", "url")
 
 
 @dataclass(frozen=True)
@@ -101,15 +102,28 @@ def record_from_result(
     return FailureRecord(kind, host, task, action, result_fields(res), _rc(res), evidence, order)
 
 
+# Messages that only say *that* something failed; the module's own output says what.
+_GENERIC_MSG = re.compile(
+    r"^(?:MODULE FAILURE|non-zero return code|Assertion failed|All items completed)|"
+    r"module failed to execute correctly"
+)
+
+
+def key_message(fields: Mapping[str, str]) -> str:
+    """The most telling message of a result, on one line (an assert's expression, a module's stderr…)."""
+    order = ("msg", "stderr", "module_stderr", "module_stdout", "assertion", "stdout", "response")
+    if not fields.get("msg") or _GENERIC_MSG.search(fields["msg"]):
+        order = ("module_stdout", "module_stderr", "stderr", "assertion", "msg", "stdout", "response")
+    text = next((fields[f] for f in order if fields.get(f, "").strip()), "")
+    text = " ".join(text.split())
+    return text if len(text) <= 240 else text[:239] + "…"
+
+
 def summary_line(record: FailureRecord) -> str:
     """A one-line evidence summary of a structured record."""
     where = f"TASK [{record.task}]" if record.task else "task"
     who = f" on {record.host}" if record.host else ""
-    message = next((record.fields[f] for f in RESULT_FIELDS if record.fields.get(f)), "")
-    message = " ".join(message.split())
-    if len(message) > 240:
-        message = message[:237] + "…"
-    return f"{where}{who} {record.kind}: {message}".rstrip(": ")
+    return f"{where}{who} {record.kind}: {key_message(record.fields)}".rstrip(": ")
 
 
 def record_from_runner_event(event: Mapping[str, Any], order: int = 0) -> FailureRecord | None:

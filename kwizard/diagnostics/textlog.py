@@ -12,13 +12,13 @@ import ast
 import json
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
 
 from kwizard.diagnostics.model import RESULT_FIELDS, RecordKind
-from kwizard.diagnostics.records import FailureRecord, record_from_result
+from kwizard.diagnostics.records import FailureRecord, key_message, record_from_result
 
 MAX_BLOCK_LINES = 5000
 MAX_EVIDENCE = 300  # characters of a line shown as evidence
@@ -84,15 +84,13 @@ def parse_block(lines: list[str], start: int, task: str | None, order: int) -> B
     if payload.get("unreachable") is True:
         kind = "unreachable"
     record = record_from_result(
-        kind,
-        host,
-        task,
-        _str(payload.get("action") or payload.get("task_action")),
-        payload,
-        evidence=_evidence(task, line),
-        order=order,
+        kind, host, task, _str(payload.get("action") or payload.get("task_action")), payload, order=order
     )
-    return Block(record, end, _ignored(lines, end))
+    evidence = _evidence(task, line)
+    message = key_message(record.fields)
+    if message and message not in evidence[-1]:
+        evidence = (*evidence, f"  → {message}")  # the block spans lines: show what it says
+    return Block(replace(record, evidence=evidence), end, _ignored(lines, end))
 
 
 def _payload(lines: list[str], start: int, rest: str, prefix: str) -> tuple[dict[str, Any], int]:
