@@ -41,9 +41,13 @@ def _load_evidence(path: str | None) -> Evidence | None:
     try:
         data = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError("Cannot read the evidence file", f"{path}: {exc.strerror or exc}", "Check the path.") from exc
+        raise InputError(
+            "Cannot read the evidence file", f"{path}: {exc.strerror or exc}", "Check the path."
+        ) from exc
     except ValueError as exc:
-        raise InputError("Invalid evidence file", f"{path} is not valid JSON: {exc}", "Fix the JSON.") from exc
+        raise InputError(
+            "Invalid evidence file", f"{path} is not valid JSON: {exc}", "Fix the JSON."
+        ) from exc
     if not isinstance(data, dict):
         raise InputError("Invalid evidence file", f"{path} must hold a JSON object", 'Use {"hosts": {...}}.')
     return Evidence.from_mapping(data)
@@ -75,7 +79,9 @@ def _print_report(diagnosis: Diagnosis) -> None:
         console.print(Text(f"No known error found in {diagnosis.source}.{unknown}", style="green"))
         return
     plural = "s" if len(findings) != 1 else ""
-    console.print(Text(f"{len(findings)} known error{plural} in {diagnosis.source} (best first)", style="bold"))
+    console.print(
+        Text(f"{len(findings)} known error{plural} in {diagnosis.source} (best first)", style="bold")
+    )
     for number, finding in enumerate(findings, 1):
         console.print()
         console.print(_render(number, finding))
@@ -101,8 +107,9 @@ def _render(number: int, finding: Finding) -> object:
     parts.extend(Text(f"     • {step}") for step in finding.fix)
     plan = remedy_for(finding)
     if plan is not None:
-        parts.append(Text("   kwizard can fix this: ", style="bold cyan").append(plan.describe(), style="cyan"))
+        parts.append(
+            Text("   kwizard can fix this: ", style="bold cyan").append(plan.describe(), style="cyan")
+        )
     for link in finding.links:
         parts.append(Text(f"   See {link}", style="dim"))
     return Group(*parts)
-

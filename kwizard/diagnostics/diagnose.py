@@ -43,7 +43,11 @@ def diagnose_records(
 def _event_record(event: Any, order: int) -> FailureRecord | None:
     if isinstance(event, Mapping):
         return record_from_runner_event(event, order)
-    kind, host, data = getattr(event, "kind", None), getattr(event, "host", None), getattr(event, "data", None)
+    kind, host, data = (
+        getattr(event, "kind", None),
+        getattr(event, "host", None),
+        getattr(event, "data", None),
+    )
     if isinstance(kind, str) and isinstance(data, Mapping):
         return record_from_engine_event(kind, host, data, order)
     return None
@@ -81,11 +85,15 @@ def diagnose_path(path: str | Path, evidence: Evidence | None = None) -> Diagnos
         with target.open("rb") as stream:
             return diagnose_stream(stream, evidence, str(target))
     except FileNotFoundError as exc:
-        raise InputError("Log not found", f"{target} does not exist.", "Give the path of a log file, an "
-                         "ansible-runner artifacts folder, or - to read standard input.") from exc
+        raise InputError(
+            "Log not found",
+            f"{target} does not exist.",
+            "Give the path of a log file, an ansible-runner artifacts folder, or - to read standard input.",
+        ) from exc
     except OSError as exc:
-        raise InputError("Cannot read the log", f"{target}: {exc.strerror or exc}", "Check the path and "
-                         "its permissions.") from exc
+        raise InputError(
+            "Cannot read the log", f"{target}: {exc.strerror or exc}", "Check the path and its permissions."
+        ) from exc
 
 
 def _diagnose_folder(folder: Path, evidence: Evidence | None) -> Diagnosis:

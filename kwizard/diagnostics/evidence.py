@@ -67,7 +67,9 @@ class HostFacts:
 
     def merged(self, other: HostFacts) -> HostFacts:
         """These facts, with `other`'s measured values taking precedence."""
-        updates = {f.name: getattr(other, f.name) for f in fields(other) if getattr(other, f.name) is not None}
+        updates = {
+            f.name: getattr(other, f.name) for f in fields(other) if getattr(other, f.name) is not None
+        }
         return replace(self, **updates)
 
 
@@ -89,7 +91,15 @@ def _flag(value: Any) -> bool | None:
         return value
     if isinstance(value, (int, float)):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "present", "0", "false", "no"):
+    if isinstance(value, str) and value.strip().lower() in (
+        "1",
+        "true",
+        "yes",
+        "present",
+        "0",
+        "false",
+        "no",
+    ):
         return value.strip().lower() in ("1", "true", "yes", "present")
     return None
 
@@ -146,9 +156,11 @@ class Evidence:
                     facts.update(entry[nested])
             hosts[name] = host_facts_from(facts)
         settings_raw = data.get("settings", {})
-        settings = {
-            str(k): v for k, v in settings_raw.items() if isinstance(v, (str, bool))
-        } if isinstance(settings_raw, Mapping) else {}
+        settings = (
+            {str(k): v for k, v in settings_raw.items() if isinstance(v, (str, bool))}
+            if isinstance(settings_raw, Mapping)
+            else {}
+        )
         return cls(hosts, settings)
 
     @classmethod

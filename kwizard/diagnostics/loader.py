@@ -159,7 +159,9 @@ def load_remedies(text: str, source: str) -> list[Remedy]:
         try:
             out.append(Remedy.model_validate({"id": remedy_id, **(body or {})}))
         except (ValidationError, TypeError) as exc:
-            raise RuleError("Invalid remedy", f"{source}, remedy {remedy_id}: {exc}", "Fix the remedy.") from exc
+            raise RuleError(
+                "Invalid remedy", f"{source}, remedy {remedy_id}: {exc}", "Fix the remedy."
+            ) from exc
     return out
 
 
@@ -169,7 +171,9 @@ def load_ruleset() -> RuleSet:
     rules: list[tuple[Rule, str]] = []
     for source, text in _package_files("rules"):
         rules.extend((rule, source) for rule in _rules_from(_read_yaml(text, source), source))
-    remedies_text = resources.files("kwizard.diagnostics").joinpath("remedies.yaml").read_text(encoding="utf-8")
+    remedies_text = (
+        resources.files("kwizard.diagnostics").joinpath("remedies.yaml").read_text(encoding="utf-8")
+    )
     return build(rules, load_remedies(remedies_text, "remedies.yaml"))
 
 

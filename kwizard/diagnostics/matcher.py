@@ -63,7 +63,9 @@ def seen_in_records(records: Iterable[FailureRecord], ruleset: RuleSet, seen: se
     return found
 
 
-def match_records(records: Iterable[FailureRecord], ruleset: RuleSet, seen: Iterable[str] = ()) -> list[Match]:
+def match_records(
+    records: Iterable[FailureRecord], ruleset: RuleSet, seen: Iterable[str] = ()
+) -> list[Match]:
     """Every (rule, record) pair that matches, with the best clause's confidence."""
     records = list(records)
     context = seen_in_records(records, ruleset, set(seen))

@@ -82,15 +82,15 @@ def apply_context(match: Match, evidence: Evidence) -> tuple[float, str | None, 
     rule = match.rule.rule
     for entry in rule.context:
         if entry.setting is not None:
-            value = evidence.settings.get(entry.setting)
-            if _holds(entry, value):
-                note = entry.note.format(host=match.record.host or "", value=_format_value(value))
+            setting = evidence.settings.get(entry.setting)
+            if _holds(entry, setting):
+                note = entry.note.format(host=match.record.host or "", value=_format_value(setting))
                 return entry.confidence, entry.remedy or rule.remedy, note
             continue
         for host, facts in evidence.facts_for(match.record.host):
-            value = facts.get(entry.fact or "")
-            if _holds(entry, value):
-                note = entry.note.format(host=host, value=_format_value(value))
+            fact = facts.get(entry.fact or "")
+            if _holds(entry, fact):
+                note = entry.note.format(host=host, value=_format_value(fact))
                 return entry.confidence, entry.remedy or rule.remedy, note
     return match.confidence, rule.remedy, None
 

@@ -132,7 +132,7 @@ def record_from_runner_event(event: Mapping[str, Any], order: int = 0) -> Failur
     data = event.get("event_data")
     if kind is None or not isinstance(data, Mapping) or data.get("ignore_errors"):
         return None
-    res = data.get("res") if isinstance(data.get("res"), Mapping) else {}
+    res = _res(data)
     record = record_from_result(
         kind,
         _str(data.get("host")),
@@ -144,12 +144,14 @@ def record_from_runner_event(event: Mapping[str, Any], order: int = 0) -> Failur
     return _with_summary(record)
 
 
-def record_from_engine_event(kind_name: str, host: str | None, data: Mapping[str, Any], order: int = 0) -> FailureRecord | None:
+def record_from_engine_event(
+    kind_name: str, host: str | None, data: Mapping[str, Any], order: int = 0
+) -> FailureRecord | None:
     """A record from a kwizard `Event` (kind, host, data shaped like runner event_data)."""
     kind = ENGINE_EVENT_KINDS.get(kind_name) or RUNNER_EVENT_KINDS.get(str(data.get("event", "")))
     if kind is None or data.get("ignore_errors"):
         return None
-    res = data.get("res") if isinstance(data.get("res"), Mapping) else {}
+    res = _res(data)
     record = record_from_result(
         kind,
         host or _str(data.get("host")),
@@ -163,6 +165,11 @@ def record_from_engine_event(kind_name: str, host: str | None, data: Mapping[str
 
 def _with_summary(record: FailureRecord) -> FailureRecord:
     return replace(record, evidence=(summary_line(record),))
+
+
+def _res(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    res = data.get("res")
+    return res if isinstance(res, Mapping) else {}
 
 
 def _str(value: Any) -> str | None:

@@ -55,7 +55,8 @@ class RemedyPlan:
         if action.kind == "run_playbook_first":
             return f"Run {action.name} first (without --limit), then retry."
         if action.kind == "prompt_secret":
-            return f"Ask for the {action.name.replace('_', ' ') if action.name else 'secret'} (kept in memory only), then retry."
+            secret = action.name.replace("_", " ") if action.name else "secret"
+            return f"Ask for the {secret} (kept in memory only), then retry."
         return f"Run `{action.command}`{where} (as root), then retry."
 
 

@@ -19,10 +19,11 @@ from typing import BinaryIO
 from kwizard.diagnostics.loader import RuleSet
 from kwizard.diagnostics.prefilter import Prefilter
 from kwizard.diagnostics.records import FailureRecord
-from kwizard.diagnostics.textlog import is_noise, is_result_start, parse_block, task_name, text_evidence
+from kwizard.diagnostics.textlog import Block, is_noise, is_result_start, parse_block, task_name, text_evidence
 
 CHUNK = 16 * 1024 * 1024
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # a result block larger than this is parsed as far as it goes
+FIRST_WINDOW_LINES = 12  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
 NEARBY_BYTES = 4096
 BLOCK_ANCHORS: tuple[bytes, ...] = (b"FAILED!", b"UNREACHABLE!", b"failed: [", b"fatal: [")
@@ -95,6 +96,20 @@ class _Chunk:
         return self.carried_task
 
 
+def _parse_block_at(chunk: _Chunk, start: int) -> Block | None:
+    """Parse the block at `start`, decoding a few lines first and more only when it runs on."""
+    buf, end = chunk.buf, chunk.end
+    count = FIRST_WINDOW_LINES
+    while True:
+        stop = min(_advance_lines(buf, start, count, end), start + MAX_BLOCK_BYTES)
+        lines = [_decode(raw) for raw in buf[start:stop].split(b"\n")]
+        block = parse_block(lines, 0, chunk.task_before(start), chunk.base + start)
+        # Near the end of the window the block (or its `...ignoring`/MSG: tail) may go on: read more.
+        if block is None or block.end < len(lines) - 4 or stop >= end or stop - start >= MAX_BLOCK_BYTES:
+            return block
+        count *= 16
+
+
 def _advance_lines(buf: bytes, start: int, count: int, end: int) -> int:
     pos = start
     for _ in range(count):
@@ -118,8 +133,7 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
         if is_noise(line) or not line.strip():
             continue
         if is_result_start(line):
-            window = [_decode(raw) for raw in buf[start : min(end, start + MAX_BLOCK_BYTES)].split(b"\n")]
-            block = parse_block(window, 0, chunk.task_before(start), chunk.base + start)
+            block = _parse_block_at(chunk, start)
             if block is None:
                 continue
             block_end = _advance_lines(buf, start, block.end, end)

@@ -27,15 +27,20 @@ _PLAYBOOK_RESULT = re.compile(
     r"^(?P<prefix>.*?)(?P<word>fatal|failed): \[(?P<host>[^\]\s]+)(?: -> [^\]]*)?\]:?"
     r"(?: \(item=.*?\))?(?: (?P<status>FAILED|UNREACHABLE)!)? =>(?P<rest>.*)$"
 )
-_ADHOC_RESULT = re.compile(r"^(?P<prefix>.*?)(?P<host>[^\s|]+) \| (?P<status>FAILED|UNREACHABLE)!? =>(?P<rest>.*)$")
+_ADHOC_RESULT = re.compile(
+    r"^(?P<prefix>.*?)(?P<host>[^\s|]+) \| (?P<status>FAILED|UNREACHABLE)!? =>(?P<rest>.*)$"
+)
 _BARE_RESULT = re.compile(r"^(?P<prefix>.*?)(?P<status>FAILED|UNREACHABLE)! =>(?P<rest>.*)$")
 _TASK_HEADER = re.compile(r"(?:TASK|RUNNING HANDLER):? \[(?P<name>.+?)\](?: \*+| *$)")
 # Pasted logs often keep only the retry lines, which still name the task.
-_RETRY_LINE = re.compile(r"FAILED - RETRYING: (?:\[[^\]]+\]: )?(?:HANDLER: )?(?P<name>.+?) \(\d+ retries left\)")
+_RETRY_LINE = re.compile(
+    r"FAILED - RETRYING: (?:\[[^\]]+\]: )?(?:HANDLER: )?(?P<name>.+?) \(\d+ retries left\)"
+)
 _FIELD = re.compile(r'"(?P<key>' + "|".join(RESULT_FIELDS) + r')": "(?P<value>(?:[^"\\]|\\.)*)')
 _RC_FIELD = re.compile(r'"rc": (?P<rc>-?\d+)')
 _NOT_FAILURE_LINE = re.compile(
-    r"^\s*(?:ok|changed|skipping|included|ignoring|PLAY RECAP|PLAY \[|TASK \[|RUNNING HANDLER|FAILED - RETRYING)"
+    r"^\s*(?:ok|changed|skipping|included|ignoring|PLAY RECAP|PLAY \[|TASK \[|RUNNING HANDLER"
+    r"|FAILED - RETRYING)"
 )
 
 

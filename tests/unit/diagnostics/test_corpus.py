@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from diagnostics_support import CorpusCase, corpus_cases
 
 from kwizard.diagnostics import Evidence, diagnose_text, load_ruleset
 from kwizard.diagnostics.model import CATEGORIES
-
-from diagnostics_support import CorpusCase, corpus_cases
 
 CASES = corpus_cases()
 ISSUE_CATEGORIES = CATEGORIES[: CATEGORIES.index("inventory_invalid") + 1]

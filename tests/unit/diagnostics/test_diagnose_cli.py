@@ -56,8 +56,8 @@ def test_evidence_file_changes_the_answer(tmp_path: Path) -> None:
     log = tmp_path / "scheduler.log"
     log.write_text(
         "RUNNING HANDLER [kubernetes/master : Master | wait for kube-scheduler] ***\n"
-        'fatal: [m1]: FAILED! => {"msg": "Status code was not [200]: Request failed: <urlopen error [Errno 111] '
-        'Connection refused>", "url": "http://localhost:10251/healthz"}\n'
+        'fatal: [m1]: FAILED! => {"msg": "Status code was not [200]: Request failed: '
+        '<urlopen error [Errno 111] Connection refused>", "url": "http://localhost:10251/healthz"}\n'
     )
     facts = tmp_path / "facts.json"
     facts.write_text(json.dumps({"hosts": {"m1": {"memory_mb": 1024}}}))

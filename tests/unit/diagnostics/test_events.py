@@ -21,21 +21,38 @@ def test_engine_events_with_runner_shaped_data() -> None:
     events = [
         Event("task_start", "kubespray", None, {"task": "Gathering Facts"}),
         Event("host_ok", "kubespray", "lab1", {"task": "Gathering Facts", "res": {"changed": False}}),
-        Event("host_failed", "kubespray", "lab2", {"task": "Gathering Facts", "task_action": "gather_facts", "res": SUDO_RES}),
+        Event(
+            "host_failed",
+            "kubespray",
+            "lab2",
+            {"task": "Gathering Facts", "task_action": "gather_facts", "res": SUDO_RES},
+        ),
     ]
     (finding,) = diagnose_events(events)
-    assert (finding.id, finding.hosts, finding.remedy) == ("sudo_password_required", ("lab2",), "ask_become_password")
+    assert (finding.id, finding.hosts, finding.remedy) == (
+        "sudo_password_required",
+        ("lab2",),
+        "ask_become_password",
+    )
     assert finding.evidence == ("TASK [Gathering Facts] on lab2 failed: Missing sudo password",)
 
 
 def test_raw_runner_events_and_ignored_failures() -> None:
     ignored = runner_event(
-        "runner_on_failed", 3, res={"msg": "non-zero return code", "stderr": "etcd cluster is unavailable or misconfigured"},
+        "runner_on_failed",
+        3,
+        res={"msg": "non-zero return code", "stderr": "etcd cluster is unavailable or misconfigured"},
         ignore_errors=True,
     )
     unreachable = runner_event(
-        "runner_on_unreachable", 4, host="lab5",
-        res={"msg": "Failed to connect to the host via ssh: ssh: connect to host 10.0.0.5 port 22: No route to host", "unreachable": True},
+        "runner_on_unreachable",
+        4,
+        host="lab5",
+        res={
+            "msg": "Failed to connect to the host via ssh: "
+            "ssh: connect to host 10.0.0.5 port 22: No route to host",
+            "unreachable": True,
+        },
     )
     ok = runner_event("runner_on_ok", 5, res={"stdout": "Permission denied (publickey)"})
     findings = diagnose_events([ignored, unreachable, ok])

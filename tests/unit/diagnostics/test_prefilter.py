@@ -18,7 +18,9 @@ def test_anchor_is_the_longest_required_literal() -> None:
     assert anchor_of(r"[Pp]ermission denied").literals == frozenset({"ermission denied"})
     assert anchor_of(r"^\s*\[ERROR NumCPU\]").literals == frozenset({"[ERROR NumCPU]"})
     branches = anchor_of(r"(Could not get lock|dpkg frontend is locked)")
-    assert branches is not None and branches.literals == frozenset({"Could not get lock", "dpkg frontend is locked"})
+    assert branches is not None and branches.literals == frozenset(
+        {"Could not get lock", "dpkg frontend is locked"}
+    )
     assert anchor_of(r"a+|b") is None
 
 
@@ -33,11 +35,15 @@ ANCHORS = scan_anchors(load_ruleset())
 
 @settings(max_examples=150, deadline=None)
 @given(
-    noise=st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz [](){}:!.-_\"'0123456789\n", max_size=80), max_size=30),
+    noise=st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz [](){}:!.-_\"'0123456789\n", max_size=80), max_size=30
+    ),
     picks=st.lists(st.sampled_from(ANCHORS), min_size=1, max_size=5),
     sample_noise=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz !\n", max_size=4000),
 )
-def test_prefilter_finds_every_anchor_occurrence(noise: list[str], picks: list[bytes], sample_noise: str) -> None:
+def test_prefilter_finds_every_anchor_occurrence(
+    noise: list[str], picks: list[bytes], sample_noise: str
+) -> None:
     parts: list[bytes] = []
     for index, chunk in enumerate(noise):
         parts.append(chunk.encode())

@@ -10,8 +10,8 @@ SCHEDULER = (
     "RUNNING HANDLER [kubernetes/master : Master | wait for kube-scheduler] ************\n"
     "FAILED - RETRYING: Master | wait for kube-scheduler (1 retries left).\n"
     'fatal: [kubernetes-mcore-master2]: FAILED! => {"attempts": 60, "changed": false, "content": "", '
-    '"failed": true, "msg": "Status code was not [200]: Request failed: <urlopen error [Errno 111] Connection '
-    'refused>", "redirected": false, "status": -1, "url": "http://localhost:10251/healthz"}\n'
+    '"failed": true, "msg": "Status code was not [200]: Request failed: <urlopen error [Errno 111] '
+    'Connection refused>", "redirected": false, "status": -1, "url": "http://localhost:10251/healthz"}\n'
 )
 # The guide's misleading UNREACHABLE: the hosts had no /usr/bin/python.
 UNREACHABLE = (
@@ -30,7 +30,10 @@ def test_scheduler_refused_on_a_host_measured_at_1gb_is_memory() -> None:
     evidence = Evidence(hosts={"kubernetes-mcore-master2": HostFacts(memory_mb=1024, cpus=1)})
     top = diagnose_text(SCHEDULER, evidence)[0]
     assert top.id == "insufficient_memory" and top.confidence > 0.9
-    assert top.evidence[0] == "kubernetes-mcore-master2 has 1024 MB of memory; a control plane needs at least 1700 MB"
+    assert (
+        top.evidence[0]
+        == "kubernetes-mcore-master2 has 1024 MB of memory; a control plane needs at least 1700 MB"
+    )
 
 
 def test_memory_of_another_host_does_not_count() -> None:
@@ -63,7 +66,8 @@ def test_unreachable_that_is_really_python() -> None:
 def test_download_failure_behind_a_proxy() -> None:
     log = (
         "TASK [download : download_file | Download item] ****\n"
-        'fatal: [n1]: FAILED! => {"msg": "Request failed: <urlopen error [Errno 110] Connection timed out>"}\n'
+        'fatal: [n1]: FAILED! => {"msg": "Request failed: '
+        '<urlopen error [Errno 110] Connection timed out>"}\n'
     )
     assert diagnose_text(log)[0].id == "download_failed"
     assert diagnose_text(log, Evidence(settings={"proxy": True}))[0].id == "proxy_misconfigured"
@@ -77,8 +81,17 @@ def test_permission_denied_on_a_gluster_cluster() -> None:
 
 def test_evidence_from_preflight_results_accepts_the_usual_names() -> None:
     evidence = Evidence.from_mapping(
-        {"results": [{"host": "lab4", "facts": {"ansible_memtotal_mb": "1024", "ip_forward": "0", "nproc": 1}}]}
+        {
+            "results": [
+                {"host": "lab4", "facts": {"ansible_memtotal_mb": "1024", "ip_forward": "0", "nproc": 1}}
+            ]
+        }
     )
     facts = evidence.hosts["lab4"]
     assert (facts.memory_mb, facts.ip_forward, facts.cpus) == (1024.0, False, 1.0)
-    assert Evidence.from_phase_results({"preflight": {"hosts": {"lab3": {"python3": "no"}}}}).hosts["lab3"].python3 is False
+    assert (
+        Evidence.from_phase_results({"preflight": {"hosts": {"lab3": {"python3": "no"}}}})
+        .hosts["lab3"]
+        .python3
+        is False
+    )

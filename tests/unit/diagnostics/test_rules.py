@@ -49,7 +49,9 @@ RULE = """
         ("disk_space", "{kind: [failed]}", "", "needs at least one pattern"),
     ],
 )
-def test_invalid_rules_are_refused_with_file_and_rule(tmp_path: Path, category, clause, extra, message) -> None:
+def test_invalid_rules_are_refused_with_file_and_rule(
+    tmp_path: Path, category, clause, extra, message
+) -> None:
     with pytest.raises(RuleError) as caught:
         _load(tmp_path, RULE.format(category=category, clause=clause, extra=extra))
     assert message in str(caught.value)

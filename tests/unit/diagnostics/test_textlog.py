@@ -57,7 +57,8 @@ def test_yaml_result_format_as_printed_by_ansible_core() -> None:
 def test_ignored_failures_and_retries_are_not_failures() -> None:
     text = (
         "TASK [etcd : Configure | Check if etcd cluster is healthy] ***\n"
-        'fatal: [n1]: FAILED! => {"msg": "non-zero return code", "stderr": "etcd cluster is unavailable or misconfigured"}\n'
+        'fatal: [n1]: FAILED! => {"msg": "non-zero return code", '
+        '"stderr": "etcd cluster is unavailable or misconfigured"}\n'
         "...ignoring\n"
         "FAILED - RETRYING: [n1]: Master | wait for kube-scheduler (5 retries left).\n"
     )
@@ -67,8 +68,11 @@ def test_ignored_failures_and_retries_are_not_failures() -> None:
 
 def test_loop_items_log_path_prefix_and_adhoc_blocks() -> None:
     text = (
-        '2020-05-08 07:28:27,441 p=9123 u=root n=ansible | failed: [e1] (item=containerd.io) => {"msg": "dpkg: error: dpkg frontend is locked by another process", "rc": 2}\n'
-        'web1 | UNREACHABLE! => {\n    "changed": false,\n    "msg": "Failed to connect to the host via ssh: Host key verification failed.",\n    "unreachable": true\n}\n'
+        "2020-05-08 07:28:27,441 p=9123 u=root n=ansible | failed: [e1] (item=containerd.io) => "
+        '{"msg": "dpkg: error: dpkg frontend is locked by another process", "rc": 2}\n'
+        'web1 | UNREACHABLE! => {\n    "changed": false,\n'
+        '    "msg": "Failed to connect to the host via ssh: Host key verification failed.",\n'
+        '    "unreachable": true\n}\n'
     )
     loop, adhoc = records(text)
     assert (loop.host, loop.rc) == ("e1", 2)
@@ -78,7 +82,10 @@ def test_loop_items_log_path_prefix_and_adhoc_blocks() -> None:
 
 
 def test_truncated_paste_keeps_the_fields_it_has() -> None:
-    (record,) = records('fatal: [n1]: FAILED! => {\n    "rc": 127,\n    "module_stdout": "/bin/sh: 1: /usr/bin/python: not found\\r\\n",\n')
+    (record,) = records(
+        'fatal: [n1]: FAILED! => {\n    "rc": 127,\n'
+        '    "module_stdout": "/bin/sh: 1: /usr/bin/python: not found\\r\\n",\n'
+    )
     assert record.rc == 127 and "/usr/bin/python: not found" in record.fields["module_stdout"]
 
 
@@ -113,7 +120,8 @@ def test_free_text_lines_become_records_but_noise_does_not() -> None:
 def test_task_name_from_retry_lines_when_headers_were_not_pasted() -> None:
     (record,) = records(
         "FAILED - RETRYING: HANDLER: kubernetes/master : Master | wait for kube-scheduler (1 retries left).\n"
-        'fatal: [node1]: FAILED! => {"msg": "Status code was not [200]: Request failed: <urlopen error [Errno 111] Connection refused>"}\n'
+        'fatal: [node1]: FAILED! => {"msg": "Status code was not [200]: Request failed: '
+        '<urlopen error [Errno 111] Connection refused>"}\n'
     )
     assert record.task == "kubernetes/master : Master | wait for kube-scheduler"
 
