@@ -74,18 +74,25 @@ def result_fields(res: Mapping[str, Any]) -> dict[str, str]:
         text = _as_text(res.get(name))
         if text:
             out[name] = _clip(text)
-    # A failed loop reports its items under `results`; their messages are the real errors.
-    items = res.get("results")
-    if isinstance(items, list):
-        extra = [result_fields(item) for item in items if isinstance(item, Mapping) and item.get("failed")]
-        for item_fields in extra:
-            for name, text in item_fields.items():
+    # A failed loop reports its items under `results`, a failed fact gathering its modules under
+    # `failed_modules`: their messages are the real errors.
+    nested: list[Any] = []
+    if isinstance(res.get("results"), list):
+        nested.extend(res["results"])
+    if isinstance(res.get("failed_modules"), Mapping):
+        nested.extend(res["failed_modules"].values())
+    for item in nested:
+        if isinstance(item, Mapping) and item.get("failed"):
+            for name, text in result_fields(item).items():
                 out[name] = _clip((out.get(name, "") + "\n" + text).strip())
     return out
 
 
 def _rc(res: Mapping[str, Any]) -> int | None:
     value = res.get("rc")
+    if value is None and isinstance(res.get("failed_modules"), Mapping):
+        codes = [_rc(m) for m in res["failed_modules"].values() if isinstance(m, Mapping)]
+        value = next((c for c in codes if c is not None), None)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -105,7 +112,7 @@ def record_from_result(
 # Messages that only say *that* something failed; the module's own output says what.
 _GENERIC_MSG = re.compile(
     r"^(?:MODULE FAILURE|non-zero return code|Assertion failed|All items completed)|"
-    r"module failed to execute correctly"
+    r"module failed to execute correctly|The following modules failed to execute"
 )
 
 

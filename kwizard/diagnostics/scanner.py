@@ -19,7 +19,14 @@ from typing import BinaryIO
 from kwizard.diagnostics.loader import RuleSet
 from kwizard.diagnostics.prefilter import Prefilter
 from kwizard.diagnostics.records import FailureRecord
-from kwizard.diagnostics.textlog import Block, is_noise, is_result_start, parse_block, task_name, text_evidence
+from kwizard.diagnostics.textlog import (
+    Block,
+    is_noise,
+    is_result_start,
+    parse_block,
+    task_name,
+    text_evidence,
+)
 
 CHUNK = 16 * 1024 * 1024
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # a result block larger than this is parsed as far as it goes

@@ -140,3 +140,22 @@ def test_blocks_and_task_headers_across_chunk_boundaries(monkeypatch: pytest.Mon
     assert len(found) == 3
     assert {r.task for r in found} == {"kubernetes/preinstall : Stop if memory is too small for masters"}
     assert all(r.fields.get("assertion") == "ansible_memtotal_mb >= 1500" for r in found)
+
+
+def test_fact_gathering_failure_nests_the_module_result() -> None:
+    # ansible-core 2.18 over SSH against a lab host without python3 (Gathering Facts).
+    log = (
+        "TASK [Gathering Facts] *********************************************************\n"
+        'fatal: [lab3]: FAILED! => {"ansible_facts": {}, "changed": false, "failed_modules": '
+        '{"ansible.legacy.setup": {"ansible_facts": {"discovered_interpreter_python": "/usr/bin/python3"}, '
+        '"failed": true, "module_stderr": "Connection to 10.86.0.11 closed.\\r\\n", "module_stdout": '
+        '"/bin/sh: 1: /usr/bin/python3: not found\\r\\n", "msg": "The module failed to execute correctly, '
+        'you probably need to set the interpreter.\\nSee stdout/stderr for the exact error", "rc": 127, '
+        '"warnings": ["No python interpreters found for host lab3"]}}, '
+        '"msg": "The following modules failed to execute: ansible.legacy.setup\\n"}\n'
+    )
+    (record,) = records(log)
+    assert record.rc == 127 and "/usr/bin/python3: not found" in record.fields["module_stdout"]
+    (finding,) = diagnose_text(log)
+    assert finding.id == "python_interpreter_missing"
+    assert finding.evidence[-1] == "  → /bin/sh: 1: /usr/bin/python3: not found"
