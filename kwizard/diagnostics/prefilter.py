@@ -19,15 +19,18 @@ MIN_LITERAL = 5  # a cut anchor keeps at least this many bytes
 RARE = 0.05  # a first byte at fewer than 5% of the positions is rare enough for the trie
 
 
+Trie = dict[int, "Trie"]
+
+
 def _trie_pattern(literals: Iterable[bytes]) -> bytes:
     """A regex matching any of `literals` (none a prefix of another), factored as a trie."""
-    trie: dict[int, dict] = {}  # type: ignore[type-arg]
+    trie: Trie = {}
     for literal in literals:
         node = trie
         for byte in literal:
             node = node.setdefault(byte, {})
 
-    def emit(node: dict) -> bytes:  # type: ignore[type-arg]
+    def emit(node: Trie) -> bytes:
         if not node:
             return b""
         branches = [re.escape(bytes([byte])) + emit(child) for byte, child in sorted(node.items())]
