@@ -58,6 +58,7 @@ DEFAULT_KINDS: tuple[RecordKind, ...] = ("failed", "unreachable")
 RESULT_FIELDS: tuple[str, ...] = ("msg", "stderr", "stdout", "module_stdout", "module_stderr", "assertion")
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class _Strict(BaseModel):
@@ -148,7 +149,7 @@ class ContextRule(_Strict):
 class Rule(_Strict):
     """A known error: how to recognise it, what really causes it, how to fix it."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Identifier
     category: str
     title: str
     explanation: str
@@ -189,7 +190,7 @@ class RemedyAction(_Strict):
 class Remedy(_Strict):
     """An automatic fix kwizard can apply before retrying."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Identifier
     title: str
     description: str
     action: RemedyAction
