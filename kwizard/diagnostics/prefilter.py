@@ -68,9 +68,16 @@ class Prefilter:
         found: list[int] = []
         if self._regex is not None:
             found.extend(m.start() for m in self._regex.finditer(buf, 0, end))
-        for literal in self.find_literals:
-            pos = buf.find(literal, 0, end)
-            while pos >= 0:
-                found.append(pos)
-                pos = buf.find(literal, pos + 1, end)
+        found.extend(find_all(buf, end, self.find_literals))
         return found
+
+
+def find_all(buf: bytes, end: int, literals: Iterable[bytes]) -> list[int]:
+    """Every position in buf[:end] where one of `literals` starts."""
+    found: list[int] = []
+    for literal in literals:
+        pos = buf.find(literal, 0, end)
+        while pos >= 0:
+            found.append(pos)
+            pos = buf.find(literal, pos + 1, end)
+    return found

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from kwizard.diagnostics.loader import RuleSet
-from kwizard.diagnostics.prefilter import Prefilter
+from kwizard.diagnostics.prefilter import Prefilter, find_all
 from kwizard.diagnostics.records import FailureRecord
 from kwizard.diagnostics.textlog import (
     Block,
@@ -46,16 +46,6 @@ class ScanResult:
 def scan_anchors(ruleset: RuleSet) -> tuple[bytes, ...]:
     """Every literal the scanner looks for: result openers plus the free-text rules' anchors."""
     return tuple(sorted(set(BLOCK_ANCHORS) | ruleset.text_anchors))
-
-
-def _find_all(buf: bytes, end: int, needles: tuple[bytes, ...]) -> list[int]:
-    found: list[int] = []
-    for needle in needles:
-        pos = buf.find(needle, 0, end)
-        while pos >= 0:
-            found.append(pos)
-            pos = buf.find(needle, pos + 1, end)
-    return found
 
 
 def _line_start(buf: bytes, pos: int) -> int:
@@ -91,7 +81,7 @@ class _Chunk:
 
     def task_before(self, pos: int) -> str | None:
         if self._headers is None:
-            hits = _find_all(self.buf, self.end, HEADER_ANCHORS)
+            hits = find_all(self.buf, self.end, HEADER_ANCHORS)
             self._headers = sorted({_line_start(self.buf, p) for p in hits})
         index = bisect.bisect_right(self._headers, pos) - 1
         while index >= 0:
