@@ -30,7 +30,7 @@ from kwizard.diagnostics.textlog import (
 
 CHUNK = 16 * 1024 * 1024
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # a result block larger than this is parsed as far as it goes
-FIRST_WINDOW_LINES = 12  # most blocks are one line: decode a few lines first, more only when needed
+FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
 NEARBY_BYTES = 4096
 BLOCK_ANCHORS: tuple[bytes, ...] = (b"FAILED!", b"UNREACHABLE!", b"failed: [", b"fatal: [")
@@ -107,6 +107,16 @@ def _parse_block_at(chunk: _Chunk, start: int) -> Block | None:
         count *= 16
 
 
+def _ignored_one_liner(buf: bytes, line: str, line_end: int, end: int) -> int | None:
+    """The end of `...ignoring` when a one-line result is followed by it, else None."""
+    if not line.rstrip().endswith("}"):
+        return None
+    next_end = _line_end(buf, line_end + 1, end)
+    if buf[line_end + 1 : next_end].strip() == b"...ignoring":
+        return min(next_end + 1, end)
+    return None
+
+
 def _advance_lines(buf: bytes, start: int, count: int, end: int) -> int:
     pos = start
     for _ in range(count):
@@ -130,6 +140,10 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
         if is_noise(line) or not line.strip():
             continue
         if is_result_start(line):
+            ignored_end = _ignored_one_liner(buf, line, line_end, end)
+            if ignored_end is not None:
+                consumed = ignored_end  # Kubespray ignores many failures on purpose: skip them cheaply
+                continue
             block = _parse_block_at(chunk, start)
             if block is None:
                 continue
