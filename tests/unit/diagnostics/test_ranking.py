@@ -41,6 +41,19 @@ def test_memory_of_another_host_does_not_count() -> None:
     assert diagnose_text(SCHEDULER, evidence)[0].id == "control_plane_unhealthy"
 
 
+def test_any_task_polling_a_health_port_counts_not_only_kubesprays_handler_names() -> None:
+    for task in ("Control plane | wait for kube-scheduler", "my checks : scheduler answers"):
+        log = (
+            f"TASK [{task}] ****\n"
+            'fatal: [cp1]: FAILED! => {"changed": false, "msg": "Status code was -1 and not [200]: '
+            'Request failed: <urlopen error [Errno 111] Connection refused>", '
+            '"url": "https://127.0.0.1:10259/healthz"}\n'
+        )
+        assert [f.id for f in diagnose_text(log)] == ["control_plane_unhealthy", "insufficient_memory"]
+        small = Evidence(hosts={"cp1": HostFacts(memory_mb=949)})
+        assert diagnose_text(log, small)[0].id == "insufficient_memory"
+
+
 def test_t2_micro_in_the_preset_is_evidence_too() -> None:
     spec = ClusterSpec(
         name="guide",
