@@ -1,4 +1,4 @@
-"""ansible-runner adapter (contract; implemented with issue #7).
+"""ansible-runner adapter.
 
 `run_playbook` runs one playbook through ansible_runner with the right ansible binary and ANSIBLE_CONFIG,
 the workspace's known_hosts and ssh key, the become password through runner `passwords` (never env
@@ -44,5 +44,23 @@ def run_playbook(
     cwd: Path | None = None,
     become: bool = True,
 ) -> PlaybookResult:
-    """Run `playbook` against `inventory`; events go to ctx.emit under `phase`."""
-    raise NotImplementedError("the ansible-runner adapter arrives with issue #7")
+    """Run `playbook` against `inventory`; events go to ctx.emit under `phase`.
+
+    Blocks until the playbook ends; ansible-runner works on its own thread, so a Ctrl-C (or `ctx.cancel`)
+    stops ansible-playbook's whole process group and returns status "canceled". The private data dir is
+    `ws.artifacts_dir/<phase>-<timestamp>`; its files never contain a password.
+    """
+    from kwizard.runner.adapter import run
+
+    return run(
+        ctx,
+        phase,
+        playbook,
+        inventory,
+        extravars=extravars,
+        limit=limit,
+        ansible_cfg=ansible_cfg,
+        ansible_bin_dir=ansible_bin_dir,
+        cwd=cwd,
+        become=become,
+    )
