@@ -192,7 +192,13 @@ class RunJournal:
     def append_event(self, event: Event) -> None:
         """Add one event to events.jsonl (written through to the OS at once, so a kill loses nothing)."""
         line = json.dumps(
-            {"kind": event.kind, "phase": event.phase, "host": event.host, "data": event.data, "time": event.time},
+            {
+                "kind": event.kind,
+                "phase": event.phase,
+                "host": event.host,
+                "data": event.data,
+                "time": event.time,
+            },
             default=str,
             ensure_ascii=False,
         )
@@ -238,7 +244,10 @@ def read_events(path: Path) -> Iterator[Event]:
             if not isinstance(data, dict) or "kind" not in data:
                 continue  # the format header
             yield Event(
-                str(data["kind"]), str(data.get("phase", "")), data.get("host"), data.get("data") or {},
+                str(data["kind"]),
+                str(data.get("phase", "")),
+                data.get("host"),
+                data.get("data") or {},
                 float(data.get("time") or 0.0),
             )
 

@@ -14,11 +14,30 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from kwizard.engine import fingerprint as fp
-from kwizard.engine.journal import Attempt, JournalError, RunJournal, cluster_lock, last_run, list_runs
-from kwizard.engine.phase import Event, HostKeyPrompt, PhaseContext, PhaseFunction, PhaseResult, Secrets, load_phase
+from kwizard.engine.journal import (
+    Attempt,
+    JournalError,
+    RunJournal,
+    RunRecord,
+    cluster_lock,
+    last_run,
+    list_runs,
+    read_events,
+)
+from kwizard.engine.phase import (
+    Event,
+    HostKeyPrompt,
+    PhaseContext,
+    PhaseFunction,
+    PhaseResult,
+    Secrets,
+    load_phase,
+)
 from kwizard.engine.state import RunState
 from kwizard.errors import (
     EXIT_INTERRUPTED,
@@ -35,7 +54,8 @@ from kwizard.phases import PHASE_TITLES, PHASES
 from kwizard.spec import ClusterSpec
 
 Observer = Callable[[Event], None]
-Diagnoser = Callable[[Event, RunState], list[dict[str, object]]]
+# (failure event, outputs of earlier phases such as preflight facts) -> findings as JSON-able dicts
+Diagnoser = Callable[[Event, dict[str, dict[str, Any]]], list[dict[str, Any]]]
 SUCCESS = ("ok", "skipped")
 
 
@@ -52,7 +72,7 @@ class PhaseDefinition:
 def product_phases() -> tuple[PhaseDefinition, ...]:
     """The pipeline of DESIGN.md §1, each phase loaded lazily from its module."""
     return tuple(
-        PhaseDefinition(name, PHASE_TITLES[name], lambda n=name: load_phase(n), fp.PHASE_INPUTS.get(name))
+        PhaseDefinition(name, PHASE_TITLES[name], partial(load_phase, name), fp.PHASE_INPUTS.get(name))
         for name in PHASES
     )
 
@@ -71,6 +91,7 @@ class RunOutcome:
     status: str  # ok, failed, interrupted
     exit_code: int
     state: RunState
+    record: RunRecord
     error: KwizardError | None = None
     failed_phase: str | None = None
 
@@ -95,6 +116,7 @@ class Engine:
         self.journal_error: JournalError | None = None
         self._lock = threading.RLock()
         self._table = {definition.name: definition for definition in self.phases}
+        self.results: dict[str, dict[str, Any]] = {}  # outputs of finished phases (ctx.results)
 
     # -- planning ------------------------------------------------------------------------------------
     def selected(self) -> list[str]:
@@ -169,16 +191,23 @@ class Engine:
         if self.diagnose is None:
             return
         try:
-            findings = self.diagnose(event, self.state)
+            findings = self.diagnose(event, self.results)
         except Exception as exc:  # a diagnosis must never break the run it explains
             findings = []
-            self.emit(Event("log", event.phase, event.host, {"text": f"diagnostics failed: {exc}", "level": "warning"}, time.time()))
+            self.emit(
+                Event(
+                    "log",
+                    event.phase,
+                    event.host,
+                    {"text": f"diagnostics failed: {exc}", "level": "warning"},
+                    time.time(),
+                )
+            )
         for finding in findings:
-            self.emit(Event("finding", event.phase, event.host, dict(finding), time.time()))
+            data = {"task": event.data.get("task", ""), **finding}
+            self.emit(Event("finding", event.phase, event.host, data, time.time()))
 
     def _replay(self, journal: RunJournal) -> None:
-        from kwizard.engine.journal import read_events
-
         state = RunState()
         for event in read_events(journal.events_file):
             state = state.apply(event)
@@ -205,6 +234,7 @@ class Engine:
             emit=self.emit,
             cancel=self.cancel,
             confirm_host_key=self.confirm_host_key,
+            results=self.results,
         )
         totals = {p.name: self._expected_tasks(p.name) for p in plan}
         self.emit(
@@ -227,9 +257,12 @@ class Engine:
                 break
             if not planned.run:
                 ctx.results[planned.name] = dict(record.phase(planned.name).data)
-                self.emit(self._event("phase_end", planned.name, status="ok", reused=True, summary=planned.reason))
+                self.emit(
+                    self._event("phase_end", planned.name, status="ok", reused=True, summary=planned.reason)
+                )
                 continue
             result, error = self._run_phase(ctx, planned, totals.get(planned.name))
+            self.results[planned.name] = dict(result.data)
             if result.status not in SUCCESS:
                 status = "interrupted" if result.status == "interrupted" else "failed"
                 failed_phase = planned.name
@@ -240,7 +273,16 @@ class Engine:
             status, error = "failed", self.journal_error
         exit_code = _exit_code(status, failed_phase, error)
         self._finish(journal, status, exit_code)
-        return RunOutcome(record.run_id, journal.directory, status, exit_code, self.state, error, failed_phase)
+        return RunOutcome(
+            record.run_id,
+            journal.directory,
+            status,
+            exit_code,
+            self.state,
+            journal.record,
+            error,
+            failed_phase,
+        )
 
     def _run_phase(
         self, ctx: PhaseContext, planned: PlannedPhase, expected: int | None
@@ -260,7 +302,11 @@ class Engine:
             fingerprint=fp.fingerprint(self.spec, definition.inputs),
             attempts=before.attempts + 1,
         )
-        self.emit(self._event("phase_start", name, title=definition.title, tasks_total=expected, reason=planned.reason))
+        self.emit(
+            self._event(
+                "phase_start", name, title=definition.title, tasks_total=expected, reason=planned.reason
+            )
+        )
         error: KwizardError | None = None
         try:
             function = definition.load()
@@ -295,7 +341,9 @@ class Engine:
             self.emit(self._event("log", name, text=error.render_text(), level="error"))
         return result, error
 
-    def _save_phase_end(self, name: str, result: PhaseResult, summary: str, error: KwizardError | None) -> None:
+    def _save_phase_end(
+        self, name: str, result: PhaseResult, summary: str, error: KwizardError | None
+    ) -> None:
         assert self.journal is not None
         try:
             self.journal.update_phase(
@@ -322,8 +370,10 @@ class Engine:
             atomic_write(journal.report_file, render_report(journal.record, self.state))
         except (JournalError, OSError) as exc:
             if self.journal_error is None:
-                self.journal_error = exc if isinstance(exc, JournalError) else JournalError(
-                    "The run report cannot be written", str(exc), "Free some disk space."
+                self.journal_error = (
+                    exc
+                    if isinstance(exc, JournalError)
+                    else JournalError("The run report cannot be written", str(exc), "Free some disk space.")
                 )
         finally:
             journal.close()

@@ -19,12 +19,12 @@ STATUS_MARK = {
 
 
 def duration_text(seconds: float | None) -> str:
-    """`1h 02m`, `3m 07s`, `12.4s` or `–`."""
+    """`1h 02m`, `3m 07s`, `12.4s` or `-`."""
     if seconds is None:
-        return "–"
+        return "-"
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
@@ -68,7 +68,13 @@ def render_report(record: RunRecord, state: RunState) -> str:
 def _hosts(state: RunState) -> list[str]:
     if not state.hosts:
         return []
-    lines = ["", "## Hosts", "", "| Host | ok | changed | failed | unreachable | skipped | last task |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "## Hosts",
+        "",
+        "| Host | ok | changed | failed | unreachable | skipped | last task |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name in sorted(state.hosts):
         host = state.hosts[name]
         lines.append(

@@ -107,6 +107,9 @@ def ansible_environment(
         env["ANSIBLE_REMOTE_USER"] = remote_user
     if ansible_cfg:
         env["ANSIBLE_CONFIG"] = str(ansible_cfg)
+    else:
+        # One ssh round trip per task instead of three (Kubespray's own ansible.cfg does the same).
+        env["ANSIBLE_PIPELINING"] = "True"
     return env
 
 
