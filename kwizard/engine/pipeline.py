@@ -8,6 +8,7 @@ tests pass their own table of real playbook phases.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -117,6 +118,7 @@ class Engine:
         self._lock = threading.RLock()
         self._table = {definition.name: definition for definition in self.phases}
         self.results: dict[str, dict[str, Any]] = {}  # outputs of finished phases (ctx.results)
+        self.stopped_orphans: list[int] = []  # ansible processes a killed kwizard left running
 
     # -- planning ------------------------------------------------------------------------------------
     def selected(self) -> list[str]:
@@ -155,6 +157,7 @@ class Engine:
                 "Check `phases:` in the preset and the --until/--only options.",
             )
         with cluster_lock(self.ws):
+            self._stop_orphans()
             journal = RunJournal.create(self.ws, selected)
             return self._execute(journal, [PlannedPhase(name, True) for name in selected], resumed=False)
 
@@ -168,9 +171,15 @@ class Engine:
                     f"Cluster {self.ws.cluster!r} has no run yet.",
                     f"Start one: kwizard --preset {self.ws.preset_file} --yes",
                 )
+            self._stop_orphans()
             journal = RunJournal.load(directory)
             self._replay(journal)
             return self._execute(journal, self.plan_resume(journal), resumed=True)
+
+    def _stop_orphans(self) -> None:
+        from kwizard.runner.orphans import kill_orphans
+
+        self.stopped_orphans = kill_orphans(self.ws.artifacts_dir)
 
     def emit(self, event: Event) -> None:
         """Record an event: reducer, journal, observer, and diagnoses of failures. Any thread."""
@@ -250,6 +259,9 @@ class Engine:
                 resumed=resumed,
             )
         )
+        if self.stopped_orphans:
+            text = f"stopped {len(self.stopped_orphans)} ansible processes left running by a killed kwizard"
+            self.emit(self._event("log", "", text=text, level="warning"))
         status, error, failed_phase = "ok", None, None
         for planned in plan:
             if self.cancel.is_set():
@@ -261,7 +273,12 @@ class Engine:
                     self._event("phase_end", planned.name, status="ok", reused=True, summary=planned.reason)
                 )
                 continue
-            result, error = self._run_phase(ctx, planned, totals.get(planned.name))
+            try:
+                result, error = self._run_phase(ctx, planned, totals.get(planned.name))
+            except JournalError as exc:  # the phase could not even be marked as started
+                self.journal_error = exc
+                failed_phase = planned.name
+                break
             self.results[planned.name] = dict(result.data)
             if result.status not in SUCCESS:
                 status = "interrupted" if result.status == "interrupted" else "failed"
@@ -322,15 +339,11 @@ class Engine:
         except KeyboardInterrupt:
             self.cancel.set()
             result = PhaseResult("interrupted", "interrupted by the user")
+        except OSError as exc:
+            error = _os_error(name, exc, journal.directory)
+            result = PhaseResult("failed", error.title)
         except Exception as exc:  # a bug in a phase: keep the traceback for the report, not the screen
-            crash = journal.directory / f"crash-{name}.txt"
-            atomic_write(crash, "".join(traceback.format_exception(exc)))
-            error = KwizardError(
-                "kwizard hit an internal error",
-                f"The {name} phase raised {type(exc).__name__}: {exc}",
-                f"This is a bug; the traceback is in {crash}. The journal is intact: fix or work around "
-                "it and continue with `kwizard --resume`.",
-            )
+            error = _internal_error(name, exc, journal.directory)
             result = PhaseResult("failed", error.title)
         if self.cancel.is_set() and result.status not in SUCCESS:
             result = replace(result, status="interrupted")
@@ -394,6 +407,33 @@ class Engine:
     @staticmethod
     def _event(kind: str, phase: str, **data: object) -> Event:
         return Event(kind, phase, None, dict(data), time.time())
+
+
+def _internal_error(name: str, exc: BaseException, directory: Path) -> KwizardError:
+    crash = directory / f"crash-{name}.txt"
+    try:
+        atomic_write(crash, "".join(traceback.format_exception(exc)))
+        where = f"the traceback is in {crash}"
+    except OSError:
+        where = "the traceback could not be saved (is the disk full?)"
+    return KwizardError(
+        "kwizard hit an internal error",
+        f"The {name} phase raised {type(exc).__name__}: {exc}",
+        f"This is a bug; {where}. The journal is intact: fix or work around it and continue with "
+        "`kwizard --resume`.",
+    )
+
+
+def _os_error(name: str, exc: OSError, directory: Path) -> KwizardError:
+    """A file-system failure during a phase: a full disk is the user's to fix, anything else a bug."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = Path(exc.filename).parent if exc.filename else directory
+        return KwizardError(
+            "Disk full",
+            f"The {name} phase could not write {exc.filename or 'its files'}: no space left on the device.",
+            f"Free some space on the disk holding {where}, then continue with `kwizard --resume`.",
+        )
+    return _internal_error(name, exc, directory)
 
 
 def _exit_code(status: str, failed_phase: str | None, error: KwizardError | None) -> int:

@@ -200,6 +200,10 @@ class HeadlessConsole:
                     style=style,
                 )
             out.print(hosts)
+        if outcome.error is not None:
+            from kwizard.cli import report_error
+
+            report_error(outcome.error)
         for failure in state.failures[:10]:
             out.print(f"[red]✗ {escape(failure.host)}[/] — {escape(failure.task)}: {escape(failure.message)}")
         for finding in state.findings[:10]:
