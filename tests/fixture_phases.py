@@ -23,6 +23,7 @@ from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.fsutil import atomic_write
 from kwizard.runner import run_playbook
+from kwizard.spec import ClusterSpec
 
 PLAYBOOKS = Path(__file__).parent / "fixtures" / "playbooks"
 GROUPS = {"control_plane": "kube_control_plane", "worker": "kube_node", "etcd": "etcd"}
@@ -82,6 +83,28 @@ def fixture_phases(cluster_playbook: str = "cluster.yml") -> tuple[PhaseDefiniti
         PhaseDefinition(
             "apps", "Sample apps", lambda: partial(playbook_phase, "apps", "addons.yml"), PHASE_INPUTS["apps"]
         ),
+    )
+
+
+def local_spec(tmp_path: Path, **extra: object) -> ClusterSpec:
+    """Three hosts reached with Ansible's local connection; their files go below tmp_path/hosts."""
+    extra_vars = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "fixture_root": str(tmp_path / "hosts"),
+        "marker_dir": str(tmp_path / "markers"),
+        **extra,
+    }
+    (tmp_path / "markers").mkdir(exist_ok=True)
+    return ClusterSpec(
+        name="fx",
+        hosts=[
+            {"name": "cp1", "address": "10.0.0.1", "roles": ["control_plane", "etcd"]},
+            {"name": "cp2", "address": "10.0.0.2", "roles": ["control_plane", "etcd"]},
+            {"name": "w1", "address": "10.0.0.3", "roles": ["worker", "etcd"]},
+        ],
+        phases=["inventory", "kubespray", "apps"],
+        kubespray={"extra_vars": extra_vars},
     )
 
 

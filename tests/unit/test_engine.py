@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from pathlib import Path
 
@@ -17,31 +16,9 @@ from kwizard.errors import InputError
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
-from tests.fixture_phases import fixture_phases
+from tests.fixture_phases import fixture_phases, local_spec
 
 HOSTS = ("cp1", "cp2", "w1")
-
-
-def local_spec(tmp_path: Path, **extra: object) -> ClusterSpec:
-    """Three hosts reached with Ansible's local connection; their files go below tmp_path/hosts."""
-    extra_vars = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "fixture_root": str(tmp_path / "hosts"),
-        "marker_dir": str(tmp_path / "markers"),
-        **extra,
-    }
-    (tmp_path / "markers").mkdir(exist_ok=True)
-    return ClusterSpec(
-        name="fx",
-        hosts=[
-            {"name": "cp1", "address": "10.0.0.1", "roles": ["control_plane", "etcd"]},
-            {"name": "cp2", "address": "10.0.0.2", "roles": ["control_plane", "etcd"]},
-            {"name": "w1", "address": "10.0.0.3", "roles": ["worker", "etcd"]},
-        ],
-        phases=["inventory", "kubespray", "apps"],
-        kubespray={"extra_vars": extra_vars},
-    )
 
 
 def engine_for(tmp_path: Path, spec: ClusterSpec, **kwargs: object) -> Engine:

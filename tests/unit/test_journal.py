@@ -57,7 +57,9 @@ def test_events_survive_a_cut_last_line_and_continue_after_it(tmp_path: Path) ->
 
 def test_garbage_lines_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    path.write_text('{"format": "kwizard-events", "version": 1}\nnot json\n[1]\n{"kind": "log", "phase": "p"}\n')
+    path.write_text(
+        '{"format": "kwizard-events", "version": 1}\nnot json\n[1]\n{"kind": "log", "phase": "p"}\n'
+    )
     assert [e.kind for e in read_events(path)] == ["log"]
     assert list(read_events(tmp_path / "missing.jsonl")) == []
 

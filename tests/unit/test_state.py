@@ -17,7 +17,13 @@ def ev(kind: str, host: str | None = None, t: float = 0.0, **data: object) -> Ev
 
 def started() -> RunState:
     return RunState().apply(
-        Event("run_start", "", None, {"run_id": "r1", "cluster": "c", "phases": ["inventory", P], "tasks_total": {P: 4}}, 100.0)
+        Event(
+            "run_start",
+            "",
+            None,
+            {"run_id": "r1", "cluster": "c", "phases": ["inventory", P], "tasks_total": {P: 4}},
+            100.0,
+        )
     )
 
 
@@ -45,9 +51,15 @@ def test_host_counts_failures_and_ignored_errors() -> None:
     state = started().apply(ev("phase_start", t=1.0)).apply(ev("task_start", t=1.0, task="Install"))
     state = state.apply(ev("host_start", "n1", 1.1, task="Install"))
     assert state.hosts["n1"].task == "Install"
-    state = state.apply(ev("host_failed", "n1", 1.2, task="Install", action="apt", ignored=True, res={"msg": "meh"}))
-    state = state.apply(ev("host_failed", "n2", 1.3, task="Install", action="apt", res={"msg": "E: Unable to locate\nmore"}))
-    state = state.apply(ev("host_unreachable", "n3", 1.4, task="Install", res={"msg": "ssh: connect to host"}))
+    state = state.apply(
+        ev("host_failed", "n1", 1.2, task="Install", action="apt", ignored=True, res={"msg": "meh"})
+    )
+    state = state.apply(
+        ev("host_failed", "n2", 1.3, task="Install", action="apt", res={"msg": "E: Unable to locate\nmore"})
+    )
+    state = state.apply(
+        ev("host_unreachable", "n3", 1.4, task="Install", res={"msg": "ssh: connect to host"})
+    )
     assert state.hosts["n1"].failed == 0 and state.hosts["n1"].ignored == 1 and state.hosts["n1"].ok == 1
     assert state.hosts["n2"].failed == 1 and state.hosts["n2"].last == "failed"
     assert [(f.host, f.kind, f.message) for f in state.failures] == [
@@ -81,14 +93,23 @@ def test_throughput_counts_events_per_second() -> None:
 
 
 def test_findings_and_host_status_events() -> None:
-    state = started().apply(Event("host_status", "preflight", "lab4", {"status": "failed", "text": "1 GiB memory"}, 1.0))
+    state = started().apply(
+        Event("host_status", "preflight", "lab4", {"status": "failed", "text": "1 GiB memory"}, 1.0)
+    )
     assert state.hosts["lab4"].failed == 1 and state.hosts["lab4"].task == "1 GiB memory"
-    state = state.apply(ev("finding", "lab3", 2.0, id="python_interpreter_missing", title="No python3", fix="install it"))
+    state = state.apply(
+        ev("finding", "lab3", 2.0, id="python_interpreter_missing", title="No python3", fix="install it")
+    )
     assert state.findings[0].id == "python_interpreter_missing" and state.findings[0].host == "lab3"
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.sampled_from(["host_ok", "host_changed", "host_failed", "host_skipped", "task_start", "log"]), max_size=300))
+@given(
+    st.lists(
+        st.sampled_from(["host_ok", "host_changed", "host_failed", "host_skipped", "task_start", "log"]),
+        max_size=300,
+    )
+)
 def test_any_event_sequence_keeps_counts_consistent(kinds: list[str]) -> None:
     state = started()
     for i, kind in enumerate(kinds):
@@ -102,7 +123,15 @@ def test_any_event_sequence_keeps_counts_consistent(kinds: list[str]) -> None:
 def test_memory_stays_bounded_on_a_long_run() -> None:
     state = started().apply(ev("phase_start", t=0.0))
     for i in range(20_000):
-        state = state.apply(ev("host_failed" if i % 3 == 0 else "host_changed", f"n{i % 50}", i / 10, task=f"t{i}", res={"msg": "x"}))
+        state = state.apply(
+            ev(
+                "host_failed" if i % 3 == 0 else "host_changed",
+                f"n{i % 50}",
+                i / 10,
+                task=f"t{i}",
+                res={"msg": "x"},
+            )
+        )
     assert len(state.log) <= LOG_CHUNK * LOG_CHUNKS
     assert len(state.failures) == MAX_FAILURES
     assert len(state.throughput) <= 120
