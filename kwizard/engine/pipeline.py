@@ -183,6 +183,8 @@ class Engine:
 
     def emit(self, event: Event) -> None:
         """Record an event: reducer, journal, observer, and diagnoses of failures. Any thread."""
+        if not event.time:  # phases' own events (ctx.log) come without a time stamp
+            event = replace(event, time=time.time())
         with self._lock:
             self.state = self.state.apply(event)
             if self.journal is not None and self.journal_error is None:

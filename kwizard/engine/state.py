@@ -48,15 +48,27 @@ class LogRing:
     """An immutable ring of the newest log lines; appending copies at most one small chunk."""
 
     chunks: tuple[tuple[LogLine, ...], ...] = ()
+    total: int = 0  # lines ever appended (a view shows the `total - shown` newest as new)
 
     def append(self, line: LogLine) -> LogRing:
         if self.chunks and len(self.chunks[-1]) < LOG_CHUNK:
-            return LogRing((*self.chunks[:-1], (*self.chunks[-1], line)))
+            return LogRing((*self.chunks[:-1], (*self.chunks[-1], line)), self.total + 1)
         chunks = (*self.chunks, (line,))
-        return LogRing(chunks[-LOG_CHUNKS:])
+        return LogRing(chunks[-LOG_CHUNKS:], self.total + 1)
 
     def lines(self) -> list[LogLine]:
         return [line for chunk in self.chunks for line in chunk]
+
+    def newest(self, count: int) -> list[LogLine]:
+        """The last `count` lines (fewer if the ring holds fewer)."""
+        if count <= 0:
+            return []
+        found: list[LogLine] = []
+        for chunk in reversed(self.chunks):
+            found[:0] = chunk[-(count - len(found)) :]
+            if len(found) >= count:
+                break
+        return found
 
     def __len__(self) -> int:
         return sum(len(chunk) for chunk in self.chunks)
