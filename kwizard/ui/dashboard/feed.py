@@ -29,6 +29,9 @@ class EventFeed:
     def extend(self, events: Iterable[Event]) -> None:
         self._queue.extend(events)
 
+    def clear(self) -> None:
+        self._queue.clear()
+
     def close(self) -> None:
         self.closed.set()
 

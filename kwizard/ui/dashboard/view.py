@@ -122,6 +122,14 @@ class Dashboard(Vertical):
             ):
                 self.query_one(pane).show(state, now)
 
+    def reset(self) -> None:
+        """Forget everything shown (a new run starts on this dashboard)."""
+        self.feed.clear()
+        self.state = RunState()
+        self.query_one(HostGrid).reset()
+        self.query_one(LogPane).set_filter()
+        self.render_state()
+
     def drain_all(self) -> None:
         """Apply everything queued now (replays and tests)."""
         while len(self.feed):

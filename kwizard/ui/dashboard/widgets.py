@@ -110,10 +110,9 @@ class RunProgress(Vertical):
                     f"{clock(stopped.elapsed(now))} · {stopped.tasks_done} tasks"
                 )
             self.query_one("#phase-label", Label).update(label)
-            bar.update(
-                total=1.0,
-                progress=1.0 if state.status == "ok" else stopped.fraction() or 0.0 if stopped else 0.0,
-            )
+            fraction = stopped.fraction() if stopped else (1.0 if state.status == "ok" else None)
+            bar.display = fraction is not None
+            bar.update(total=1.0, progress=fraction or 0.0)
             self.query_one("#task-label", Label).update(Text(stopped.task if stopped else "", style="dim"))
         else:
             eta = running.eta(now)
@@ -151,6 +150,11 @@ class HostGrid(DataTable[Any]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._hosts: Any = None
         self._views: dict[str, HostView] = {}
+
+    def reset(self) -> None:
+        self.clear()
+        self._hosts = None
+        self._views = {}
 
     def on_mount(self) -> None:
         for column in self.COLUMNS:
