@@ -87,7 +87,8 @@ async def test_a_flood_is_applied_in_bounded_ticks() -> None:
             feed.extend(events)  # 25k events arrive at once
         ticks_before = app.dashboard.ticks
         app.dashboard.refresh_from_feed()
-        assert len(feed) == len(events) * 200 - 5000  # one tick takes at most MAX_EVENTS_PER_TICK
+        # One tick applies what its time budget allows and leaves the rest for the next ticks.
+        assert 0 < len(feed) < len(events) * 200
         app.dashboard.drain_all()
         await pilot.pause()
         assert app.dashboard.state.events == len(events) * 200

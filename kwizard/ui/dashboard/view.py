@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,10 +22,23 @@ from kwizard.ui.dashboard.widgets import (
     SlowestTasks,
 )
 
+
+class Pane(Protocol):
+    def show(self, state: RunState, now: float) -> None: ...
+
+
 TICK_SECONDS = 1 / 15
-# Events applied per tick at most: keeps a tick short (the reducer does ~10⁵ events/s) so keys and
-# repaints stay responsive during a flood; the rest waits for the next tick.
-MAX_EVENTS_PER_TICK = 5000
+# Time a tick may spend applying queued events before it repaints: bounds the frame time during a flood
+# (keys and repaints stay responsive); what is left waits for the next tick.
+APPLY_BUDGET_SECONDS = 0.04
+# With a large backlog (a flood, or a replay), a tick may work longer: fewer repaints, more events.
+FLOOD_BACKLOG = 10_000
+FLOOD_BUDGET_SECONDS = 0.12
+CHUNK = 256
+# While a backlog remains, the costly panes (host grid, log) repaint at most this often.
+HEAVY_PANES_EVERY_SECONDS = 0.25
+LIGHT_PANES = (PhaseList, RunProgress, FailureBanner)
+HEAVY_PANES = (HostGrid, LogPane, DiagnosticsPane, SlowestTasks)
 
 
 class Dashboard(Vertical):
@@ -67,6 +80,7 @@ class Dashboard(Vertical):
         self.ticks = 0
         self.worst_gap = 0.0
         self._last_tick = 0.0
+        self._last_heavy = 0.0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="dash-top"):
@@ -100,11 +114,16 @@ class Dashboard(Vertical):
             self.worst_gap = max(self.worst_gap, started - self._last_tick)
         self._last_tick = started
         self.ticks += 1
-        events = self.feed.drain(MAX_EVENTS_PER_TICK)
-        state = self.state
-        for event in events:
-            state = state.apply(event)
-        if events or self.clock is not None or self.ticks == 1:
+        state, applied = self.state, 0
+        budget = FLOOD_BUDGET_SECONDS if len(self.feed) > FLOOD_BACKLOG else APPLY_BUDGET_SECONDS
+        while True:
+            events = self.feed.drain(CHUNK)
+            for event in events:
+                state = state.apply(event)
+            applied += len(events)
+            if len(events) < CHUNK or time.perf_counter() - started > budget:
+                break
+        if applied or self.clock is not None or self.ticks == 1:
             self.state = state
             self.render_state()
 
@@ -120,7 +139,7 @@ class Dashboard(Vertical):
                 DiagnosticsPane,
                 SlowestTasks,
             ):
-                self.query_one(pane).show(state, now)
+                cast(Pane, self.query_one(pane)).show(state, now)
 
     def reset(self) -> None:
         """Forget everything shown (a new run starts on this dashboard)."""

@@ -24,6 +24,8 @@ ICONS = {
     "running": ("▶", "bold cyan"),
     "pending": ("·", "dim"),
 }
+LOG_LINES_PER_TICK = 200
+REBUILD_ABOVE = 8  # changed host rows above which the grid is rebuilt instead of patched
 LEVEL_STYLE = {"error": "red", "warning": "yellow", "changed": "dark_orange", "ok": "green", "info": ""}
 
 
@@ -76,6 +78,11 @@ class RunProgress(Vertical):
     RunProgress Sparkline { height: 2; margin-top: 1; }
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._texts: dict[str, str] = {}
+        self._history: tuple[int, ...] = ()
+
     def compose(self) -> Any:
         yield Label("", id="overall-label")
         yield ProgressBar(total=1.0, show_eta=False, id="overall-bar")
@@ -84,6 +91,13 @@ class RunProgress(Vertical):
         yield Label("", id="task-label")
         yield Sparkline([0], id="throughput")
         yield Label("", id="throughput-label")
+
+    def _label(self, selector: str, content: str | Text) -> None:
+        """Update a label only when its text changes (each update costs a repaint)."""
+        key = content.plain if isinstance(content, Text) else content
+        if self._texts.get(selector) != key:
+            self._texts[selector] = key
+            self.query_one(selector, Label).update(content)
 
     def show(self, state: RunState, now: float) -> None:
         done = sum(1 for n in state.order if state.phase(n).status in ("ok", "skipped"))
@@ -97,8 +111,9 @@ class RunProgress(Vertical):
             None,
         )
         elapsed = (now - state.started) if state.started else 0.0
-        self.query_one("#overall-label", Label).update(
-            f"[b]Overall[/b] {done}/{len(state.order)} phases · elapsed {clock(elapsed)} · {state.status}"
+        self._label(
+            "#overall-label",
+            f"[b]Overall[/b] {done}/{len(state.order)} phases · elapsed {clock(elapsed)} · {state.status}",
         )
         self.query_one("#overall-bar", ProgressBar).update(total=1.0, progress=state.overall_fraction())
         bar = self.query_one("#phase-bar", ProgressBar)
@@ -109,11 +124,11 @@ class RunProgress(Vertical):
                     f"[b]{escape(stopped.title)}[/b] [red]{stopped.status}[/red] after "
                     f"{clock(stopped.elapsed(now))} · {stopped.tasks_done} tasks"
                 )
-            self.query_one("#phase-label", Label).update(label)
+            self._label("#phase-label", label)
             fraction = stopped.fraction() if stopped else (1.0 if state.status == "ok" else None)
             bar.display = fraction is not None
             bar.update(total=1.0, progress=fraction or 0.0)
-            self.query_one("#task-label", Label).update(Text(stopped.task if stopped else "", style="dim"))
+            self._label("#task-label", Text(stopped.task if stopped else "", style="dim"))
         else:
             eta = running.eta(now)
             tasks = (
@@ -121,18 +136,23 @@ class RunProgress(Vertical):
                 if running.tasks_total
                 else str(running.tasks_done)
             )
-            self.query_one("#phase-label", Label).update(
+            self._label(
+                "#phase-label",
                 f"[b]{escape(running.title)}[/b] · {tasks} tasks · {clock(running.elapsed(now))}"
-                + (f" · ETA {clock(eta)}" if eta is not None else " · ETA unknown (first run)")
+                + (f" · ETA {clock(eta)}" if eta is not None else " · ETA unknown (first run)"),
             )
             fraction = running.fraction()
-            bar.display = True
-            bar.update(total=None if fraction is None else 1.0, progress=fraction or 0.0)
-            self.query_one("#task-label", Label).update(Text(running.task, style="dim"))
-        history = [*state.throughput[-59:], state.second_count]
-        self.query_one("#throughput", Sparkline).data = history
-        self.query_one("#throughput-label", Label).update(
-            f"[dim]events/s (last {len(history)} s), peak {max(history)} · {state.events} events[/dim]"
+            # No bar without a task total (a first run): a pulsing bar would say nothing more.
+            bar.display = fraction is not None
+            bar.update(total=1.0, progress=fraction or 0.0)
+            self._label("#task-label", Text(running.task, style="dim"))
+        history = (*state.throughput[-59:], state.second_count)
+        if history != self._history:
+            self._history = history
+            self.query_one("#throughput", Sparkline).data = list(history)
+        self._label(
+            "#throughput-label",
+            f"[dim]events/s (last {len(history)} s), peak {max(history)} · {state.events} events[/dim]",
         )
 
 
@@ -164,21 +184,25 @@ class HostGrid(DataTable[Any]):
         if state.hosts is self._hosts:
             return
         self._hosts = state.hosts
-        added = False
-        for name, view in state.hosts.items():
-            old = self._views.get(name)
-            if old is view:
-                continue
+        changed = [name for name, view in state.hosts.items() if self._views.get(name) is not view]
+        if len(changed) > REBUILD_ABOVE or any(name not in self._views for name in changed):
+            self._rebuild(state)
+            return
+        for name in changed:
+            view = state.hosts[name]
             self._views[name] = view
-            cells = self._cells(name, view)
-            if old is None:
-                self.add_row(*cells, key=name)
-                added = True
-            else:
-                for column, cell in zip(self.COLUMNS[1:], cells[1:], strict=True):
-                    self.update_cell(name, column, cell)
-        if added:
-            self.sort("host", key=lambda cell: cell.plain)
+            for column, cell in zip(self.COLUMNS[1:], self._cells(name, view)[1:], strict=True):
+                self.update_cell(name, column, cell)
+
+    def _rebuild(self, state: RunState) -> None:
+        # Every update_cell clears the table's render caches; past a few rows one rebuild is cheaper.
+        cursor = self.cursor_row
+        self.clear()
+        self._views = dict(state.hosts)
+        for name in sorted(state.hosts):
+            self.add_row(*self._cells(name, state.hosts[name]), key=name)
+        if state.hosts:
+            self.move_cursor(row=min(cursor, len(state.hosts) - 1), animate=False, scroll=False)
 
     @staticmethod
     def _cells(name: str, view: HostView) -> list[Text]:
@@ -231,14 +255,21 @@ class LogPane(RichLog):
         elif ring.total == self._total:
             return
         else:
-            lines = ring.newest(ring.total - self._total)
+            # In a flood only the newest lines are worth drawing: older ones would scroll away at once
+            # (they stay in the ring; changing the filter redraws all of it).
+            lines = ring.newest(min(ring.total - self._total, LOG_LINES_PER_TICK))
         self._total = ring.total
-        for line in lines:
-            if self._keep(line):
-                text = Text(line.text, style=LEVEL_STYLE.get(line.level, ""))
-                if line.phase:
-                    text = Text.assemble((f"{line.phase:>10} ", "dim"), text)
-                self.write(text)
+        kept = [line for line in lines if self._keep(line)]
+        if kept:
+            # One write for the whole batch: RichLog's cost is per write, not per line.
+            self.write(Text("\n").join(self._text(line) for line in kept))
+
+    @staticmethod
+    def _text(line: LogLine) -> Text:
+        text = Text(line.text, style=LEVEL_STYLE.get(line.level, ""))
+        if line.phase:
+            text = Text.assemble((f"{line.phase:>10} ", "dim"), text)
+        return text
 
 
 class DiagnosticsPane(Static):

@@ -224,7 +224,11 @@ class DeployStep(StepScreen):
                 [("trust", "Trust and continue"), ("refuse", "Refuse")],
                 cancel="refuse",
             )
-            self.app.push_screen(modal, lambda choice: (answer.append(choice == "trust"), answered.set()))
+            def decided(choice: str | None) -> None:
+                answer.append(choice == "trust")
+                answered.set()
+
+            self.app.push_screen(modal, decided)
 
         self.app.call_from_thread(ask)
         cancel = self.engine.cancel if self.engine else threading.Event()
