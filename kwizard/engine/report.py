@@ -31,6 +31,15 @@ def duration_text(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def clock(seconds: float | None) -> str:
+    """`mm:ss` or `h:mm:ss` (`--:--` when unknown): elapsed times and ETAs on progress displays."""
+    if seconds is None:
+        return "--:--"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 

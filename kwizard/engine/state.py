@@ -342,7 +342,8 @@ def _phase_end(state: RunState, event: Event, changes: dict[str, Any]) -> None:
 
 def _task_total(state: RunState, event: Event, changes: dict[str, Any]) -> None:
     view = state.phase(event.phase)
-    state._with_phase(changes, _evolve_kw(view, tasks_total=event.data.get("tasks")))
+    if view.tasks_total is None:  # the journal's count of a previous run is better than --list-tasks
+        state._with_phase(changes, _evolve_kw(view, tasks_total=event.data.get("tasks")))
 
 
 def _play_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:

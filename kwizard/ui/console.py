@@ -26,7 +26,7 @@ from rich.text import Text
 from kwizard.engine.journal import RunRecord
 from kwizard.engine.phase import Event
 from kwizard.engine.pipeline import PlannedPhase, RunOutcome
-from kwizard.engine.report import duration_text
+from kwizard.engine.report import clock, duration_text
 from kwizard.engine.state import RunState, failure_message
 from kwizard.engine.summary import summary_json
 
@@ -39,14 +39,6 @@ STATUS_STYLE = {
     "running": "cyan",
     "pending": "dim",
 }
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 class ProgressView:

@@ -11,35 +11,17 @@ from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard.widgets import HostGrid
 from kwizard.ui.screens.deploy import DeployStep
-from kwizard.ui.steps import StepScreen
+from tests.deploy_driver import wait_until_idle, wizard_with_phases
 from tests.fixture_phases import fixture_phases, local_spec
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
-
-
-class FixtureWizard(WizardApp):
-    """The wizard whose Deploy step runs the fixture phase table instead of the product's phases."""
-
-    def make_step(self, index: int) -> StepScreen:
-        screen = super().make_step(index)
-        return DeployStep(phases=fixture_phases("quick.yml")) if isinstance(screen, DeployStep) else screen
-
-
-async def wait_until_idle(pilot: object, app: WizardApp, seconds: float = 240.0) -> DeployStep:
-    """Wait (bounded) until the Deploy step's run has finished."""
-    for _ in range(int(seconds * 10)):
-        await pilot.pause(0.1)  # type: ignore[attr-defined]
-        screen = app.screen
-        if isinstance(screen, DeployStep) and screen.engine is not None and not screen.running:
-            return screen
-    raise AssertionError("the run did not finish in time")
 
 
 async def test_failure_is_shown_and_resume_finishes_without_rerunning(tmp_path: Path) -> None:
     spec = local_spec(tmp_path)
     marker = tmp_path / "markers" / "kwizard-fail-cp2"
     marker.write_text("x")
-    app = FixtureWizard(spec, root=tmp_path / "root", start_step="deploy")
+    app = wizard_with_phases(fixture_phases("quick.yml"))(spec, root=tmp_path / "root", start_step="deploy")
     async with app.run_test(size=(120, 45)) as pilot:
         await pilot.pause()
         screen = app.screen

@@ -17,6 +17,7 @@ from kwizard.errors import EnvironmentProblem
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.runner import run_playbook
+from kwizard.runner.listing import count_tasks
 from kwizard.runner.settings import control_path_dir
 from kwizard.spec import ClusterSpec
 from tests.loopback_sshd import available as sshd_available
@@ -278,3 +279,32 @@ def test_known_host_key_and_private_key_reach_the_host(tmp_path: Path) -> None:
     assert marker.read_text() == "root\n"  # really written over ssh by the remote user
     assert len(sockets) == 1 and control_dir.stat().st_mode & 0o777 == 0o700
     assert os.stat(marker).st_mode & 0o777 == 0o600
+
+
+def test_list_tasks_gives_a_progress_total_before_the_first_task(tmp_path: Path) -> None:
+    ctx, events = make_context(tmp_path, ClusterSpec(name="t"))
+    inventory = tmp_path / "h.yml"
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "hosts": {"a": {"ansible_connection": "local"}},
+                    "children": {
+                        "etcd": {"hosts": {"a": None}},
+                        "kube_control_plane": {"hosts": {"a": None}},
+                    },
+                }
+            }
+        )
+    )
+    assert count_tasks(ctx, PLAYBOOKS / "cluster.yml", inventory) == 19  # handlers are not listed
+    run_playbook(
+        ctx,
+        "kubespray",
+        PLAYBOOKS / "runner-basic.yml",
+        local_inventory(inventory, ["a"]),
+        become=False,
+        count_tasks=True,
+    )
+    assert events[0].kind == "task_total" and events[0].data == {"tasks": 4, "source": "--list-tasks"}
+    assert count_tasks(ctx, PLAYBOOKS / "missing.yml", inventory) is None

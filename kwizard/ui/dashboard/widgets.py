@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, RichLog, Sparkline, Static
 
-from kwizard.engine.report import duration_text
+from kwizard.engine.report import clock, duration_text
 from kwizard.engine.state import HostView, LogLine, RunState
 
 ICONS = {
@@ -27,14 +27,6 @@ ICONS = {
 LOG_LINES_PER_TICK = 200
 REBUILD_ABOVE = 8  # changed host rows above which the grid is rebuilt instead of patched
 LEVEL_STYLE = {"error": "red", "warning": "yellow", "changed": "dark_orange", "ok": "green", "info": ""}
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 class PhaseList(Static):

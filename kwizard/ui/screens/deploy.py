@@ -224,6 +224,7 @@ class DeployStep(StepScreen):
                 [("trust", "Trust and continue"), ("refuse", "Refuse")],
                 cancel="refuse",
             )
+
             def decided(choice: str | None) -> None:
                 answer.append(choice == "trust")
                 answered.set()
