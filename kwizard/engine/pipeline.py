@@ -290,7 +290,8 @@ class Engine:
                 break
         if self.journal_error is not None:
             status, error = "failed", self.journal_error
-        exit_code = _exit_code(status, failed_phase, error)
+        phase_status = self.journal.record.phase(failed_phase).status if failed_phase else status
+        exit_code = _exit_code(status, failed_phase, phase_status, error)
         self._finish(journal, status, exit_code)
         return RunOutcome(
             record.run_id,
@@ -438,13 +439,13 @@ def _os_error(name: str, exc: OSError, directory: Path) -> KwizardError:
     return _internal_error(name, exc, directory)
 
 
-def _exit_code(status: str, failed_phase: str | None, error: KwizardError | None) -> int:
+def _exit_code(status: str, failed_phase: str | None, phase_status: str, error: KwizardError | None) -> int:
     if status == "ok":
         return EXIT_OK
     if status == "interrupted":
         return EXIT_INTERRUPTED
     if error is not None and not isinstance(error, JournalError):
         return error.exit_code
-    if failed_phase == "preflight":
+    if failed_phase == "preflight" and phase_status == "failed":  # not when it is merely unavailable
         return EXIT_PREFLIGHT_FAILED
     return EXIT_PHASE_FAILED

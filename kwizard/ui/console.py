@@ -229,7 +229,9 @@ def _line_for(event: Event) -> Text | None:
             f"  → diagnosis: {data.get('title', data.get('id', ''))} — {data.get('fix', '')}", style="yellow"
         )
     if event.kind == "log" and data.get("level") in ("warning", "error"):
-        return Text(f"  {data.get('text', '')}", style="yellow" if data.get("level") == "warning" else "red")
+        where = f"[{event.host}] " if event.host else ""
+        style = "yellow" if data.get("level") == "warning" else "red"
+        return Text(f"  {where}{data.get('text', '')}", style=style)
     return None
 
 

@@ -201,6 +201,8 @@ def test_a_failed_preflight_exits_3(tmp_path: Path) -> None:
     )
     outcome = engine_for(tmp_path, spec, phases=table).start()
     assert (outcome.status, outcome.exit_code) == ("failed", 3)
+    missing = (PhaseDefinition("preflight", "Preflight", lambda: None),)  # not built: not a failed check
+    assert engine_for(tmp_path, spec, phases=missing).start().exit_code == 1
 
 
 def test_cancel_interrupts_and_resume_finishes(tmp_path: Path) -> None:
