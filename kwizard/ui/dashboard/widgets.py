@@ -25,7 +25,9 @@ ICONS = {
     "pending": ("·", "dim"),
 }
 LOG_LINES_PER_TICK = 200
-REBUILD_ABOVE = 8  # changed host rows above which the grid is rebuilt instead of patched
+# Lines the log pane keeps (each holds a rendered strip with caches: more costs memory and GC time);
+# the state's ring keeps ~2000, so a filter still finds a host's older lines.
+LOG_PANE_LINES = 500
 LEVEL_STYLE = {"error": "red", "warning": "yellow", "changed": "dark_orange", "ok": "green", "info": ""}
 
 
@@ -177,7 +179,7 @@ class HostGrid(DataTable[Any]):
             return
         self._hosts = state.hosts
         changed = [name for name, view in state.hosts.items() if self._views.get(name) is not view]
-        if len(changed) > REBUILD_ABOVE or any(name not in self._views for name in changed):
+        if any(name not in self._views for name in changed):  # new hosts: rows in name order
             self._rebuild(state)
             return
         for name in changed:
@@ -187,7 +189,8 @@ class HostGrid(DataTable[Any]):
                 self.update_cell(name, column, cell)
 
     def _rebuild(self, state: RunState) -> None:
-        # Every update_cell clears the table's render caches; past a few rows one rebuild is cheaper.
+        # Only when hosts appear: patching cells leaves far less garbage (Rows, renderables) than
+        # rebuilding, and the collector's pauses are what the user would see as stutter.
         cursor = self.cursor_row
         self.clear()
         self._views = dict(state.hosts)
@@ -222,7 +225,7 @@ class LogPane(RichLog):
     """The newest log lines, optionally only one host's or only failures."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_lines=2048, wrap=False, markup=False, highlight=False, **kwargs)
+        super().__init__(max_lines=LOG_PANE_LINES, wrap=False, markup=False, highlight=False, **kwargs)
         self.host_filter: str | None = None
         self.failures_only = False
         self._total = 0
