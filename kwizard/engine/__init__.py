@@ -1,30 +1,135 @@
 """Phase engine: runs the selected phases, journals them, resumes them.
 
-Entry points used by the CLI: `run_headless(spec, ws, options)` and `resume_headless(ws, options)`.
+Entry points used by the CLI: `run_headless(spec, ws, options)` and `resume_headless(ws, options)`. They
+wire the engine (`pipeline.Engine`, UI-free) to the headless console (`kwizard.ui.console`).
 """
 
 from __future__ import annotations
 
-from kwizard.errors import KwizardError
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kwizard.engine.phase import Event, HostKeyPrompt, Secrets
+from kwizard.errors import EXIT_OK, InputError
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
 
+if TYPE_CHECKING:
+    from kwizard.engine.pipeline import Engine, PhaseDefinition
 
-def run_headless(spec: ClusterSpec, ws: Workspace, options: RunOptions) -> int:
+
+def secrets_from_environment(spec: ClusterSpec) -> tuple[Secrets, list[str]]:
+    """Passwords from the environment variables the preset names, and warnings for unset ones."""
+    values: dict[str, str | None] = {}
+    warnings = []
+    for field_name, variable in (
+        ("ssh_password", spec.ssh.password_env),
+        ("become_password", spec.ssh.become_password_env),
+    ):
+        if not variable:
+            continue
+        values[field_name] = os.environ.get(variable) or None
+        if values[field_name] is None:
+            warnings.append(
+                f"{variable} is not set: phases that need the {field_name.replace('_', ' ')} will fail."
+            )
+    return Secrets(**values), warnings  # type: ignore[arg-type]
+
+
+def headless_engine(
+    spec: ClusterSpec,
+    ws: Workspace,
+    options: RunOptions,
+    observer: Callable[[Event], None],
+    phases: Sequence[PhaseDefinition] | None = None,
+) -> tuple[Engine, list[str]]:
+    """An Engine wired for headless use: secrets from env, host keys per --accept-new-host-keys."""
+    from kwizard.engine.findings import default_diagnoser
+    from kwizard.engine.pipeline import Engine
+
+    secrets, warnings = secrets_from_environment(spec)
+    accept = options.accept_new_host_keys or spec.ssh.accept_new_host_keys
+    table: dict[str, Any] = {} if phases is None else {"phases": tuple(phases)}
+    engine = Engine(
+        spec, ws, options, secrets=secrets, observer=observer, diagnose=default_diagnoser(), **table
+    )
+
+    def confirm(prompt: HostKeyPrompt) -> bool:
+        word = "trusting" if accept else "refusing"
+        hint = "" if accept else " (pass --accept-new-host-keys to trust keys seen for the first time)"
+        engine.emit(
+            Event(
+                "log",
+                "access",
+                prompt.host,
+                {
+                    "text": f"{word} new {prompt.key_type} host key {prompt.fingerprint}{hint}",
+                    "level": "warning",
+                },
+            )
+        )
+        return accept
+
+    engine.confirm_host_key = confirm
+    return engine, warnings
+
+
+def run_headless(
+    spec: ClusterSpec, ws: Workspace, options: RunOptions, *, phases: Sequence[PhaseDefinition] | None = None
+) -> int:
     """Run the selected phases without a UI; returns the exit code."""
-    raise KwizardError(
-        "Phase engine not built yet",
-        f"The preset was validated and saved to {ws.preset_file}, but this version cannot run "
-        f"phases ({', '.join(options.selected_phases(spec))}) yet.",
-        "Follow the changelog; meanwhile the wizard and the saved preset are usable.",
-    )
+    from kwizard.ui.console import HeadlessConsole
+
+    console = HeadlessConsole(json_mode=options.json)
+    engine, warnings = headless_engine(spec, ws, options, console.observe, phases)
+    for warning in warnings:
+        console.console.print(f"[yellow]{warning}[/]")
+    outcome = console.run(engine.start, engine.cancel, lambda: engine.state)
+    console.summary(outcome)
+    return outcome.exit_code
 
 
-def resume_headless(ws: Workspace, options: RunOptions) -> int:
+def resume_headless(
+    ws: Workspace, options: RunOptions, *, phases: Sequence[PhaseDefinition] | None = None
+) -> int:
     """Continue the last run of a cluster without a UI."""
-    raise KwizardError(
-        "Resume not built yet",
-        f"There is nothing this version can resume for {ws.cluster}.",
-        "Follow the changelog.",
-    )
+    from kwizard import preset as presets
+    from kwizard.engine.journal import RunJournal, last_run
+    from kwizard.ui.console import HeadlessConsole
+
+    spec = presets.load(ws.preset_file)
+    directory = last_run(ws)
+    if directory is None:
+        raise InputError(
+            "Nothing to resume",
+            f"Cluster {ws.cluster!r} has no run yet.",
+            f"Start one: kwizard --preset {ws.preset_file} --yes",
+        )
+    console = HeadlessConsole(json_mode=options.json)
+    engine, warnings = headless_engine(spec, ws, options, console.observe, phases)
+    journal = RunJournal.load(directory)
+    plan = engine.plan_resume(journal)
+    console.show_plan(journal.record, plan)
+    if not any(step.run for step in plan):
+        console.console.print(
+            f"Nothing to resume: every phase of run {journal.record.run_id} succeeded and the preset did not "
+            "change since. Start a new run with --preset FILE --yes."
+        )
+        if options.json:
+            payload = {
+                "cluster": ws.cluster,
+                "run_id": journal.record.run_id,
+                "status": "ok",
+                "resumed": False,
+            }
+            sys.stdout.write(json.dumps(payload) + "\n")
+        return EXIT_OK
+    for warning in warnings:
+        console.console.print(f"[yellow]{warning}[/]")
+    outcome = console.run(lambda: engine.resume(directory), engine.cancel, lambda: engine.state)
+    console.summary(outcome)
+    return outcome.exit_code

@@ -16,7 +16,8 @@ from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
 
-PhaseStatus = Literal["pending", "running", "ok", "failed", "skipped", "interrupted"]
+# "unavailable": the phase's module is not part of this version (reported, never faked).
+PhaseStatus = Literal["pending", "running", "ok", "failed", "skipped", "interrupted", "unavailable"]
 
 PHASE_IMPLEMENTATIONS: dict[str, str] = {
     "discover": "kwizard.discovery:run_phase",
@@ -57,7 +58,11 @@ class Event:
     """One thing that happened, as journalled and shown by the dashboard.
 
     kind: phase_start, phase_end, play_start, task_start, host_ok, host_changed, host_failed,
-          host_unreachable, host_skipped, stats, log, finding, host_status.
+          host_unreachable, host_skipped, stats, log, finding, host_status;
+          also run_start / run_end (engine), host_start (a host begins a task) and task_total (a phase
+          announcing how many tasks it expects: data {"tasks": n}).
+    Phases may emit host_status with data {"status": "ok"|"failed"|…, "text": "…"} for per-host progress
+    outside playbooks, and log with data {"text", "level"}.
     """
 
     kind: str

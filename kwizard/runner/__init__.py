@@ -1,4 +1,4 @@
-"""ansible-runner adapter (contract; implemented with issue #7).
+"""ansible-runner adapter.
 
 `run_playbook` runs one playbook through ansible_runner with the right ansible binary and ANSIBLE_CONFIG,
 the workspace's known_hosts and ssh key, the become password through runner `passwords` (never env
@@ -43,6 +43,47 @@ def run_playbook(
     ansible_bin_dir: Path | None = None,
     cwd: Path | None = None,
     become: bool = True,
+    count_tasks: bool = False,
 ) -> PlaybookResult:
-    """Run `playbook` against `inventory`; events go to ctx.emit under `phase`."""
-    raise NotImplementedError("the ansible-runner adapter arrives with issue #7")
+    """Run `playbook` against `inventory`; events go to ctx.emit under `phase`.
+
+    Blocks until the playbook ends; ansible-runner works on its own thread, so a Ctrl-C (or `ctx.cancel`)
+    stops ansible-playbook's whole process group and returns status "canceled". The private data dir is
+    `ws.artifacts_dir/<phase>-<timestamp>`; its files never contain a password. With `count_tasks`,
+    `--list-tasks` runs first and a `task_total` event gives the dashboard a progress total (useful on
+    a phase's first run; later runs get the total from the journal).
+    """
+    from kwizard.runner.adapter import run
+
+    if count_tasks:
+        import time
+
+        from kwizard.engine.phase import Event
+        from kwizard.runner.listing import count_tasks as list_count
+
+        total = list_count(
+            ctx,
+            playbook,
+            inventory,
+            ansible_cfg=ansible_cfg,
+            ansible_bin_dir=ansible_bin_dir,
+            cwd=cwd,
+            limit=limit,
+        )
+        if total:
+            ctx.emit(
+                Event("task_total", phase, None, {"tasks": total, "source": "--list-tasks"}, time.time())
+            )
+
+    return run(
+        ctx,
+        phase,
+        playbook,
+        inventory,
+        extravars=extravars,
+        limit=limit,
+        ansible_cfg=ansible_cfg,
+        ansible_bin_dir=ansible_bin_dir,
+        cwd=cwd,
+        become=become,
+    )

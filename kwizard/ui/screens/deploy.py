@@ -1,20 +1,251 @@
-"""Step 6 — Deploy: the phases run here, on a live dashboard."""
+"""Step 6 — Deploy: the phases run here, on a live dashboard; a failed or interrupted run resumes here."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from kwizard.engine.phase import HostKeyPrompt, Secrets
+from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
+from kwizard.errors import KwizardError
+from kwizard.ui.dashboard import Dashboard, EventFeed
+from kwizard.ui.modals import ChoiceModal
 from kwizard.ui.steps import StepScreen
+
+# How long a host-key question may stay unanswered before the phase gets "no".
+HOST_KEY_ANSWER_SECONDS = 600.0
 
 
 class DeployStep(StepScreen):
     step_id = "deploy"
-    NOT_BUILT = (
-        "Not built yet: this version cannot run the phases. Save the preset now and run it later with "
-        "`kwizard --preset FILE --yes`."
-    )
+
+    class RunFinished(Message):
+        """The engine returned (the run succeeded, failed or was interrupted)."""
+
+        def __init__(self, outcome: RunOutcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    class RunErrored(Message):
+        """The engine could not run at all (cluster busy, nothing to resume, full disk…)."""
+
+        def __init__(self, error: KwizardError) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, phases: Sequence[PhaseDefinition] | None = None) -> None:
+        super().__init__()
+        self.phases = phases  # None: the product's pipeline; tests give a table of fixture phases
+        self.feed = EventFeed()
+        self.engine: Engine | None = None
+        self.running = False
+        self.resumable: Path | None = None
 
     def compose_body(self) -> ComposeResult:
-        phases = ", ".join(self.wizard.options.selected_phases(self.wizard.spec))
-        yield Static(f"Phases selected: {phases}", id="deploy-phases")
+        with Horizontal(id="deploy-actions"):
+            yield Static("", id="deploy-plan")
+            yield Button("Start deployment", id="deploy-start", variant="success")
+            yield Button("Resume", id="deploy-resume", variant="primary")
+            yield Button("Cancel run", id="deploy-cancel", variant="error", disabled=True)
+        yield Static("", id="deploy-result")
+        yield Dashboard(self.feed, diagnostics_available=_diagnostics_available(), id="dashboard")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._show_last_run()
+
+    # -- what is there before anything runs ---------------------------------------------------------
+    def load_spec(self, spec: Any) -> None:
+        phases = ", ".join(self.wizard.options.selected_phases(spec)) or "none"
+        self.query_one("#deploy-plan", Static).update(f"Cluster [b]{spec.name}[/b] · phases: {phases}")
+
+    def _show_last_run(self) -> None:
+        """Offer to resume the cluster's last run when it did not finish, and show its dashboard."""
+        from kwizard.engine.journal import RunJournal, last_run
+
+        self.resumable = None
+        directory = last_run(self.wizard.ws)
+        if directory is not None:
+            try:
+                record = RunJournal.load(directory).record
+            except KwizardError:
+                record = None
+            if record is not None and record.status != "ok":
+                self.resumable = directory
+                self._replay(directory)
+                failed = next(
+                    (n for n in record.selected if record.phase(n).status not in ("ok", "skipped")), ""
+                )
+                self._result(
+                    f"Run {record.run_id} stopped: {failed or record.status}. Fix the cause, then Resume."
+                )
+        self.query_one("#deploy-resume", Button).display = self.resumable is not None
+
+    def _replay(self, directory: Path) -> None:
+        from kwizard.engine.journal import read_events
+
+        dashboard = self.query_one(Dashboard)
+        dashboard.reset()
+        self.feed.extend(read_events(directory / "events.jsonl"))
+        dashboard.drain_all()
+
+    # -- running ------------------------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        if button == "deploy-start":
+            event.stop()
+            self.start(resume=False)
+        elif button == "deploy-resume":
+            event.stop()
+            self.start(resume=True)
+        elif button == "deploy-cancel":
+            event.stop()
+            self.cancel()
+        elif self.running and button in ("next", "back"):
+            event.stop()
+            self.notify("A run is in progress: cancel it first.", severity="warning")
+        else:
+            super().on_button_pressed(event)
+
+    def start(self, resume: bool) -> None:
+        """Save the preset and run (or resume) the phases on a worker thread."""
+        if self.running:
+            return
+        wizard = self.wizard
+        wizard.action_save_preset()
+        if wizard.saved_spec != wizard.spec:
+            return  # the save failed and said why
+        from kwizard.engine import secrets_from_environment
+        from kwizard.engine.findings import default_diagnoser
+
+        from_env, _ = secrets_from_environment(wizard.spec)
+        secrets = Secrets(
+            ssh_password=wizard.secrets.ssh_password or from_env.ssh_password,
+            become_password=wizard.secrets.become_password or from_env.become_password,
+            per_host_password=dict(wizard.secrets.per_host_password),
+        )
+        table: dict[str, Any] = {} if self.phases is None else {"phases": tuple(self.phases)}
+        self.engine = Engine(
+            wizard.spec,
+            wizard.ws.create(),
+            wizard.options,
+            secrets=secrets,
+            observer=self.feed.put,
+            confirm_host_key=self._confirm_host_key,
+            diagnose=default_diagnoser(),
+            **table,
+        )
+        dashboard = self.query_one(Dashboard)
+        if resume and self.resumable is not None:
+            self._replay(self.resumable)
+        else:
+            dashboard.reset()
+        dashboard.clock = time.time
+        self._set_running(True)
+        self._result("Running…" if not resume else "Resuming…")
+        self._run_engine(resume)
+
+    @work(thread=True, exclusive=True, group="deploy")
+    def _run_engine(self, resume: bool) -> None:
+        engine = self.engine
+        assert engine is not None
+        try:
+            outcome = engine.resume() if resume else engine.start()
+        except KwizardError as error:
+            self.post_message(self.RunErrored(error))
+            return
+        self.post_message(self.RunFinished(outcome))
+
+    def cancel(self) -> None:
+        if self.engine is not None and self.running:
+            self.engine.cancel.set()
+            self._result("Cancelling: the current phase is being stopped…")
+
+    def on_deploy_step_run_finished(self, message: RunFinished) -> None:
+        outcome = message.outcome
+        self._finish()
+        if outcome.status == "ok":
+            self._result(
+                f"[green]✓ Run {outcome.run_id} finished.[/] Report: {outcome.directory / 'report.md'}"
+            )
+        else:
+            where = f" in phase {outcome.failed_phase}" if outcome.failed_phase else ""
+            later = f"kwizard --resume {self.wizard.spec.name}"
+            self._result(
+                f"[red]Run {outcome.run_id} {outcome.status}{where}.[/] Fix the cause shown below, then "
+                f"Resume (or later: {later}). Report: {outcome.directory / 'report.md'}"
+            )
+            self.resumable = outcome.directory
+            if outcome.error is not None:
+                self.wizard.show_error(outcome.error)
+        self.query_one("#deploy-resume", Button).display = (
+            self.resumable is not None and outcome.status != "ok"
+        )
+
+    def on_deploy_step_run_errored(self, message: RunErrored) -> None:
+        self._finish()
+        self._result(f"[red]{message.error.title}[/]")
+        self.wizard.show_error(message.error)
+
+    def _finish(self) -> None:
+        self._set_running(False)
+        dashboard = self.query_one(Dashboard)
+        dashboard.drain_all()
+        dashboard.clock = None
+
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        self.query_one("#deploy-start", Button).disabled = running
+        self.query_one("#deploy-resume", Button).disabled = running
+        self.query_one("#deploy-cancel", Button).disabled = not running
+
+    def _result(self, text: str) -> None:
+        self.query_one("#deploy-result", Static).update(text)
+
+    def _confirm_host_key(self, prompt: HostKeyPrompt) -> bool:
+        """Ask the user (on the UI thread) whether to trust a host key seen for the first time."""
+        answer: list[bool] = []
+        answered = threading.Event()
+
+        def ask() -> None:
+            modal = ChoiceModal(
+                "New host key",
+                f"{prompt.host} ({prompt.address}:{prompt.port}) presents a {prompt.key_type} key never seen "
+                f"before:\n{prompt.fingerprint}\nTrust it only if this is the fingerprint you expect.",
+                [("trust", "Trust and continue"), ("refuse", "Refuse")],
+                cancel="refuse",
+            )
+
+            def decided(choice: str | None) -> None:
+                answer.append(choice == "trust")
+                answered.set()
+
+            self.app.push_screen(modal, decided)
+
+        self.app.call_from_thread(ask)
+        cancel = self.engine.cancel if self.engine else threading.Event()
+        deadline = time.monotonic() + HOST_KEY_ANSWER_SECONDS
+        while not answered.wait(0.2):
+            if cancel.is_set() or time.monotonic() > deadline:
+                return False
+        return bool(answer and answer[0])
+
+    def on_unmount(self) -> None:
+        # Leaving the wizard mid-run: stop the phase cleanly; the journal says "interrupted".
+        if self.engine is not None and self.running:
+            self.engine.cancel.set()
+
+
+def _diagnostics_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("kwizard.diagnostics") is not None

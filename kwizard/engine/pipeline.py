@@ -1,0 +1,451 @@
+"""The phase engine: runs phases in order, journals every change, and resumes a run where it stopped.
+
+The engine is UI-free: it reports through Events (to an optional observer — the dashboard or the headless
+console) and returns a RunOutcome. It runs on whatever thread calls it; `cancel` stops it cooperatively.
+Which phases exist is a table of PhaseDefinitions, by default the product's pipeline (DESIGN.md §1);
+tests pass their own table of real playbook phases.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from kwizard.engine import fingerprint as fp
+from kwizard.engine.journal import (
+    Attempt,
+    JournalError,
+    RunJournal,
+    RunRecord,
+    cluster_lock,
+    last_run,
+    list_runs,
+    read_events,
+)
+from kwizard.engine.phase import (
+    Event,
+    HostKeyPrompt,
+    PhaseContext,
+    PhaseFunction,
+    PhaseResult,
+    Secrets,
+    load_phase,
+)
+from kwizard.engine.state import RunState
+from kwizard.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PHASE_FAILED,
+    EXIT_PREFLIGHT_FAILED,
+    InputError,
+    KwizardError,
+)
+from kwizard.fsutil import atomic_write
+from kwizard.options import RunOptions
+from kwizard.paths import Workspace
+from kwizard.phases import PHASE_TITLES, PHASES
+from kwizard.spec import ClusterSpec
+
+Observer = Callable[[Event], None]
+# (failure event, outputs of earlier phases such as preflight facts) -> findings as JSON-able dicts
+Diagnoser = Callable[[Event, dict[str, dict[str, Any]]], list[dict[str, Any]]]
+SUCCESS = ("ok", "skipped")
+
+
+@dataclass(frozen=True)
+class PhaseDefinition:
+    """A phase the engine can run: its name, title, implementation loader and spec inputs."""
+
+    name: str
+    title: str
+    load: Callable[[], PhaseFunction | None]
+    inputs: tuple[str, ...] | None = None  # spec parts it depends on (None: the whole spec)
+
+
+def product_phases() -> tuple[PhaseDefinition, ...]:
+    """The pipeline of DESIGN.md §1, each phase loaded lazily from its module."""
+    return tuple(
+        PhaseDefinition(name, PHASE_TITLES[name], partial(load_phase, name), fp.PHASE_INPUTS.get(name))
+        for name in PHASES
+    )
+
+
+@dataclass(frozen=True)
+class PlannedPhase:
+    name: str
+    run: bool  # False: reuse the earlier success
+    reason: str = ""  # why it runs (again) or why it is skipped
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    directory: Path
+    status: str  # ok, failed, interrupted
+    exit_code: int
+    state: RunState
+    record: RunRecord
+    error: KwizardError | None = None
+    failed_phase: str | None = None
+
+
+@dataclass
+class Engine:
+    """Runs the phases of one cluster. Create one per run (or resume)."""
+
+    spec: ClusterSpec
+    ws: Workspace
+    options: RunOptions = field(default_factory=RunOptions)
+    secrets: Secrets = field(default_factory=Secrets)
+    phases: Sequence[PhaseDefinition] = field(default_factory=product_phases)
+    observer: Observer | None = None
+    confirm_host_key: Callable[[HostKeyPrompt], bool] | None = None
+    diagnose: Diagnoser | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.state = RunState()
+        self.journal: RunJournal | None = None
+        self.journal_error: JournalError | None = None
+        self._lock = threading.RLock()
+        self._table = {definition.name: definition for definition in self.phases}
+        self.results: dict[str, dict[str, Any]] = {}  # outputs of finished phases (ctx.results)
+        self.stopped_orphans: list[int] = []  # ansible processes a killed kwizard left running
+
+    # -- planning ------------------------------------------------------------------------------------
+    def selected(self) -> list[str]:
+        wanted = set(self.options.selected_phases(self.spec))
+        return [d.name for d in self.phases if d.name in wanted]
+
+    def plan_resume(self, journal: RunJournal) -> list[PlannedPhase]:
+        """What a resume of `journal` will do for each phase, with the reason."""
+        record = journal.record
+        names = self.selected() if (self.options.only or self.options.until) else list(record.selected)
+        plan = []
+        for name in names:
+            if name not in self._table:
+                continue
+            before = record.phase(name)
+            now = fp.fingerprint(self.spec, self._table[name].inputs)
+            changed = fp.changed_parts(before.fingerprint, now)
+            if before.status in SUCCESS and not changed:
+                plan.append(PlannedPhase(name, False, "succeeded before; spec unchanged"))
+            elif before.status in SUCCESS:
+                plan.append(PlannedPhase(name, True, f"{', '.join(changed)} changed since it succeeded"))
+            elif before.status == "pending":
+                plan.append(PlannedPhase(name, True, "not run yet"))
+            else:
+                plan.append(PlannedPhase(name, True, f"{before.status} last time"))
+        return plan
+
+    # -- running -------------------------------------------------------------------------------------
+    def start(self) -> RunOutcome:
+        """A new run of the selected phases."""
+        selected = self.selected()
+        if not selected:
+            raise InputError(
+                "No phase to run",
+                "The preset's phase list and --until/--only leave nothing to run.",
+                "Check `phases:` in the preset and the --until/--only options.",
+            )
+        with cluster_lock(self.ws):
+            self._stop_orphans()
+            journal = RunJournal.create(self.ws, selected)
+            return self._execute(journal, [PlannedPhase(name, True) for name in selected], resumed=False)
+
+    def resume(self, directory: Path | None = None) -> RunOutcome:
+        """Continue the cluster's last run (or `directory`) from its failed or interrupted phase."""
+        with cluster_lock(self.ws):
+            directory = directory or last_run(self.ws)
+            if directory is None:
+                raise InputError(
+                    "Nothing to resume",
+                    f"Cluster {self.ws.cluster!r} has no run yet.",
+                    f"Start one: kwizard --preset {self.ws.preset_file} --yes",
+                )
+            self._stop_orphans()
+            journal = RunJournal.load(directory)
+            self._replay(journal)
+            return self._execute(journal, self.plan_resume(journal), resumed=True)
+
+    def _stop_orphans(self) -> None:
+        from kwizard.runner.orphans import kill_orphans
+
+        self.stopped_orphans = kill_orphans(self.ws.artifacts_dir)
+
+    def emit(self, event: Event) -> None:
+        """Record an event: reducer, journal, observer, and diagnoses of failures. Any thread."""
+        if not event.time:  # phases' own events (ctx.log) come without a time stamp
+            event = replace(event, time=time.time())
+        with self._lock:
+            self.state = self.state.apply(event)
+            if self.journal is not None and self.journal_error is None:
+                try:
+                    self.journal.append_event(event)
+                except JournalError as error:
+                    self.journal_error = error
+                    self.cancel.set()  # a run that cannot be journalled must not go on
+            if self.observer is not None:
+                self.observer(event)
+            if event.kind in ("host_failed", "host_unreachable") and not event.data.get("ignored"):
+                self._diagnose(event)
+
+    def _diagnose(self, event: Event) -> None:
+        if self.diagnose is None:
+            return
+        try:
+            findings = self.diagnose(event, self.results)
+        except Exception as exc:  # a diagnosis must never break the run it explains
+            findings = []
+            self.emit(
+                Event(
+                    "log",
+                    event.phase,
+                    event.host,
+                    {"text": f"diagnostics failed: {exc}", "level": "warning"},
+                    time.time(),
+                )
+            )
+        for finding in findings:
+            data = {"task": event.data.get("task", ""), **finding}
+            self.emit(Event("finding", event.phase, event.host, data, time.time()))
+
+    def _replay(self, journal: RunJournal) -> None:
+        state = RunState()
+        for event in read_events(journal.events_file):
+            state = state.apply(event)
+        self.state = state
+
+    def _execute(self, journal: RunJournal, plan: list[PlannedPhase], *, resumed: bool) -> RunOutcome:
+        self.journal = journal
+        record = journal.record
+        try:
+            journal.update(
+                status="running",
+                exit_code=None,
+                selected=tuple(p.name for p in plan) if not resumed else record.selected,
+                attempts=(*record.attempts, Attempt(started=time.time(), pid=os.getpid(), resumed=resumed)),
+            )
+        except JournalError:
+            journal.close()
+            raise
+        ctx = PhaseContext(
+            spec=self.spec,
+            ws=self.ws,
+            options=self.options,
+            secrets=self.secrets,
+            emit=self.emit,
+            cancel=self.cancel,
+            confirm_host_key=self.confirm_host_key,
+            results=self.results,
+        )
+        totals = {p.name: self._expected_tasks(p.name) for p in plan}
+        self.emit(
+            self._event(
+                "run_start",
+                "",
+                run_id=record.run_id,
+                cluster=record.cluster,
+                phases=[p.name for p in plan],
+                titles={p.name: self._table[p.name].title for p in plan},
+                tasks_total={k: v for k, v in totals.items() if v},
+                attempt=len(journal.record.attempts),
+                resumed=resumed,
+            )
+        )
+        if self.stopped_orphans:
+            text = f"stopped {len(self.stopped_orphans)} ansible processes left running by a killed kwizard"
+            self.emit(self._event("log", "", text=text, level="warning"))
+        status, error, failed_phase = "ok", None, None
+        for planned in plan:
+            if self.cancel.is_set():
+                status = "interrupted"
+                break
+            if not planned.run:
+                ctx.results[planned.name] = dict(record.phase(planned.name).data)
+                self.emit(
+                    self._event("phase_end", planned.name, status="ok", reused=True, summary=planned.reason)
+                )
+                continue
+            try:
+                result, error = self._run_phase(ctx, planned, totals.get(planned.name))
+            except JournalError as exc:  # the phase could not even be marked as started
+                self.journal_error = exc
+                failed_phase = planned.name
+                break
+            self.results[planned.name] = dict(result.data)
+            if result.status not in SUCCESS:
+                status = "interrupted" if result.status == "interrupted" else "failed"
+                failed_phase = planned.name
+                break
+            if self.journal_error is not None:
+                break
+        if self.journal_error is not None:
+            status, error = "failed", self.journal_error
+        phase_status = self.journal.record.phase(failed_phase).status if failed_phase else status
+        exit_code = _exit_code(status, failed_phase, phase_status, error)
+        self._finish(journal, status, exit_code)
+        return RunOutcome(
+            record.run_id,
+            journal.directory,
+            status,
+            exit_code,
+            self.state,
+            journal.record,
+            error,
+            failed_phase,
+        )
+
+    def _run_phase(
+        self, ctx: PhaseContext, planned: PlannedPhase, expected: int | None
+    ) -> tuple[PhaseResult, KwizardError | None]:
+        definition = self._table[planned.name]
+        journal = self.journal
+        assert journal is not None
+        name = planned.name
+        before = journal.record.phase(name)
+        journal.update_phase(
+            name,
+            status="running",
+            started=time.time(),
+            ended=None,
+            summary="",
+            error={},
+            fingerprint=fp.fingerprint(self.spec, definition.inputs),
+            attempts=before.attempts + 1,
+        )
+        self.emit(
+            self._event(
+                "phase_start", name, title=definition.title, tasks_total=expected, reason=planned.reason
+            )
+        )
+        error: KwizardError | None = None
+        try:
+            function = definition.load()
+            if function is None:
+                result = PhaseResult(
+                    "unavailable", f"the {name} phase is not available in this version of kwizard"
+                )
+            else:
+                result = function(ctx)
+        except KwizardError as exc:
+            error = exc
+            result = PhaseResult("failed", exc.title)
+        except KeyboardInterrupt:
+            self.cancel.set()
+            result = PhaseResult("interrupted", "interrupted by the user")
+        except OSError as exc:
+            error = _os_error(name, exc, journal.directory)
+            result = PhaseResult("failed", error.title)
+        except Exception as exc:  # a bug in a phase: keep the traceback for the report, not the screen
+            error = _internal_error(name, exc, journal.directory)
+            result = PhaseResult("failed", error.title)
+        if self.cancel.is_set() and result.status not in SUCCESS:
+            result = replace(result, status="interrupted")
+        summary = result.summary or (error.problem if error else "")
+        self._save_phase_end(name, result, summary, error)
+        self.emit(self._event("phase_end", name, status=result.status, summary=summary))
+        if error is not None:
+            self.emit(self._event("log", name, text=error.render_text(), level="error"))
+        return result, error
+
+    def _save_phase_end(
+        self, name: str, result: PhaseResult, summary: str, error: KwizardError | None
+    ) -> None:
+        assert self.journal is not None
+        try:
+            self.journal.update_phase(
+                name,
+                status=result.status,
+                ended=time.time(),
+                summary=summary,
+                data=dict(result.data),
+                tasks=self.state.phase(name).tasks_done,
+                error={"title": error.title, "problem": error.problem, "fix": error.fix} if error else {},
+            )
+        except JournalError as exc:
+            self.journal_error = self.journal_error or exc
+            self.cancel.set()
+
+    def _finish(self, journal: RunJournal, status: str, exit_code: int) -> None:
+        attempts = journal.record.attempts
+        last = replace(attempts[-1], ended=time.time(), status=status)
+        self.emit(self._event("run_end", "", status=status, exit_code=exit_code))
+        try:
+            journal.update(status=status, exit_code=exit_code, attempts=(*attempts[:-1], last))
+            from kwizard.engine.report import render_report
+
+            atomic_write(journal.report_file, render_report(journal.record, self.state))
+        except (JournalError, OSError) as exc:
+            if self.journal_error is None:
+                self.journal_error = (
+                    exc
+                    if isinstance(exc, JournalError)
+                    else JournalError("The run report cannot be written", str(exc), "Free some disk space.")
+                )
+        finally:
+            journal.close()
+
+    def _expected_tasks(self, name: str) -> int | None:
+        """Task count of the last attempt of this phase here or in an earlier run (progress total)."""
+        if self.journal is not None and self.journal.record.phase(name).tasks:
+            return self.journal.record.phase(name).tasks
+        for directory in reversed(list_runs(self.ws)[-20:]):
+            try:
+                earlier = RunJournal.load(directory).record.phase(name)
+            except KwizardError:
+                continue
+            if earlier.tasks:
+                return earlier.tasks
+        return None
+
+    @staticmethod
+    def _event(kind: str, phase: str, **data: object) -> Event:
+        return Event(kind, phase, None, dict(data), time.time())
+
+
+def _internal_error(name: str, exc: BaseException, directory: Path) -> KwizardError:
+    crash = directory / f"crash-{name}.txt"
+    try:
+        atomic_write(crash, "".join(traceback.format_exception(exc)))
+        where = f"the traceback is in {crash}"
+    except OSError:
+        where = "the traceback could not be saved (is the disk full?)"
+    return KwizardError(
+        "kwizard hit an internal error",
+        f"The {name} phase raised {type(exc).__name__}: {exc}",
+        f"This is a bug; {where}. The journal is intact: fix or work around it and continue with "
+        "`kwizard --resume`.",
+    )
+
+
+def _os_error(name: str, exc: OSError, directory: Path) -> KwizardError:
+    """A file-system failure during a phase: a full disk is the user's to fix, anything else a bug."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = Path(exc.filename).parent if exc.filename else directory
+        return KwizardError(
+            "Disk full",
+            f"The {name} phase could not write {exc.filename or 'its files'}: no space left on the device.",
+            f"Free some space on the disk holding {where}, then continue with `kwizard --resume`.",
+        )
+    return _internal_error(name, exc, directory)
+
+
+def _exit_code(status: str, failed_phase: str | None, phase_status: str, error: KwizardError | None) -> int:
+    if status == "ok":
+        return EXIT_OK
+    if status == "interrupted":
+        return EXIT_INTERRUPTED
+    if error is not None and not isinstance(error, JournalError):
+        return error.exit_code
+    if failed_phase == "preflight" and phase_status == "failed":  # not when it is merely unavailable
+        return EXIT_PREFLIGHT_FAILED
+    return EXIT_PHASE_FAILED

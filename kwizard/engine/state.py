@@ -1,0 +1,482 @@
+"""The state of a run as the dashboard, the headless view and the report see it: a pure reducer.
+
+`state = state.apply(event)` returns a new RunState and never changes the old one, so a UI can hand the
+same snapshot to several widgets, a test can replay recorded events, and a run's dashboard can be rebuilt
+from its events file. Memory is bounded whatever the run's length: counters per host and phase, a ring of
+the last log lines, the first failures, the slowest tasks and a short throughput history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
+
+from kwizard.engine.phase import Event
+from kwizard.phases import PHASE_TITLES
+
+LOG_CHUNK = 64
+LOG_CHUNKS = 32  # the ring keeps the last 1984..2048 lines
+MAX_FAILURES = 200
+MAX_FINDINGS = 100
+SLOWEST = 10
+THROUGHPUT_SECONDS = 120
+
+_RESULT_FIELD = {
+    "host_ok": "ok",
+    "host_changed": "changed",
+    "host_failed": "failed",
+    "host_unreachable": "unreachable",
+    "host_skipped": "skipped",
+}
+# Which results appear in the log pane: skipped results are the bulk of Kubespray's output and say little.
+_LOGGED_RESULTS = {"host_ok", "host_changed", "host_failed", "host_unreachable"}
+_EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    time: float
+    phase: str
+    host: str | None
+    level: str  # info, ok, changed, warning, error
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogRing:
+    """An immutable ring of the newest log lines; appending copies at most one small chunk."""
+
+    chunks: tuple[tuple[LogLine, ...], ...] = ()
+    total: int = 0  # lines ever appended (a view shows the `total - shown` newest as new)
+
+    def append(self, line: LogLine) -> LogRing:
+        if self.chunks and len(self.chunks[-1]) < LOG_CHUNK:
+            return LogRing((*self.chunks[:-1], (*self.chunks[-1], line)), self.total + 1)
+        chunks = (*self.chunks, (line,))
+        return LogRing(chunks[-LOG_CHUNKS:], self.total + 1)
+
+    def lines(self) -> list[LogLine]:
+        return [line for chunk in self.chunks for line in chunk]
+
+    def newest(self, count: int) -> list[LogLine]:
+        """The last `count` lines (fewer if the ring holds fewer)."""
+        if count <= 0:
+            return []
+        found: list[LogLine] = []
+        for chunk in reversed(self.chunks):
+            found[:0] = chunk[-(count - len(found)) :]
+            if len(found) >= count:
+                break
+        return found
+
+    def __len__(self) -> int:
+        return sum(len(chunk) for chunk in self.chunks)
+
+
+class HostView(NamedTuple):
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+    ignored: int = 0
+    task: str = ""  # the task it works on now (or its last one)
+    last: str = ""  # last result: ok, changed, failed, unreachable, skipped, or a phase's own status word
+    phase: str = ""
+
+    @property
+    def results(self) -> int:
+        return self.ok + self.changed + self.failed + self.unreachable + self.skipped
+
+
+class PhaseView(NamedTuple):
+    name: str
+    title: str
+    status: str = "pending"  # pending, running, ok, failed, skipped, interrupted, unavailable
+    started: float | None = None
+    ended: float | None = None
+    tasks_done: int = 0  # tasks started so far in this attempt
+    tasks_total: int | None = None  # expected, from --list-tasks or the previous run
+    task: str = ""
+    play: str = ""
+    summary: str = ""
+    reused: bool = False  # succeeded in an earlier attempt and was not run again
+
+    def elapsed(self, now: float) -> float:
+        if self.started is None:
+            return 0.0
+        return max(0.0, (self.ended if self.ended is not None else now) - self.started)
+
+    def fraction(self) -> float | None:
+        """Share of the phase done (0..1), when known."""
+        if self.status in ("ok", "skipped") or self.reused:
+            return 1.0
+        if not self.tasks_total:
+            return None
+        return min(1.0, self.tasks_done / self.tasks_total)
+
+    def eta(self, now: float) -> float | None:
+        """Seconds left, extrapolated from the pace so far."""
+        fraction = self.fraction()
+        if self.status != "running" or not fraction:
+            return None
+        elapsed = self.elapsed(now)
+        return elapsed * (1.0 - fraction) / fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    time: float
+    phase: str
+    host: str
+    task: str
+    action: str
+    kind: str  # failed | unreachable
+    message: str
+    res: MappingProxyType[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    time: float
+    phase: str
+    host: str | None
+    id: str
+    title: str
+    fix: str
+    data: MappingProxyType[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTiming:
+    phase: str
+    task: str
+    seconds: float
+
+
+class RunState(NamedTuple):
+    run_id: str = ""
+    cluster: str = ""
+    status: str = "pending"  # running, ok, failed, interrupted
+    order: tuple[str, ...] = ()
+    phases: MappingProxyType[str, PhaseView] = MappingProxyType({})
+    hosts: MappingProxyType[str, HostView] = MappingProxyType({})
+    log: LogRing = LogRing()
+    failures: tuple[Failure, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    slowest: tuple[TaskTiming, ...] = ()
+    # The task being timed: (phase, name, start time).
+    open_task: tuple[str, str, float] | None = None
+    throughput: tuple[int, ...] = ()  # events per second, oldest first, excluding the current second
+    second: int = 0
+    second_count: int = 0
+    events: int = 0
+    started: float | None = None
+    now: float = 0.0
+
+    # ----------------------------------------------------------------------------------------------
+    def apply(self, event: Event) -> RunState:
+        """The state after `event`."""
+        changes: dict[str, Any] = {"events": self.events + 1}
+        stamp = event.time or self.now
+        changes["now"] = max(self.now, stamp)
+        if self.started is None and stamp:
+            changes["started"] = stamp
+        self._count_second(stamp, changes)
+        handler = _HANDLERS.get(event.kind)
+        if handler is not None:
+            handler(self, event, changes)
+        return _evolve(self, changes)
+
+    def apply_all(self, events: Any) -> RunState:
+        state = self
+        for event in events:
+            state = state.apply(event)
+        return state
+
+    # ----------------------------------------------------------------------------------------------
+    def phase(self, name: str) -> PhaseView:
+        return self.phases.get(name) or PhaseView(name, PHASE_TITLES.get(name, name))
+
+    def overall_fraction(self) -> float:
+        """Share of the selected phases done; a running phase counts by its own progress."""
+        if not self.order:
+            return 0.0
+        done = 0.0
+        for name in self.order:
+            view = self.phase(name)
+            if view.status in ("ok", "skipped"):
+                done += 1.0
+            elif view.status == "running":
+                done += view.fraction() or 0.0
+        return done / len(self.order)
+
+    def elapsed(self) -> float:
+        return 0.0 if self.started is None else max(0.0, self.now - self.started)
+
+    def host_counts(self) -> dict[str, int]:
+        """How many hosts are in each condition: failed, unreachable, changed, ok."""
+        counts = {"failed": 0, "unreachable": 0, "ok": 0}
+        for host in self.hosts.values():
+            if host.unreachable:
+                counts["unreachable"] += 1
+            elif host.failed:
+                counts["failed"] += 1
+            else:
+                counts["ok"] += 1
+        return counts
+
+    # ----------------------------------------------------------------------------------------------
+    def _count_second(self, stamp: float, changes: dict[str, Any]) -> None:
+        second = int(stamp)
+        if second == self.second or not stamp:
+            changes["second_count"] = self.second_count + 1
+            return
+        history = self.throughput
+        if self.second:
+            gap = min(second - self.second - 1, THROUGHPUT_SECONDS)
+            history = (*history, self.second_count, *([0] * max(gap, 0)))[-THROUGHPUT_SECONDS:]
+        changes.update(throughput=history, second=second, second_count=1)
+
+    def _with_phase(self, changes: dict[str, Any], view: PhaseView) -> None:
+        phases = changes.get("phases", self.phases).copy()
+        phases[view.name] = view
+        changes["phases"] = MappingProxyType(phases)
+        if view.name not in self.order and view.name not in changes.get("order", ()):
+            changes["order"] = (*changes.get("order", self.order), view.name)
+
+    def _with_host(self, changes: dict[str, Any], name: str, view: HostView) -> None:
+        hosts = self.hosts.copy()
+        hosts[name] = view
+        changes["hosts"] = MappingProxyType(hosts)
+
+    def _log(self, changes: dict[str, Any], event: Event, level: str, text: str) -> None:
+        line = LogLine(event.time, event.phase, event.host, level, text)
+        changes["log"] = changes.get("log", self.log).append(line)
+
+    def _close_task(self, changes: dict[str, Any], until: float) -> None:
+        if self.open_task is None:
+            return
+        phase, task, begun = self.open_task
+        timing = TaskTiming(phase, task, round(max(0.0, until - begun), 3))
+        changes["open_task"] = None
+        if len(self.slowest) < SLOWEST or timing.seconds > self.slowest[-1].seconds:
+            ranked = sorted((*self.slowest, timing), key=lambda t: t.seconds, reverse=True)
+            changes["slowest"] = tuple(ranked[:SLOWEST])
+
+
+_T = TypeVar("_T", RunState, HostView, PhaseView)
+
+
+def _evolve(obj: _T, changes: dict[str, Any]) -> _T:
+    """A copy of the named tuple `obj` with `changes` applied (4x faster than `_replace`).
+
+    The reducer runs once per Ansible event (10⁵ to 10⁶ per run), so this is its hot path.
+    """
+    return tuple.__new__(type(obj), map(changes.get, obj._fields, obj))
+
+
+def _evolve_kw(obj: _T, **changes: Any) -> _T:
+    return _evolve(obj, changes)
+
+
+# --------------------------------------------------------------------------------------------------
+# One function per event kind. Each reads the old state and writes into `changes` (a fresh dict).
+
+
+def _run_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    data = event.data
+    changes.update(run_id=data.get("run_id", state.run_id), cluster=data.get("cluster", state.cluster))
+    changes["status"] = "running"
+    order = tuple(data.get("phases", state.order))
+    titles = data.get("titles", {})
+    totals = data.get("tasks_total", {})
+    phases = dict(state.phases)
+    for name in order:
+        old = phases.get(name)
+        title = titles.get(name) or PHASE_TITLES.get(name, name)
+        if old is None or old.status not in ("ok", "skipped"):
+            phases[name] = PhaseView(name, title, tasks_total=totals.get(name))
+    changes.update(order=order, phases=MappingProxyType(phases))
+
+
+def _run_end(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    state._close_task(changes, event.time)
+    changes["status"] = event.data.get("status", "ok")
+
+
+def _phase_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    state._close_task(changes, event.time)
+    old = state.phase(event.phase)
+    view = PhaseView(
+        event.phase,
+        event.data.get("title") or old.title,
+        status="running",
+        started=event.time,
+        tasks_total=event.data.get("tasks_total", old.tasks_total),
+    )
+    state._with_phase(changes, view)
+    note = event.data.get("reason", "")
+    state._log(changes, event, "info", f"▶ {view.title}" + (f" ({note})" if note else ""))
+
+
+def _phase_end(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    state._close_task(changes, event.time)
+    old = state.phase(event.phase)
+    status = event.data.get("status", "ok")
+    reused = bool(event.data.get("reused"))
+    view = _evolve_kw(
+        old,
+        status=status,
+        ended=event.time if not reused else old.ended,
+        summary=event.data.get("summary", ""),
+        reused=reused,
+        task="",
+    )
+    state._with_phase(changes, view)
+    level = {"ok": "ok", "skipped": "info", "interrupted": "warning"}.get(status, "error")
+    text = f"■ {view.title}: {status}" + (f" — {view.summary}" if view.summary else "")
+    state._log(changes, event, level, text)
+
+
+def _task_total(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    view = state.phase(event.phase)
+    if view.tasks_total is None:  # the journal's count of a previous run is better than --list-tasks
+        state._with_phase(changes, _evolve_kw(view, tasks_total=event.data.get("tasks")))
+
+
+def _play_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    view = state.phase(event.phase)
+    play = event.data.get("play", "")
+    state._with_phase(changes, _evolve_kw(view, play=play))
+    state._log(changes, event, "info", f"PLAY [{play}]")
+
+
+def _task_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    state._close_task(changes, event.time)
+    task = event.data.get("task", "")
+    view = state.phase(event.phase)
+    state._with_phase(changes, _evolve(view, {"task": task, "tasks_done": view.tasks_done + 1}))
+    changes["open_task"] = (event.phase, task, event.time)
+    state._log(changes, event, "info", f"TASK [{task}]")
+
+
+def _host_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    if event.host is None:
+        return
+    old = state.hosts.get(event.host) or HostView()
+    state._with_host(
+        changes, event.host, _evolve(old, {"task": event.data.get("task", ""), "phase": event.phase})
+    )
+
+
+def _host_result(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    if event.host is None:
+        return
+    kind = event.kind
+    name = _RESULT_FIELD[kind]
+    old = state.hosts.get(event.host) or HostView()
+    ignored = kind == "host_failed" and bool(event.data.get("ignored"))
+    task = event.data.get("task", old.task)
+    if ignored:
+        view = _evolve(
+            old,
+            {"ignored": old.ignored + 1, "ok": old.ok + 1, "last": "ok", "phase": event.phase, "task": task},
+        )
+    else:
+        view = _evolve(old, {"last": name, "phase": event.phase, "task": task, name: getattr(old, name) + 1})
+    state._with_host(changes, event.host, view)
+    if kind in ("host_failed", "host_unreachable") and not ignored:
+        message = failure_message(event.data.get("res") or {})
+        if len(state.failures) < MAX_FAILURES:
+            failure = Failure(
+                event.time,
+                event.phase,
+                event.host,
+                event.data.get("task", ""),
+                event.data.get("action", ""),
+                name,
+                message,
+                MappingProxyType(dict(event.data.get("res") or {})),
+            )
+            changes["failures"] = (*state.failures, failure)
+        state._log(changes, event, "error", f"{name}: [{event.host}] {message}")
+    elif kind in _LOGGED_RESULTS:
+        level = "changed" if kind == "host_changed" else "ok"
+        state._log(changes, event, level, f"{'ignored failure' if ignored else name}: [{event.host}]")
+
+
+def _host_status(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    """A non-playbook phase (preflight, access…) reporting on a host: `status` and `text`."""
+    if event.host is None:
+        return
+    status = event.data.get("status", "")
+    old = state.hosts.get(event.host) or HostView()
+    counts: dict[str, int] = {}
+    if status in ("ok", "changed", "failed", "unreachable", "skipped"):
+        counts[status] = getattr(old, status) + 1
+    view = _evolve_kw(old, last=status, task=event.data.get("text", old.task), phase=event.phase, **counts)
+    state._with_host(changes, event.host, view)
+    level = {"failed": "error", "unreachable": "error", "warning": "warning"}.get(status, "info")
+    state._log(changes, event, level, f"[{event.host}] {event.data.get('text', status)}")
+
+
+def _log_event(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    state._log(changes, event, event.data.get("level", "info"), str(event.data.get("text", "")))
+
+
+def _finding(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    data = event.data
+    if len(state.findings) < MAX_FINDINGS:
+        finding = Finding(
+            event.time,
+            event.phase,
+            event.host,
+            str(data.get("id", "")),
+            str(data.get("title", "")),
+            str(data.get("fix", "")),
+            MappingProxyType(dict(data)),
+        )
+        changes["findings"] = (*state.findings, finding)
+    where = f"[{event.host}] " if event.host else ""
+    state._log(changes, event, "warning", f"diagnosis: {where}{data.get('title', data.get('id', ''))}")
+
+
+def _stats(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    state._close_task(changes, event.time)
+
+
+def failure_message(res: dict[str, Any]) -> str:
+    """One line saying why a task failed."""
+    for key in ("msg", "stderr", "module_stderr", "module_stdout", "stdout"):
+        value = res.get(key)
+        if value:
+            text = str(value).strip().splitlines()
+            if text:
+                return text[0][:300]
+    item = res.get("item")
+    if isinstance(item, dict):
+        return failure_message(item)
+    return "(no message)"
+
+
+_HANDLERS = {
+    "run_start": _run_start,
+    "run_end": _run_end,
+    "phase_start": _phase_start,
+    "phase_end": _phase_end,
+    "task_total": _task_total,
+    "play_start": _play_start,
+    "task_start": _task_start,
+    "host_start": _host_start,
+    "host_ok": _host_result,
+    "host_changed": _host_result,
+    "host_failed": _host_result,
+    "host_unreachable": _host_result,
+    "host_skipped": _host_result,
+    "host_status": _host_status,
+    "log": _log_event,
+    "finding": _finding,
+    "stats": _stats,
+}

@@ -1,0 +1,252 @@
+"""Headless output (`--yes`): live progress bars on a terminal, readable lines in CI logs, a summary.
+
+It renders RunState snapshots taken from the engine (the same reducer the dashboard uses) and prints
+the events worth a line of scrollback: phase starts and ends, failures, diagnoses. With `--json` all of
+this goes to stderr and stdout carries only the JSON summary.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.markup import escape
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from kwizard.engine.journal import RunRecord
+from kwizard.engine.phase import Event
+from kwizard.engine.pipeline import PlannedPhase, RunOutcome
+from kwizard.engine.report import clock, duration_text
+from kwizard.engine.state import RunState, failure_message
+from kwizard.engine.summary import summary_json
+
+STATUS_STYLE = {
+    "ok": "green",
+    "skipped": "dim",
+    "failed": "bold red",
+    "interrupted": "yellow",
+    "unavailable": "magenta",
+    "running": "cyan",
+    "pending": "dim",
+}
+
+
+class ProgressView:
+    """A rich renderable of the run's progress, re-read from `snapshot()` at every refresh."""
+
+    def __init__(self, snapshot: Callable[[], RunState]) -> None:
+        self.snapshot = snapshot
+
+    def __rich__(self) -> RenderableType:
+        state = self.snapshot()
+        now = time.time()
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=24)
+        grid.add_column(width=32)
+        grid.add_column()
+        overall = state.overall_fraction()
+        done = sum(1 for n in state.order if state.phase(n).status in ("ok", "skipped"))
+        grid.add_row(
+            Text("Overall", style="bold"),
+            ProgressBar(total=1.0, completed=overall, width=32),
+            f"{done}/{len(state.order)} phases  elapsed {clock(now - state.started if state.started else 0)}",
+        )
+        for name in state.order:
+            view = state.phase(name)
+            if view.status != "running":
+                continue
+            fraction = view.fraction()
+            tasks = f"{view.tasks_done}/{view.tasks_total}" if view.tasks_total else f"{view.tasks_done}"
+            eta = view.eta(now)
+            grid.add_row(
+                Text(view.title, style="cyan"),
+                ProgressBar(total=1.0, completed=fraction or 0.0, width=32, pulse=fraction is None),
+                f"{tasks} tasks  {clock(view.elapsed(now))}"
+                + (f"  ETA {clock(eta)}" if eta is not None else ""),
+            )
+            if view.task:
+                grid.add_row("", Text(view.task, style="dim", overflow="ellipsis", no_wrap=True), "")
+        counts = state.host_counts()
+        if state.hosts:
+            hosts = Text(f"hosts: {counts['ok']} ok")
+            if counts["failed"]:
+                hosts.append(f" · {counts['failed']} failed", style="red")
+            if counts["unreachable"]:
+                hosts.append(f" · {counts['unreachable']} unreachable", style="red")
+            grid.add_row("", hosts, "")
+        return grid
+
+
+class HeadlessConsole:
+    """Runs an engine call on a worker thread with live progress; Ctrl-C cancels, twice quits."""
+
+    def __init__(self, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+        # Progress and scrollback go to stderr when stdout is reserved for JSON.
+        self.console = Console(stderr=json_mode, highlight=False)
+        self.live: Live | None = None
+
+    # Called on engine/runner threads: print only events worth a line.
+    def observe(self, event: Event) -> None:
+        line = _line_for(event)
+        if line is not None:
+            (self.live.console if self.live else self.console).print(line)
+
+    def run(
+        self, work: Callable[[], RunOutcome], cancel: threading.Event, snapshot: Callable[[], RunState]
+    ) -> RunOutcome:
+        """Run `work` (engine.start / engine.resume) and show its progress until it returns."""
+        result: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                result["outcome"] = work()
+            except BaseException as exc:  # re-raised on the calling thread
+                result["error"] = exc
+
+        thread = threading.Thread(target=target, name="kwizard-engine", daemon=True)
+        previous = _install_sigterm()
+        interrupts = 0
+        with Live(ProgressView(snapshot), console=self.console, refresh_per_second=4, transient=True) as live:
+            self.live = live
+            thread.start()
+            while thread.is_alive():
+                try:
+                    thread.join(0.2)
+                except KeyboardInterrupt:
+                    interrupts += 1
+                    if interrupts > 1:
+                        self.live = None
+                        raise  # the CLI says "Interrupted"; the journal shows the phase interrupted
+                    cancel.set()
+                    live.console.print(
+                        "[yellow]Stopping: cancelling the current phase (Ctrl-C again to quit now).[/]"
+                    )
+            self.live = None
+        _restore_sigterm(previous)
+        if "error" in result:
+            raise result["error"]
+        outcome: RunOutcome = result["outcome"]
+        return outcome
+
+    # -- before and after ----------------------------------------------------------------------------
+    def show_plan(self, record: RunRecord, plan: list[PlannedPhase]) -> None:
+        """What a resume will do: what succeeded before and what runs again, with the reason."""
+        table = Table(title=f"Resuming run {record.run_id} of {record.cluster}", title_justify="left")
+        table.add_column("Phase")
+        table.add_column("Before")
+        table.add_column("Now")
+        for planned in plan:
+            before = record.phase(planned.name).status
+            table.add_row(
+                planned.name,
+                Text(before, style=STATUS_STYLE.get(before, "")),
+                Text(
+                    ("run: " if planned.run else "skip: ") + planned.reason,
+                    style="" if planned.run else "dim",
+                ),
+            )
+        self.console.print(table)
+
+    def summary(self, outcome: RunOutcome) -> None:
+        """Final tables (phases, hosts, failures) and, with --json, the JSON summary on stdout."""
+        out = Console(stderr=True, highlight=False) if self.json_mode else self.console
+        record = outcome.record
+        table = Table(title=f"Run {outcome.run_id}: {outcome.status}", title_justify="left")
+        for column in ("Phase", "Status", "Duration", "Summary"):
+            table.add_column(column)
+        for name in record.selected:
+            phase = record.phase(name)
+            table.add_row(
+                name,
+                Text(phase.status, style=STATUS_STYLE.get(phase.status, "")),
+                duration_text(phase.duration),
+                escape(phase.summary),
+            )
+        out.print(table)
+        state = outcome.state
+        if state.hosts:
+            hosts = Table(show_edge=False)
+            for column in ("Host", "ok", "changed", "failed", "unreachable", "skipped"):
+                hosts.add_column(column)
+            for name in sorted(state.hosts):
+                view = state.hosts[name]
+                style = "red" if view.failed or view.unreachable else ""
+                hosts.add_row(
+                    name,
+                    str(view.ok),
+                    str(view.changed),
+                    str(view.failed),
+                    str(view.unreachable),
+                    str(view.skipped),
+                    style=style,
+                )
+            out.print(hosts)
+        if outcome.error is not None:
+            from kwizard.cli import report_error
+
+            report_error(outcome.error)
+        for failure in state.failures[:10]:
+            out.print(f"[red]✗ {escape(failure.host)}[/] — {escape(failure.task)}: {escape(failure.message)}")
+        for finding in state.findings[:10]:
+            out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
+        out.print(f"Report: {outcome.directory / 'report.md'}")
+        if outcome.status != "ok":
+            out.print("Continue with: [bold]kwizard --resume " + escape(record.cluster) + "[/]")
+        if self.json_mode:
+            sys.stdout.write(json.dumps(summary_json(outcome), indent=2) + "\n")
+            sys.stdout.flush()
+
+
+def _line_for(event: Event) -> Text | None:
+    data = event.data
+    if event.kind == "phase_start":
+        reason = f" ({data['reason']})" if data.get("reason") else ""
+        return Text(f"▶ {data.get('title') or event.phase}{reason}", style="bold cyan")
+    if event.kind == "phase_end":
+        status = str(data.get("status", ""))
+        summary = f" — {data['summary']}" if data.get("summary") else ""
+        mark = "↷ reused" if data.get("reused") else status
+        return Text(f"■ {event.phase}: {mark}{summary}", style=STATUS_STYLE.get(status, ""))
+    if event.kind in ("host_failed", "host_unreachable") and not data.get("ignored"):
+        what = "unreachable" if event.kind == "host_unreachable" else "failed"
+        return Text(
+            f"  ✗ [{event.host}] {data.get('task', '')}: {what}: {failure_message(data.get('res') or {})}",
+            style="red",
+        )
+    if event.kind == "finding":
+        return Text(
+            f"  → diagnosis: {data.get('title', data.get('id', ''))} — {data.get('fix', '')}", style="yellow"
+        )
+    if event.kind == "log" and data.get("level") in ("warning", "error"):
+        where = f"[{event.host}] " if event.host else ""
+        style = "yellow" if data.get("level") == "warning" else "red"
+        return Text(f"  {where}{data.get('text', '')}", style=style)
+    return None
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _install_sigterm() -> Any:
+    """SIGTERM behaves like Ctrl-C, so `kill` also cancels cleanly (the journal says interrupted)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (tests)
+        return None

@@ -1,0 +1,169 @@
+"""The dashboard: a RunState reduced from an injected EventFeed, rendered by its panes on a timer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+
+from kwizard.engine.state import RunState
+from kwizard.ui.dashboard.feed import EventFeed
+from kwizard.ui.dashboard.widgets import (
+    DiagnosticsPane,
+    FailureBanner,
+    HostGrid,
+    LogPane,
+    PhaseList,
+    RunProgress,
+    SlowestTasks,
+)
+
+
+class Pane(Protocol):
+    def show(self, state: RunState, now: float) -> None: ...
+
+
+TICK_SECONDS = 1 / 15
+# Time a tick may spend applying queued events before it repaints: bounds the frame time during a flood
+# (keys and repaints stay responsive); what is left waits for the next tick.
+APPLY_BUDGET_SECONDS = 0.04
+# With a large backlog (a flood, or a replay), a tick may work longer: fewer repaints, more events.
+FLOOD_BACKLOG = 10_000
+FLOOD_BUDGET_SECONDS = 0.12
+CHUNK = 256
+# During a live run (or while a backlog remains) the costly panes (host grid, log) repaint at most this
+# often; counts that change 10⁴ times a second need not be redrawn more than twice a second.
+HEAVY_PANES_EVERY_SECONDS = 0.5
+LIGHT_PANES = (PhaseList, RunProgress, FailureBanner)
+HEAVY_PANES = (HostGrid, LogPane, DiagnosticsPane, SlowestTasks)
+
+
+class Dashboard(Vertical):
+    """Phases, progress, hosts, log, diagnoses and slowest tasks of one run."""
+
+    DEFAULT_CSS = """
+    Dashboard { height: 1fr; }
+    Dashboard #dash-top { height: auto; max-height: 14; }
+    Dashboard PhaseList { width: 36; height: auto; border: round $primary; padding: 0 1; }
+    Dashboard RunProgress { width: 1fr; border: round $primary; padding: 0 1; }
+    Dashboard FailureBanner { height: auto; border: heavy $error; padding: 0 1; }
+    Dashboard HostGrid { height: 1fr; min-height: 5; border: round $primary; }
+    Dashboard #dash-bottom { height: 1fr; min-height: 8; }
+    Dashboard LogPane { width: 2fr; border: round $primary; }
+    Dashboard #dash-side { width: 1fr; }
+    Dashboard DiagnosticsPane { height: 1fr; border: round $warning; padding: 0 1; }
+    Dashboard SlowestTasks { height: auto; border: round $primary; padding: 0 1; }
+    """
+
+    BINDINGS: ClassVar = [
+        Binding("a", "log_all", "Log: all"),
+        Binding("f", "log_failures", "Log: failures"),
+    ]
+
+    def __init__(
+        self,
+        feed: EventFeed,
+        *,
+        clock: Callable[[], float] | None = None,
+        diagnostics_available: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.feed = feed
+        self.state = RunState()
+        # Live runs use the wall clock for elapsed/ETA; replays and snapshots the last event's time.
+        self.clock = clock
+        self.diagnostics_available = diagnostics_available
+        self.ticks = 0
+        self.worst_gap = 0.0
+        self._last_tick = 0.0
+        self._last_heavy = 0.0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="dash-top"):
+            yield PhaseList(id="phases")
+            yield RunProgress(id="progress")
+        yield FailureBanner(id="failure-banner")
+        yield HostGrid(id="hosts")
+        with Horizontal(id="dash-bottom"):
+            yield LogPane(id="log")
+            with Vertical(id="dash-side"):
+                yield DiagnosticsPane(self.diagnostics_available, id="diagnostics")
+                yield SlowestTasks(id="slowest")
+
+    def on_mount(self) -> None:
+        self.query_one("#phases").border_title = "Phases"
+        self.query_one("#progress").border_title = "Progress"
+        self.query_one("#hosts").border_title = "Hosts"
+        self.query_one("#diagnostics").border_title = "Diagnostics"
+        self.query_one("#slowest").border_title = "Slowest tasks"
+        self.query_one(LogPane).set_filter()
+        self.refresh_from_feed()
+        self.set_interval(TICK_SECONDS, self.refresh_from_feed)
+
+    def now(self) -> float:
+        return self.clock() if self.clock is not None else self.state.now
+
+    def refresh_from_feed(self) -> None:
+        """Apply queued events to the state and repaint once (called by the timer, and by tests)."""
+        started = time.perf_counter()
+        if self._last_tick:
+            self.worst_gap = max(self.worst_gap, started - self._last_tick)
+        self._last_tick = started
+        self.ticks += 1
+        state, applied = self.state, 0
+        budget = FLOOD_BUDGET_SECONDS if len(self.feed) > FLOOD_BACKLOG else APPLY_BUDGET_SECONDS
+        while True:
+            events = self.feed.drain(CHUNK)
+            for event in events:
+                state = state.apply(event)
+            applied += len(events)
+            if len(events) < CHUNK or time.perf_counter() - started > budget:
+                break
+        if applied or self.clock is not None or self.ticks == 1:
+            self.state = state
+            self.render_state()
+
+    def render_state(self) -> None:
+        state, now = self.state, self.now()
+        with self.app.batch_update():
+            for pane in (
+                PhaseList,
+                RunProgress,
+                FailureBanner,
+                HostGrid,
+                LogPane,
+                DiagnosticsPane,
+                SlowestTasks,
+            ):
+                cast(Pane, self.query_one(pane)).show(state, now)
+
+    def reset(self) -> None:
+        """Forget everything shown (a new run starts on this dashboard)."""
+        self.feed.clear()
+        self.state = RunState()
+        self.query_one(HostGrid).reset()
+        self.query_one(LogPane).set_filter()
+        self.render_state()
+
+    def drain_all(self) -> None:
+        """Apply everything queued now and show it on every pane (replays, the end of a run, tests)."""
+        while len(self.feed):
+            self.refresh_from_feed()
+        self.render_state()
+
+    def on_host_grid_host_chosen(self, message: HostGrid.HostChosen) -> None:
+        self.query_one(LogPane).set_filter(host=message.host)
+        self.render_state()
+
+    def action_log_all(self) -> None:
+        self.query_one(LogPane).set_filter()
+        self.render_state()
+
+    def action_log_failures(self) -> None:
+        self.query_one(LogPane).set_filter(failures_only=True)
+        self.render_state()

@@ -1,0 +1,31 @@
+"""Driving the Deploy step in Pilot tests: a wizard running a given phase table, and a bounded wait."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kwizard.engine.pipeline import PhaseDefinition
+from kwizard.ui.app import WizardApp
+from kwizard.ui.screens.deploy import DeployStep
+from kwizard.ui.steps import StepScreen
+
+
+def wizard_with_phases(phases: Sequence[PhaseDefinition]) -> type[WizardApp]:
+    """A WizardApp whose Deploy step runs `phases` instead of the product's pipeline."""
+
+    class FixtureWizard(WizardApp):
+        def make_step(self, index: int) -> StepScreen:
+            screen = super().make_step(index)
+            return DeployStep(phases=phases) if isinstance(screen, DeployStep) else screen
+
+    return FixtureWizard
+
+
+async def wait_until_idle(pilot: object, app: WizardApp, seconds: float = 300.0) -> DeployStep:
+    """Wait (bounded) until the Deploy step's run has finished; returns the step."""
+    for _ in range(int(seconds * 10)):
+        await pilot.pause(0.1)  # type: ignore[attr-defined]
+        screen = app.screen
+        if isinstance(screen, DeployStep) and screen.engine is not None and not screen.running:
+            return screen
+    raise AssertionError("the run did not finish in time")

@@ -1,0 +1,80 @@
+"""The Deploy step: start a real run (fixture playbook phases, local connection), see the failure on the
+dashboard, fix it, resume — driven with real keys and clicks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from kwizard.engine.journal import read_events
+from kwizard.spec import ClusterSpec
+from kwizard.ui.app import WizardApp
+from kwizard.ui.dashboard.widgets import HostGrid
+from kwizard.ui.screens.deploy import DeployStep
+from tests.deploy_driver import wait_until_idle, wizard_with_phases
+from tests.fixture_phases import fixture_phases, local_spec
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
+
+
+async def test_failure_is_shown_and_resume_finishes_without_rerunning(tmp_path: Path) -> None:
+    spec = local_spec(tmp_path)
+    marker = tmp_path / "markers" / "kwizard-fail-cp2"
+    marker.write_text("x")
+    app = wizard_with_phases(fixture_phases("quick.yml"))(spec, root=tmp_path / "root", start_step="deploy")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DeployStep)
+        assert not screen.query_one("#deploy-resume").display  # nothing to resume yet
+        await pilot.click("#deploy-start")
+        screen = await wait_until_idle(pilot, app)
+        state = screen.query_one("Dashboard").state  # type: ignore[attr-defined]
+        assert state.status == "failed"
+        failure = state.failures[0]
+        assert (failure.host, failure.task) == (
+            "cp2",
+            "kubernetes/preinstall : Stop if the node is not ready for Kubernetes",
+        )
+        grid = screen.query_one(HostGrid)
+        assert grid.get_row("cp2")[3].plain == "1"
+        assert screen.query_one("#deploy-resume").display
+        assert "failed in phase kubespray" in str(screen.query_one("#deploy-result").content)
+
+        marker.unlink()  # fix the cause
+        await pilot.click("#deploy-resume")
+        screen = await wait_until_idle(pilot, app)
+        state = screen.query_one("Dashboard").state  # type: ignore[attr-defined]
+        assert state.status == "ok"
+        assert state.phase("inventory").reused and state.phase("apps").status == "ok"
+        run_dir = next((tmp_path / "root" / "clusters" / "fx" / "runs").glob("2*"))
+        starts = [e.phase for e in read_events(run_dir / "events.jsonl") if e.kind == "phase_start"]
+        assert starts == ["inventory", "kubespray", "kubespray", "apps"]  # inventory ran once
+        assert (tmp_path / "hosts" / "cp2" / "etc" / "node.conf").read_text() == "cp2\n"
+
+
+def _workspace_with_failed_run(root: Path) -> ClusterSpec:
+    """A cluster whose last run (recorded on the lab) failed: as found when the wizard opens."""
+    spec = ClusterSpec(
+        name="rec",
+        hosts=[
+            {"name": "lab1", "address": "10.89.0.11", "roles": ["control_plane", "etcd"]},
+            {"name": "lab2", "address": "10.89.0.12", "roles": ["control_plane", "etcd"]},
+            {"name": "lab4", "address": "10.89.0.14", "roles": ["worker", "etcd"]},
+        ],
+        phases=["inventory", "kubespray", "apps"],
+    )
+    run_dir = root / "clusters" / "rec" / "runs" / "20261126-182432"
+    run_dir.mkdir(parents=True)
+    shutil.copy(FIXTURES / "lab-failed-run.jsonl", run_dir / "events.jsonl")
+    shutil.copy(FIXTURES / "lab-failed-run.state.json", run_dir / "state.json")
+    return spec
+
+
+def test_snapshot_deploy_offers_resume(snap_compare, tmp_path: Path) -> None:
+    """The Deploy step of a cluster whose last run failed: the result line says run 20261126-182432
+    stopped at kubespray, a Resume button next to Start, and the dashboard replays that run: lab2 failed
+    at 'Stop if the node is not ready for Kubernetes', lab6 unreachable, Sample apps pending."""
+    spec = _workspace_with_failed_run(tmp_path / "root")
+    app = WizardApp(spec, root=tmp_path / "root", start_step="deploy")
+    assert snap_compare(app, terminal_size=(120, 48))

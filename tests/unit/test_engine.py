@@ -1,0 +1,260 @@
+"""The phase engine with real playbook phases (local connection): runs, failures, resume, journal."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from kwizard.engine.fingerprint import PHASE_INPUTS
+from kwizard.engine.journal import RunJournal, read_events
+from kwizard.engine.phase import Event, PhaseContext, PhaseResult
+from kwizard.engine.pipeline import Engine, PhaseDefinition
+from kwizard.errors import InputError
+from kwizard.options import RunOptions
+from kwizard.paths import Workspace
+from kwizard.spec import ClusterSpec
+from tests.fixture_phases import fixture_phases, local_spec
+
+HOSTS = ("cp1", "cp2", "w1")
+
+
+def engine_for(tmp_path: Path, spec: ClusterSpec, **kwargs: object) -> Engine:
+    ws = Workspace(root=tmp_path / "ws", cluster=spec.name).create()
+    phases = kwargs.pop("phases", fixture_phases("quick.yml"))
+    return Engine(spec, ws, RunOptions(), phases=phases, **kwargs)  # type: ignore[arg-type]
+
+
+def phase_starts(directory: Path) -> list[str]:
+    return [e.phase for e in read_events(directory / "events.jsonl") if e.kind == "phase_start"]
+
+
+def test_a_clean_run_journals_every_phase_and_writes_a_report(tmp_path: Path) -> None:
+    seen: list[Event] = []
+    # quick.yml here (the full Kubespray-shaped cluster.yml runs on the lab: test_engine_lab.py).
+    engine = engine_for(tmp_path, local_spec(tmp_path), observer=seen.append)
+    outcome = engine.start()
+    assert (outcome.status, outcome.exit_code) == ("ok", 0)
+    # What happened on the "hosts": each play touched its group only; addons only on the first cp.
+    for host in HOSTS:
+        assert (tmp_path / "hosts" / host / "etc" / "node.conf").read_text() == f"{host}\n"
+        assert (tmp_path / "hosts" / host / "etc" / "etcd.env").exists()  # all three are etcd members
+    assert (tmp_path / "hosts" / "cp2" / "etc" / "kubeadm.yaml").exists()
+    assert not (tmp_path / "hosts" / "w1" / "etc" / "kubeadm.yaml").exists()
+    assert (tmp_path / "hosts" / "cp1" / "addons" / "grafana.yml").exists()
+    assert not (tmp_path / "hosts" / "cp2" / "addons" / "grafana.yml").exists()
+
+    record = RunJournal.load(outcome.directory).record
+    assert record.status == "ok" and record.exit_code == 0
+    assert [record.phase(n).status for n in ("inventory", "kubespray", "apps")] == ["ok", "ok", "ok"]
+    kubespray = record.phase("kubespray")
+    assert kubespray.tasks == 6 and kubespray.duration and kubespray.duration > 0
+    assert set(kubespray.fingerprint) == {"hosts", "ssh settings", "bastion", "kubespray settings"}
+    assert (outcome.directory / "state.json").stat().st_mode & 0o777 == 0o600
+    # The events file replays to the same picture the live observer saw.
+    replayed = list(read_events(outcome.directory / "events.jsonl"))
+    assert [e.kind for e in replayed] == [e.kind for e in seen]
+    lines = (outcome.directory / "events.jsonl").read_text().splitlines()
+    assert json.loads(lines[0]) == {"format": "kwizard-events", "version": 1}
+    assert len(lines) == len(seen) + 1
+    report = (outcome.directory / "report.md").read_text()
+    assert "| kubespray | ✅ ok |" in report and "## Slowest tasks" in report
+    assert "| cp1 |" in report and "## Failures" not in report
+    assert outcome.state.hosts["w1"].failed == 0 and outcome.state.hosts["cp1"].changed > 0
+
+
+def test_injected_failure_stops_the_run_and_resume_skips_what_succeeded(tmp_path: Path) -> None:
+    spec = local_spec(tmp_path)
+    (tmp_path / "markers" / "kwizard-fail-cp2").write_text("x")
+    first = engine_for(tmp_path, spec).start()
+    assert (first.status, first.exit_code, first.failed_phase) == ("failed", 1, "kubespray")
+    failure = first.state.failures[0]
+    assert (
+        failure.host == "cp2"
+        and failure.task == "kubernetes/preinstall : Stop if the node is not ready for Kubernetes"
+    )
+    assert "injected failure" in failure.message
+    record = RunJournal.load(first.directory).record
+    assert [record.phase(n).status for n in ("inventory", "kubespray", "apps")] == ["ok", "failed", "pending"]
+    report = (first.directory / "report.md").read_text()
+    assert "### cp2 — kubernetes/preinstall : Stop if the node is not ready for Kubernetes" in report
+    assert not (tmp_path / "hosts" / "cp2" / "etc" / "node.conf").exists()  # cp2 stopped at the check
+
+    (tmp_path / "markers" / "kwizard-fail-cp2").unlink()  # fix the cause
+    engine = engine_for(tmp_path, spec)
+    plan = engine.plan_resume(RunJournal.load(first.directory))
+    assert [(p.name, p.run, p.reason) for p in plan] == [
+        ("inventory", False, "succeeded before; spec unchanged"),
+        ("kubespray", True, "failed last time"),
+        ("apps", True, "not run yet"),
+    ]
+    second = engine.resume()
+    assert (second.status, second.exit_code, second.run_id) == ("ok", 0, first.run_id)
+    assert (tmp_path / "hosts" / "cp2" / "etc" / "node.conf").read_text() == "cp2\n"
+    assert phase_starts(first.directory) == ["inventory", "kubespray", "kubespray", "apps"]
+    record = RunJournal.load(first.directory).record
+    assert [a.resumed for a in record.attempts] == [False, True]
+    assert record.phase("inventory").attempts == 1 and record.phase("kubespray").attempts == 2
+    # The replayed state of the whole run keeps the first failure and shows the phases done now.
+    assert second.state.phase("kubespray").status == "ok" and second.state.phase("inventory").reused
+
+
+def counting_phases(
+    log: Path, names: tuple[str, ...] = ("inventory", "kubespray", "apps")
+) -> tuple[PhaseDefinition, ...]:
+    """Phases that only append their name to `log` (for planning tests that need no playbook)."""
+
+    def make(name: str) -> PhaseDefinition:
+        def run(ctx: PhaseContext) -> PhaseResult:
+            with log.open("a") as handle:
+                handle.write(name + "\n")
+            return PhaseResult("ok", f"{name} done", {"ran": name})
+
+        return PhaseDefinition(name, name.title(), lambda: run, PHASE_INPUTS[name])
+
+    return tuple(make(name) for name in names)
+
+
+def test_resume_reruns_a_succeeded_phase_when_its_spec_parts_changed(tmp_path: Path) -> None:
+    spec = local_spec(tmp_path)
+    log = tmp_path / "ran.txt"
+    first = engine_for(tmp_path, spec, phases=counting_phases(log)).start()
+    assert first.status == "ok"
+    changed = spec.model_copy(update={"apps": spec.apps.model_copy(update={"grafana": True})})
+    engine = engine_for(tmp_path, changed, phases=counting_phases(log))
+    plan = engine.plan_resume(RunJournal.load(first.directory))
+    assert [(p.name, p.run, p.reason) for p in plan] == [
+        ("inventory", False, "succeeded before; spec unchanged"),
+        ("kubespray", False, "succeeded before; spec unchanged"),
+        ("apps", True, "apps changed since it succeeded"),
+    ]
+    outcome = engine.resume()
+    assert outcome.status == "ok"
+    assert log.read_text().split() == ["inventory", "kubespray", "apps", "apps"]
+    assert phase_starts(first.directory) == ["inventory", "kubespray", "apps", "apps"]
+    # A change of the hosts touches every phase that depends on them.
+    more = changed.model_copy(
+        update={"hosts": [*changed.hosts[:2], changed.hosts[2].model_copy(update={"address": "10.0.0.9"})]}
+    )
+    plan = engine_for(tmp_path, more, phases=counting_phases(log)).plan_resume(
+        RunJournal.load(first.directory)
+    )
+    assert [(p.name, p.run) for p in plan] == [("inventory", True), ("kubespray", True), ("apps", False)]
+    assert plan[0].reason == "hosts changed since it succeeded"
+
+
+def test_results_of_reused_phases_reach_later_phases(tmp_path: Path) -> None:
+    log = tmp_path / "ran.txt"
+    spec = local_spec(tmp_path)
+    seen: dict[str, dict[str, object]] = {}
+
+    def apps(ctx: PhaseContext) -> PhaseResult:
+        seen.update(ctx.results)
+        return PhaseResult("failed" if not log.with_suffix(".fixed").exists() else "ok")
+
+    table = (*counting_phases(log, ("inventory", "kubespray")), PhaseDefinition("apps", "Apps", lambda: apps))
+    assert engine_for(tmp_path, spec, phases=table).start().status == "failed"
+    log.with_suffix(".fixed").touch()
+    seen.clear()
+    assert engine_for(tmp_path, spec, phases=table).resume().status == "ok"
+    assert seen == {"inventory": {"ran": "inventory"}, "kubespray": {"ran": "kubespray"}}
+    assert log.read_text().split() == ["inventory", "kubespray"]  # not run again
+
+
+def test_a_phase_not_built_is_reported_not_faked(tmp_path: Path) -> None:
+    table = (*fixture_phases()[:1], PhaseDefinition("kubespray", "Kubespray", lambda: None))
+    spec = local_spec(tmp_path).model_copy(update={"phases": ["inventory", "kubespray"]})
+    outcome = engine_for(tmp_path, spec, phases=table).start()
+    assert (outcome.status, outcome.exit_code) == ("failed", 1)
+    phase = RunJournal.load(outcome.directory).record.phase("kubespray")
+    assert phase.status == "unavailable" and "not available in this version" in phase.summary
+
+
+def _raising(exc: BaseException) -> PhaseDefinition:
+    def run(ctx: PhaseContext) -> PhaseResult:
+        raise exc
+
+    return PhaseDefinition("inventory", "Inventory", lambda: run)
+
+
+def test_phase_errors_become_statuses_and_exit_codes(tmp_path: Path) -> None:
+    spec = local_spec(tmp_path).model_copy(update={"phases": ["inventory"]})
+    bad = engine_for(tmp_path, spec, phases=(_raising(InputError("Bad host", "host x", "fix x")),)).start()
+    assert (bad.status, bad.exit_code) == ("failed", 2)
+    assert RunJournal.load(bad.directory).record.phase("inventory").error == {
+        "title": "Bad host",
+        "problem": "host x",
+        "fix": "fix x",
+    }
+    bug = engine_for(tmp_path, spec, phases=(_raising(RuntimeError("oops")),)).start()
+    assert (bug.status, bug.exit_code) == ("failed", 1)
+    assert "RuntimeError: oops" in (bug.directory / "crash-inventory.txt").read_text()
+    assert bug.error is not None and "internal error" in bug.error.title
+
+
+def test_a_failed_preflight_exits_3(tmp_path: Path) -> None:
+    spec = local_spec(tmp_path).model_copy(update={"phases": ["preflight"]})
+    table = (
+        PhaseDefinition("preflight", "Preflight", lambda: lambda ctx: PhaseResult("failed", "lab4: 1 GiB")),
+    )
+    outcome = engine_for(tmp_path, spec, phases=table).start()
+    assert (outcome.status, outcome.exit_code) == ("failed", 3)
+    missing = (PhaseDefinition("preflight", "Preflight", lambda: None),)  # not built: not a failed check
+    assert engine_for(tmp_path, spec, phases=missing).start().exit_code == 1
+
+
+def test_cancel_interrupts_and_resume_finishes(tmp_path: Path) -> None:
+    spec = local_spec(tmp_path)
+    engine = engine_for(tmp_path, spec)
+
+    def observer(event: Event) -> None:
+        if (
+            event.kind == "task_start"
+            and event.phase == "kubespray"
+            and "Write a config file" in event.data["task"]
+        ):
+            engine.cancel.set()
+
+    engine.observer = observer
+    outcome = engine.start()
+    assert (outcome.status, outcome.exit_code) == ("interrupted", 130)
+    record = RunJournal.load(outcome.directory).record
+    assert record.phase("kubespray").status == "interrupted" and record.status == "interrupted"
+    resumed = engine_for(tmp_path, spec).resume()
+    assert resumed.status == "ok"
+    assert phase_starts(outcome.directory) == ["inventory", "kubespray", "kubespray", "apps"]
+
+
+def test_a_second_kwizard_on_the_same_cluster_is_refused(tmp_path: Path) -> None:
+    spec = local_spec(tmp_path)
+    engine = engine_for(tmp_path, spec)
+    started, release = threading.Event(), threading.Event()
+
+    def blocking(ctx: PhaseContext) -> PhaseResult:
+        started.set()
+        release.wait(30)
+        return PhaseResult("ok")
+
+    engine = engine_for(
+        tmp_path,
+        spec.model_copy(update={"phases": ["inventory"]}),
+        phases=(PhaseDefinition("inventory", "Inventory", lambda: blocking),),
+    )
+    thread = threading.Thread(target=engine.start)
+    thread.start()
+    try:
+        assert started.wait(30)
+        with pytest.raises(InputError) as caught:
+            engine_for(tmp_path, spec).resume()
+        assert caught.value.title == "Cluster busy"
+    finally:
+        release.set()
+        thread.join(30)
+
+
+def test_nothing_to_resume_without_a_run(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        engine_for(tmp_path, local_spec(tmp_path)).resume()
+    assert caught.value.title == "Nothing to resume"

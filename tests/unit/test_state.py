@@ -1,0 +1,138 @@
+"""The dashboard reducer: pure, bounded, and right about phases, hosts, failures and timings."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kwizard.engine.phase import Event
+from kwizard.engine.state import LOG_CHUNK, LOG_CHUNKS, MAX_FAILURES, SLOWEST, RunState
+
+P = "kubespray"
+
+
+def ev(kind: str, host: str | None = None, t: float = 0.0, **data: object) -> Event:
+    return Event(kind, P, host, dict(data), t)
+
+
+def started() -> RunState:
+    return RunState().apply(
+        Event(
+            "run_start",
+            "",
+            None,
+            {"run_id": "r1", "cluster": "c", "phases": ["inventory", P], "tasks_total": {P: 4}},
+            100.0,
+        )
+    )
+
+
+def test_apply_never_changes_the_old_state() -> None:
+    before = started().apply(ev("phase_start", t=101.0)).apply(ev("task_start", t=102.0, task="t1"))
+    snapshot = (before.hosts, before.phases, before.log, before.events)
+    after = before.apply(ev("host_changed", "n1", 103.0, task="t1"))
+    assert (before.hosts, before.phases, before.log, before.events) == snapshot
+    assert "n1" not in before.hosts and after.hosts["n1"].changed == 1
+
+
+def test_progress_eta_and_overall_fraction() -> None:
+    state = started().apply(Event("phase_end", "inventory", None, {"status": "ok"}, 100.5))
+    state = state.apply(ev("phase_start", t=101.0))
+    for i in range(2):
+        state = state.apply(ev("task_start", t=101.0 + 10 * (i + 1), task=f"t{i}"))
+    view = state.phase(P)
+    assert (view.tasks_done, view.tasks_total, view.fraction()) == (2, 4, 0.5)
+    assert view.eta(121.0) == 20.0  # 20 s for half → 20 s left
+    assert state.overall_fraction() == (1.0 + 0.5) / 2
+    assert state.phase("inventory").fraction() == 1.0
+
+
+def test_host_counts_failures_and_ignored_errors() -> None:
+    state = started().apply(ev("phase_start", t=1.0)).apply(ev("task_start", t=1.0, task="Install"))
+    state = state.apply(ev("host_start", "n1", 1.1, task="Install"))
+    assert state.hosts["n1"].task == "Install"
+    state = state.apply(
+        ev("host_failed", "n1", 1.2, task="Install", action="apt", ignored=True, res={"msg": "meh"})
+    )
+    state = state.apply(
+        ev("host_failed", "n2", 1.3, task="Install", action="apt", res={"msg": "E: Unable to locate\nmore"})
+    )
+    state = state.apply(
+        ev("host_unreachable", "n3", 1.4, task="Install", res={"msg": "ssh: connect to host"})
+    )
+    assert state.hosts["n1"].failed == 0 and state.hosts["n1"].ignored == 1 and state.hosts["n1"].ok == 1
+    assert state.hosts["n2"].failed == 1 and state.hosts["n2"].last == "failed"
+    assert [(f.host, f.kind, f.message) for f in state.failures] == [
+        ("n2", "failed", "E: Unable to locate"),
+        ("n3", "unreachable", "ssh: connect to host"),
+    ]
+    assert state.host_counts() == {"failed": 1, "unreachable": 1, "ok": 1}
+    assert state.log.lines()[-1].level == "error"
+
+
+def test_slowest_tasks_are_the_longest_gaps_between_task_starts() -> None:
+    state = started().apply(ev("phase_start", t=0.0))
+    t = 0.0
+    for i in range(30):
+        state = state.apply(ev("task_start", t=t, task=f"task {i}"))
+        t += i  # task i lasts i seconds
+    state = state.apply(Event("phase_end", P, None, {"status": "ok"}, t))
+    assert len(state.slowest) == SLOWEST
+    assert [s.task for s in state.slowest[:3]] == ["task 29", "task 28", "task 27"]
+    assert state.slowest[0].seconds == 29
+
+
+def test_throughput_counts_events_per_second() -> None:
+    state = started()
+    for t in (200.1, 200.2, 200.9, 201.5, 204.0):
+        state = state.apply(ev("host_ok", "n", t, task="x"))
+    # 100 (run_start: 1), 101..199 (0), 200 (3), 201 (1), 202 (0), 203 (0); 204 is the open second.
+    assert state.throughput[0] == 1 and set(state.throughput[1:100]) == {0}
+    assert state.throughput[100:] == (3, 1, 0, 0)
+    assert state.second == 204 and state.second_count == 1
+
+
+def test_findings_and_host_status_events() -> None:
+    state = started().apply(
+        Event("host_status", "preflight", "lab4", {"status": "failed", "text": "1 GiB memory"}, 1.0)
+    )
+    assert state.hosts["lab4"].failed == 1 and state.hosts["lab4"].task == "1 GiB memory"
+    state = state.apply(
+        ev("finding", "lab3", 2.0, id="python_interpreter_missing", title="No python3", fix="install it")
+    )
+    assert state.findings[0].id == "python_interpreter_missing" and state.findings[0].host == "lab3"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["host_ok", "host_changed", "host_failed", "host_skipped", "task_start", "log"]),
+        max_size=300,
+    )
+)
+def test_any_event_sequence_keeps_counts_consistent(kinds: list[str]) -> None:
+    state = started()
+    for i, kind in enumerate(kinds):
+        state = state.apply(ev(kind, f"n{i % 7}", float(i), task=f"t{i}", text="x", res={"msg": "m"}))
+    results = sum(h.results for h in state.hosts.values())
+    assert results == sum(1 for k in kinds if k.startswith("host_"))
+    assert state.events == len(kinds) + 1
+    assert state.phase(P).tasks_done == kinds.count("task_start")
+
+
+def test_memory_stays_bounded_on_a_long_run() -> None:
+    state = started().apply(ev("phase_start", t=0.0))
+    for i in range(20_000):
+        state = state.apply(
+            ev(
+                "host_failed" if i % 3 == 0 else "host_changed",
+                f"n{i % 50}",
+                i / 10,
+                task=f"t{i}",
+                res={"msg": "x"},
+            )
+        )
+    assert len(state.log) <= LOG_CHUNK * LOG_CHUNKS
+    assert len(state.failures) == MAX_FAILURES
+    assert len(state.throughput) <= 120
+    assert state.log.lines()[-1].text.startswith("changed: [n49]")
