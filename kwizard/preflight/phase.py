@@ -12,7 +12,7 @@ from kwizard.engine.phase import Event, PhaseContext, PhaseResult
 from kwizard.errors import EXIT_PREFLIGHT_FAILED, InputError, KwizardError
 from kwizard.preflight.checks import CHECK_IDS, HostInput
 from kwizard.preflight.checks.system import choose_interpreter
-from kwizard.preflight.model import PreflightReport
+from kwizard.preflight.model import CLUSTER, HostReport, PreflightReport
 from kwizard.preflight.run import Preflight
 from kwizard.spec import ClusterSpec
 
@@ -87,28 +87,37 @@ def phase_data(spec: ClusterSpec, report: PreflightReport) -> dict[str, Any]:
     }
 
 
+def _host_status(host_report: HostReport) -> dict[str, Any]:
+    return {"status": host_report.status, "results": [r.to_json() for r in host_report.results]}
+
+
 def run_phase(ctx: PhaseContext) -> PhaseResult:
     """Check every host; raise PreflightFailed (exit 3) when a failure is not acknowledged."""
     acknowledged = acknowledged_names(ctx)
     ctx.log(PHASE, f"checking {len(ctx.spec.hosts)} hosts in parallel")
 
-    def on_host(host_report: Any) -> None:
-        ctx.emit(
-            Event(
-                "host_status",
-                PHASE,
-                host_report.host,
-                {"status": host_report.status, "results": [r.to_json() for r in host_report.results]},
-            )
-        )
+    def on_host(host_report: HostReport) -> None:
+        ctx.emit(Event("host_status", PHASE, host_report.host, _host_status(host_report)))
         for result in host_report.results:
             if result.status != "pass":
                 ctx.emit(Event("finding", PHASE, result.host, result.to_json()))
 
-    report = Preflight(ctx).run(on_host=on_host).with_acknowledged(acknowledged)
-    for result in report.cluster:
-        if result.status != "pass":
-            ctx.emit(Event("finding", PHASE, None, result.to_json()))
+    streamed: set[str] = set()
+
+    def on_host_streamed(host_report: HostReport) -> None:
+        streamed.update(r.key for r in host_report.results)
+        on_host(host_report)
+
+    report = Preflight(ctx).run(on_host=on_host_streamed).with_acknowledged(acknowledged)
+    # Cross-host checks (unique names, spread, counts) exist only once every host has answered.
+    for host_report in report.hosts:
+        if any(r.key not in streamed for r in host_report.results):
+            ctx.emit(Event("host_status", PHASE, host_report.host, _host_status(host_report)))
+    for result in report.results:
+        if result.key not in streamed and result.status != "pass":
+            ctx.emit(
+                Event("finding", PHASE, None if result.host == CLUSTER else result.host, result.to_json())
+            )
     data = phase_data(ctx.spec, report)
     ctx.emit(Event("preflight_report", PHASE, None, data["report"]))
     if report.blocking:

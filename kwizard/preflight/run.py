@@ -50,22 +50,25 @@ def _ssh_failure(spec: ClusterSpec, host: Host, exc: BaseException) -> CheckResu
 
 @dataclass
 class Preflight:
-    """Runs the checks for `ctx.spec`; `connect` opens a connection (default: kwizard.ssh.connect)."""
+    """Runs the checks for `ctx.spec`; `connect_with` opens a connection (default: kwizard.ssh.connect)."""
 
     ctx: PhaseContext
-    connect: Connect = _default_connect
+    connect_with: Connect | None = None
     max_workers: int = MAX_WORKERS
 
     @property
     def spec(self) -> ClusterSpec:
         return self.ctx.spec
 
+    def connect(self, host: Host) -> Any:
+        return (self.connect_with or _default_connect)(self.ctx, host)
+
     def probe_host(self, host: Host) -> tuple[HostReport, HostFacts | None]:
         """Connect, probe and check one host (never raises: failures become an `ssh` result)."""
         started = time.monotonic()
         spec = self.spec
         try:
-            connection = self.connect(self.ctx, host)
+            connection = self.connect(host)
         except Exception as exc:
             return HostReport(
                 host.name, None, (_ssh_failure(spec, host, exc),), time.monotonic() - started
@@ -171,7 +174,7 @@ class Preflight:
 
     def _run_host_fixes(self, host: Host, facts: HostFacts, fix_ids: list[str]) -> list[FixOutcome]:
         try:
-            connection = self.connect(self.ctx, host)
+            connection = self.connect(host)
         except Exception as exc:
             return [FixOutcome(host.name, f, False, f"cannot connect: {exc}") for f in fix_ids]
         try:

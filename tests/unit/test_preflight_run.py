@@ -1,0 +1,159 @@
+"""The parallel runner and the phase, with the probe run for real on this machine.
+
+The "connection" here is invoke's local Context (the class Fabric's Connection extends, same `run`
+API), so the real probe script runs in a real shell; SSH itself is covered by the lab's integration
+tests. Unreachable hosts use a real Fabric connection to a closed loopback port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import fabric
+import invoke
+import pytest
+from preflight_samples import spec
+
+from kwizard.engine.phase import Event, PhaseContext
+from kwizard.errors import EXIT_PREFLIGHT_FAILED, InputError
+from kwizard.options import RunOptions
+from kwizard.paths import workspace
+from kwizard.preflight import Preflight, PreflightFailed, PreflightReport, run_phase
+from kwizard.preflight import run as run_module
+
+HOSTS = [
+    {"name": "cp1", "address": "127.0.0.1", "roles": ["control_plane", "etcd", "worker"]},
+    {"name": "w1", "address": "127.0.0.2", "roles": ["worker"]},
+    {"name": "w2", "address": "127.0.0.3", "roles": ["worker"]},
+]
+
+
+def local(ctx: PhaseContext, host) -> invoke.Context:
+    return invoke.Context()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def context(tmp_path, hosts=HOSTS, options=None, **extra) -> tuple[PhaseContext, list[Event]]:
+    events: list[Event] = []
+    lock = threading.Lock()
+
+    def emit(event: Event) -> None:
+        with lock:
+            events.append(event)
+
+    ctx = PhaseContext(
+        spec=spec(hosts, **extra),
+        ws=workspace("test", root=tmp_path),
+        options=options or RunOptions(),
+        emit=emit,
+    )
+    return ctx, events
+
+
+def test_all_hosts_are_probed_and_streamed_once_each(tmp_path):
+    ctx, _ = context(tmp_path)
+    arrived: list[str] = []
+    report = Preflight(ctx, connect_with=local).run(on_host=lambda h: arrived.append(h.host))
+    assert sorted(arrived) == ["cp1", "w1", "w2"]
+    assert [h.host for h in report.hosts] == ["cp1", "w1", "w2"]  # spec order, whatever the arrival order
+    for host in report.hosts:
+        assert host.facts is not None
+        assert host.results[0].check == "ssh" and host.results[0].status == "pass"
+        assert {"hostname", "machine_id"} <= {r.check for r in host.results}
+    # The same machine three times: the cross-host check notices (one server listed three times).
+    assert report.result("w1", "machine_id").status == "fail"
+    assert "listed twice" in report.result("w1", "machine_id").observed
+    assert report.checks[0] == "ssh"
+
+
+def test_unreachable_host_fails_only_its_ssh_check(tmp_path):
+    port = closed_port()
+
+    def connect(ctx: PhaseContext, host):
+        if host.name == "w2":
+            return fabric.Connection("127.0.0.1", port=port, connect_timeout=3).open()
+        return invoke.Context()
+
+    ctx, _ = context(tmp_path)
+    report = Preflight(ctx, connect_with=connect).run()
+    w2 = next(h for h in report.hosts if h.host == "w2")
+    assert w2.facts is None and [r.check for r in w2.results] == ["ssh"]
+    assert w2.results[0].status == "fail" and "Unable to connect" in w2.results[0].observed
+    assert report.result("cp1", "ssh").status == "pass"
+    assert report.result("cp1", "machine_id").observed.endswith(
+        "on cp1, w1 (same addresses: one server listed twice?)"
+    )
+
+
+def test_cancelled_run_checks_nothing(tmp_path):
+    ctx, _ = context(tmp_path)
+    ctx.cancel.set()
+    report = Preflight(ctx, connect_with=local).run()
+    assert {r.observed for r in report.results if r.check == "ssh"} == {"not checked: cancelled"}
+
+
+def test_run_phase_raises_exit_code_3_with_the_report_and_events(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_module, "_default_connect", local)
+    ctx, events = context(tmp_path)
+    with pytest.raises(PreflightFailed) as caught:
+        run_phase(ctx)
+    failed = caught.value
+    assert failed.exit_code == EXIT_PREFLIGHT_FAILED
+    assert "machine_id" in failed.fix and "--ignore-preflight" in failed.fix
+    assert {e.host for e in events if e.kind == "host_status"} == {"cp1", "w1", "w2"}
+    assert any(e.kind == "finding" and e.data["check"] == "machine_id" for e in events)
+    report_events = [e for e in events if e.kind == "preflight_report"]
+    assert len(report_events) == 1
+    assert PreflightReport.from_json(report_events[0].data).to_json() == report_events[0].data
+    assert failed.data["python_interpreters"]["cp1"].endswith("python3")
+    assert failed.data["sizes"]["w1"]["memory_mb"] > 0
+
+
+def test_acknowledged_failures_let_the_phase_pass(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_module, "_default_connect", local)
+    ctx, _ = context(tmp_path)
+    with pytest.raises(PreflightFailed) as caught:
+        run_phase(ctx)
+    blocking = {r.check for r in caught.value.report.blocking}
+    # Half by --ignore-preflight (check ids), half in the preset (check@host names).
+    ids = sorted(blocking)
+    in_preset = [f"{check}@{host}" for check in ids[1:] for host in ("cp1", "w1", "w2", "cluster")]
+    ctx, _ = context(
+        tmp_path,
+        options=RunOptions(ignore_preflight=frozenset(ids[:1])),
+        preflight={"acknowledged": in_preset},
+    )
+    result = run_phase(ctx)
+    assert result.status == "ok"
+    assert sorted({key.split("@")[0] for key in result.data["acknowledged"]}) == ids
+    assert result.data["blocking"] == []
+
+
+def test_unknown_acknowledgements_are_refused(tmp_path):
+    ctx, _ = context(tmp_path, options=RunOptions(ignore_preflight=frozenset({"memroy"})))
+    with pytest.raises(InputError) as caught:
+        run_phase(ctx)
+    assert "memroy" in caught.value.problem and "memory" in caught.value.fix
+    ctx, _ = context(tmp_path, preflight={"acknowledged": ["memory@nohost"]})
+    with pytest.raises(InputError):
+        run_phase(ctx)
+
+
+def test_spec_fix_sets_the_interpreter_and_the_recheck_confirms_it(tmp_path):
+    ctx, _ = context(tmp_path)
+    preflight = Preflight(ctx, connect_with=local)
+    report = preflight.run()
+    facts = report.facts("w1")
+    chosen = next(i.path for i in facts.interpreters if i.version_tuple >= (3, 8))
+    new_spec, rechecked, outcomes = preflight.fix(report, [("w1", "set_python_interpreter")])
+    assert new_spec.host("w1").python_interpreter == chosen
+    assert ctx.spec is new_spec
+    assert [(o.host, o.ok) for o in outcomes] == [("w1", True)]
+    assert "named in the spec" in rechecked.result("w1", "python").observed
+    assert rechecked.result("cp1", "python") == report.result("cp1", "python")  # others untouched
