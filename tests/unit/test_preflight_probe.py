@@ -14,8 +14,8 @@ import pytest
 from preflight_samples import UBUNTU_T3_MEDIUM, facts, spec
 
 from kwizard.errors import RemoteError
-from kwizard.preflight.facts import HostFacts, parse_probe
 from kwizard.preflight import probe as probe_module
+from kwizard.preflight.facts import HostFacts, parse_probe
 from kwizard.preflight.probe import probe_arguments, probe_command, probe_script
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 
 from kwizard.preflight.facts import HostFacts
@@ -60,7 +61,8 @@ def check_machine_ids(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[Ch
             results.append(CheckResult("machine_id", name, "pass", f.machine_id[:12] + "…", required))
             continue
         sharing = sorted(n for n, o in facts.items() if o.machine_id == f.machine_id)
-        same_server = len({facts[n].addresses for n in sharing}) == 1
+        # Clones have different addresses; one server reached under two names shares them.
+        same_server = bool(set.intersection(*(_global_addresses(facts[n]) for n in sharing)))
         observed = f"{f.machine_id[:12]}… on {', '.join(sharing)}"
         results.append(
             CheckResult(
@@ -76,6 +78,18 @@ def check_machine_ids(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[Ch
             )
         )
     return results
+
+
+def _global_addresses(host_facts: HostFacts) -> set[str]:
+    found = set()
+    for address in host_facts.addresses:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        if not (ip.is_loopback or ip.is_link_local):
+            found.add(address)
+    return found
 
 
 def check_lb_spread(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[CheckResult]:
