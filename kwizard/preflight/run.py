@@ -157,6 +157,7 @@ class Preflight:
                 raise KeyError(fix_id)
             by_host.setdefault(host_name, []).append(fix_id)
         outcomes: list[FixOutcome] = []
+        on_hosts: list[tuple[Host, HostFacts, list[str]]] = []
         for host_name, fix_ids in by_host.items():
             facts = report.facts(host_name)
             host = self.spec.host(host_name)
@@ -168,7 +169,11 @@ class Preflight:
                 outcomes.append(FixOutcome(host_name, fix_id, True, "recorded in the spec"))
             host_fixes = [f for f in fix_ids if FIXES[f].on_host]
             if host_fixes:
-                outcomes += self._run_host_fixes(host, facts, host_fixes)
+                on_hosts.append((host, facts, host_fixes))
+        if on_hosts:  # one host's package install must not wait for another's
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(on_hosts))) as pool:
+                for done in pool.map(lambda job: self._run_host_fixes(*job), on_hosts):
+                    outcomes += done
         rechecked = self.recheck(report, by_host)
         return self.spec, rechecked, [_confirmed(o, rechecked) for o in outcomes]
 

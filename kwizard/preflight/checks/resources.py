@@ -44,7 +44,7 @@ def check_memory(h: HostInput) -> CheckResult | None:
             "memory",
             "warn",
             observed,
-            f"≥{requirement.recommended_mem_mb} MB recommended for a {requirement.role}",
+            f"2 GB recommended for a {requirement.role} (≥{requirement.recommended_mem_mb} MB reported)",
             "kubelet, containerd, the network plugin and system pods take most of a small host; "
             "workloads get evicted or the node goes NotReady under load.",
             " ".join(filter(None, ["Use about 2 GB or more.", advice])),
