@@ -3,6 +3,8 @@
 # that can repeat (addr, listen, python, ...) are printed once per value. Arguments are `name=value`:
 #   dev=/dev/xvdf   storage device to inspect      brick=/data/...  gluster brick directory
 #   py=/path        interpreter the inventory names
+# Few processes on purpose: files are read with the shell's own `read`, and one awk reads the rest, so
+# probing many hosts at once stays cheap for each of them.
 LC_ALL=C
 export LC_ALL
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -20,28 +22,40 @@ for arg in "$@"; do
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
-first_line() { [ -r "$1" ] && head -n 1 "$1" 2>/dev/null; }
+# first_line KEY FILE: "KEY=<first line of FILE>" without starting a process ("KEY=" when unreadable).
+first_line() {
+  line=
+  [ -r "$2" ] && IFS= read -r line <"$2"
+  echo "$1=$line"
+}
 
 echo "probe=1"
-echo "epoch=$(date +%s)"
 uid=$(id -u 2>/dev/null)
 echo "uid=$uid"
-echo "user=$(id -un 2>/dev/null)"
-echo "hostname=$(uname -n 2>/dev/null)"
-echo "kernel=$(uname -r 2>/dev/null)"
-echo "arch=$(uname -m 2>/dev/null)"
-echo "machine_id=$(first_line /etc/machine-id || first_line /var/lib/dbus/machine-id)"
-[ -r /etc/os-release ] && grep -E '^(ID|ID_LIKE|VERSION_ID|PRETTY_NAME)=' /etc/os-release | sed 's/^/os_/'
-
-# Memory and CPUs: what Ansible's facts and kubeadm will see.
-awk '/^MemTotal:/ {print "mem_kb=" $2} /^SwapTotal:/ {print "swap_kb=" $2}' /proc/meminfo 2>/dev/null
-echo "cpuinfo_cpus=$(grep -c '^processor' /proc/cpuinfo 2>/dev/null)"
-echo "online_cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
-awk 'NR > 1 {print "swap_active=" $1}' /proc/swaps 2>/dev/null
-
-echo "ip_forward=$(first_line /proc/sys/net/ipv4/ip_forward)"
+echo "user=${LOGNAME:-${USER:-$(id -un 2>/dev/null)}}"
+set -- $(uname -n -r -m 2>/dev/null)
+echo "hostname=$1"
+echo "kernel=$2"
+echo "arch=$3"
+if [ -r /etc/machine-id ]; then first_line machine_id /etc/machine-id; else first_line machine_id /var/lib/dbus/machine-id; fi
+first_line ip_forward /proc/sys/net/ipv4/ip_forward
+first_line pid1 /proc/1/comm
+first_line dmi_vendor /sys/devices/virtual/dmi/id/sys_vendor
+first_line dmi_product /sys/devices/virtual/dmi/id/product_name
 if [ -d /run/systemd/system ]; then echo "systemd=1"; else echo "systemd=0"; fi
-echo "pid1=$(first_line /proc/1/comm)"
+echo "online_cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
+
+# One awk for the clock and the small text files: OS, memory and swap, CPUs as Ansible counts them, DNS.
+awk '
+  BEGIN { srand(); print "epoch=" srand() }  # POSIX: srand() returns the previous seed, the time of day
+  FILENAME == "/etc/os-release" && /^(ID|ID_LIKE|VERSION_ID|PRETTY_NAME)=/ { print "os_" $0 }
+  FILENAME == "/proc/meminfo" && $1 == "MemTotal:" { print "mem_kb=" $2 }
+  FILENAME == "/proc/meminfo" && $1 == "SwapTotal:" { print "swap_kb=" $2 }
+  FILENAME == "/proc/cpuinfo" && /^processor/ { cpus++ }
+  FILENAME == "/proc/swaps" && FNR > 1 { print "swap_active=" $1 }
+  FILENAME == "/etc/resolv.conf" && $1 == "nameserver" { print "nameserver=" $2 }
+  END { print "cpuinfo_cpus=" cpus + 0 }
+' /etc/os-release /proc/meminfo /proc/cpuinfo /proc/swaps /etc/resolv.conf 2>/dev/null
 
 # Privileges: root needs no sudo; otherwise only a non-interactive attempt (-n never prompts).
 if [ "$uid" = 0 ]; then
@@ -61,17 +75,33 @@ for p in "$want_py" /usr/bin/python3 "$(command -v python3 2>/dev/null)" /usr/li
   [ -n "$p" ] && [ -x "$p" ] || continue
   case $seen in *" $p "*) continue ;; esac
   seen="$seen$p "
-  v=$("$p" -c 'import sys; print("%d.%d.%d" % tuple(sys.version_info[:3]))' 2>/dev/null)
+  # -S -E: no site packages or environment, so the interpreter starts in a few milliseconds.
+  v=$("$p" -S -E -c 'import sys; print("%d.%d.%d" % tuple(sys.version_info[:3]))' 2>/dev/null)
   echo "python=$p ${v:-?}"
 done
 for pm in apt-get dnf yum zypper apk; do
   if have "$pm"; then echo "pkg_manager=$pm"; break; fi
 done
 
-# Free space (KiB available, use%, mount point) for / and /var.
-for path in / /var; do
-  df -Pk "$path" 2>/dev/null | awk -v p="$path" 'NR == 2 {print "disk=" p " " $4 " " $5 " " $6}'
-done
+# Free space for / and /var (and the brick's folder): KiB available, use%, mount point. df prints
+# one line per path, in order; a brick folder not created yet is measured at its nearest parent.
+brick_at=
+if [ -n "$brick" ]; then
+  brick_at=$brick
+  depth=0
+  while [ ! -e "$brick_at" ] && [ "$depth" -lt 64 ]; do
+    brick_at=${brick_at%/*}
+    [ -n "$brick_at" ] || brick_at=/
+    depth=$((depth + 1))
+  done
+fi
+df -Pk / /var ${brick_at:+"$brick_at"} 2>/dev/null | {
+  IFS= read -r _header
+  for label in "disk=/" "disk=/var" ${brick_at:+"brick=$brick"}; do
+    read -r _ _ _ avail used mount || break
+    echo "$label $avail $used $mount"
+  done
+}
 
 # Listening TCP ports, from the kernel's own tables (no ss/netstat needed). State 0A is LISTEN.
 for table in /proc/net/tcp /proc/net/tcp6; do
@@ -82,23 +112,17 @@ for table in /proc/net/tcp /proc/net/tcp6; do
 done
 # Which program holds them: only root sees other users' processes.
 if [ "$uid" = 0 ] && have ss; then
-  ss -Hltnp 2>/dev/null | sed 's/^/ss=/'
+  ss -Hltnp 2>/dev/null | while IFS= read -r line; do echo "ss=$line"; done
 fi
-
-awk '$1 == "nameserver" {print "nameserver=" $2}' /etc/resolv.conf 2>/dev/null
 
 # The host's own addresses (Kubespray's `ip` must be one of them).
 if have ip; then
-  ip -o addr show 2>/dev/null | awk '{split($4, a, "/"); print "addr=" a[1]}'
+  ip -o addr show 2>/dev/null | while read -r _ _ _ address _; do echo "addr=${address%/*}"; done
 elif have hostname; then
   for a in $(hostname -I 2>/dev/null); do echo "addr=$a"; done
 else
   awk '/32 host LOCAL/ {print "addr=" previous} {previous = $2}' /proc/net/fib_trie 2>/dev/null
 fi
-
-# Cloud hints: on EC2 (Nitro) the DMI product name is the instance type.
-echo "dmi_vendor=$(first_line /sys/devices/virtual/dmi/id/sys_vendor)"
-echo "dmi_product=$(first_line /sys/devices/virtual/dmi/id/product_name)"
 
 # The storage device named in the spec: does it exist, and is anything already on it?
 if [ -n "$dev" ]; then
@@ -107,7 +131,7 @@ if [ -n "$dev" ]; then
     name=${real##*/}
     echo "dev_exists=1"
     echo "dev_real=$real"
-    echo "dev_sectors=$(first_line "/sys/class/block/$name/size")"
+    first_line dev_sectors "/sys/class/block/$name/size"
     fstype=
     if [ "$uid" = 0 ] && have blkid; then
       fstype=$(blkid -p -o value -s TYPE "$real" 2>/dev/null)
@@ -122,24 +146,16 @@ if [ -n "$dev" ]; then
     for holder in "/sys/class/block/$name/holders/"*; do
       [ -e "$holder" ] && echo "dev_holder=${holder##*/}"
     done
-    awk -v d="$real" -v o="$dev" '$1 == d || $1 == o {print "dev_mount=" $2}' /proc/mounts 2>/dev/null
-    awk -v d="$real" '$1 == d {print "dev_swap=1"}' /proc/swaps 2>/dev/null
+    while read -r source target _; do
+      [ "$source" = "$real" ] || [ "$source" = "$dev" ] && echo "dev_mount=$target"
+    done </proc/mounts
+    while read -r source _; do
+      [ "$source" = "$real" ] && echo "dev_swap=1"
+    done </proc/swaps
   elif [ -e "$dev" ]; then
     echo "dev_exists=notblock"
   else
     echo "dev_exists=0"
   fi
-fi
-
-# A directory brick: free space where it is (or would be) created.
-if [ -n "$brick" ]; then
-  d=$brick
-  depth=0
-  while [ ! -e "$d" ] && [ "$depth" -lt 64 ]; do
-    d=${d%/*}
-    [ -n "$d" ] || d=/
-    depth=$((depth + 1))
-  done
-  df -Pk "$d" 2>/dev/null | awk -v p="$brick" 'NR == 2 {print "brick=" p " " $4 " " $5 " " $6}'
 fi
 echo "end=1"
