@@ -24,7 +24,10 @@ INFO_DIR = Path("/var/lib/dpkg/info")
 def python_packages() -> list[str]:
     """The installed packages that own /usr/bin/python3 and /usr/bin/python3.X on this machine."""
     out = subprocess.run(
-        ["dpkg", "-S", "/usr/bin/python3", "/usr/bin/python3.[0-9]*"], capture_output=True, text=True, check=False
+        ["dpkg", "-S", "/usr/bin/python3", "/usr/bin/python3.[0-9]*"],
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout
     owners = set()
     for line in out.splitlines():
@@ -50,7 +53,9 @@ def _control(package: str) -> str:
 
 
 def _info_file(package: str, suffix: str) -> Path | None:
-    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
+    arch = subprocess.run(
+        ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     for name in (package, f"{package}:{arch}"):
         candidate = INFO_DIR / f"{name}.{suffix}"
         if candidate.exists():
@@ -103,7 +108,9 @@ def build_repo(repo: Path, packages: list[str]) -> Path:
     stanzas = []
     for package in packages:
         deb = repack(package, repo, work)
-        control = subprocess.run(["dpkg-deb", "-f", str(deb)], capture_output=True, text=True, check=True).stdout
+        control = subprocess.run(
+            ["dpkg-deb", "-f", str(deb)], capture_output=True, text=True, check=True
+        ).stdout
         data = deb.read_bytes()
         stanzas.append(
             control.rstrip("\n")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from preflight_samples import ONE_CONTROL_PLANE, facts, spec
 
 from kwizard.preflight.checks import HostInput, run_cluster_checks, run_host_checks
 from kwizard.preflight.facts import Interpreter, StorageDevice
 from kwizard.preflight.model import CheckResult
+from tests.unit.preflight_samples import ONE_CONTROL_PLANE, facts, spec
 
 
 def check(check_id: str, host_facts=None, hosts=None, become_ok=None, **spec_extra) -> CheckResult | None:

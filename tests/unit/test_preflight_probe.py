@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from preflight_samples import UBUNTU_T3_MEDIUM, facts, spec
 
 from kwizard.errors import RemoteError
 from kwizard.preflight import probe as probe_module
 from kwizard.preflight.facts import HostFacts, parse_probe
 from kwizard.preflight.probe import probe_arguments, probe_command, probe_script
+from tests.unit.preflight_samples import UBUNTU_T3_MEDIUM, facts, spec
 
 
 def run_probe_locally(*args: str, shell: str = "/bin/sh", env: dict[str, str] | None = None) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from preflight_samples import facts
 from rich.console import Console
 
 from kwizard.preflight.fixes import ENABLE_IP_FORWARD, INSTALL_PYTHON3, as_root, host_fix_command
@@ -18,6 +17,7 @@ from kwizard.preflight.sizing import (
     smallest_passing,
 )
 from kwizard.preflight.table import grouped_problems, render
+from tests.unit.preflight_samples import facts
 
 
 def test_requirement_is_the_strictest_over_the_roles():

@@ -13,7 +13,6 @@ import threading
 import fabric
 import invoke
 import pytest
-from preflight_samples import spec
 
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import EXIT_PREFLIGHT_FAILED, InputError
@@ -21,6 +20,7 @@ from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.preflight import Preflight, PreflightFailed, PreflightReport, run_phase
 from kwizard.preflight import run as run_module
+from tests.unit.preflight_samples import spec
 
 HOSTS = [
     {"name": "cp1", "address": "127.0.0.1", "roles": ["control_plane", "etcd", "worker"]},
