@@ -88,7 +88,7 @@ class PreflightReport:
         counts = self.counts()
         text = (
             f"{len(self.hosts)} hosts in {self.seconds:.1f} s: {counts['pass']} passed, "
-            f"{counts['warn']} warnings, {counts['fail']} failed"
+            f"{counts['warn']} warning{'' if counts['warn'] == 1 else 's'}, {counts['fail']} failed"
         )
         acknowledged = sum(1 for r in self.results if r.status == "fail" and r.acknowledged)
         return text + (f" ({acknowledged} acknowledged)" if acknowledged else "")

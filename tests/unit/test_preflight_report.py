@@ -110,6 +110,6 @@ def test_headless_table_groups_equal_problems_and_names_the_fix(width):
     assert "lab1" in text and "lab2" in text and "cluster" in text
     assert "✗*" in text  # lab2's acknowledged failure
     assert "kwizard can enable IP" in text
-    assert "3 passed, 1 warnings, 2 failed (1 acknowledged)" in text
+    assert "3 passed, 1 warning, 2 failed (1 acknowledged)" in text
     groups = grouped_problems(_report())
     assert [[r.host for r in g] for g in groups] == [["lab1", "lab2"], ["lab2"]]
