@@ -8,7 +8,7 @@ round trip; checks are plain functions over those facts (see `checks`), and the 
 from __future__ import annotations
 
 from kwizard.preflight.model import CheckResult, HostReport, PreflightReport
-from kwizard.preflight.phase import PreflightFailed, run_phase
+from kwizard.preflight.phase import run_phase
 from kwizard.preflight.run import Preflight
 
-__all__ = ["CheckResult", "HostReport", "Preflight", "PreflightFailed", "PreflightReport", "run_phase"]
+__all__ = ["CheckResult", "HostReport", "Preflight", "PreflightReport", "run_phase"]

@@ -1,7 +1,9 @@
 """The preflight phase for the engine: run every check, stream events, stop the run on failures.
 
-Failures stop the run (exit code 3) unless they are acknowledged: by check id or `check@host` in
-`--ignore-preflight` (RunOptions.ignore_preflight) or in the preset's `preflight.acknowledged`.
+Failures fail the phase (the engine then exits with code 3, EXIT_PREFLIGHT_FAILED) unless they are
+acknowledged: by check id or `check@host` in `--ignore-preflight` (RunOptions.ignore_preflight) or in
+the preset's `preflight.acknowledged`. Either way PhaseResult.data holds the whole report, the Python
+interpreter per host (for the inventory) and memory/CPUs per host (for diagnostics).
 """
 
 from __future__ import annotations
@@ -9,34 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from kwizard.engine.phase import Event, PhaseContext, PhaseResult
-from kwizard.errors import EXIT_PREFLIGHT_FAILED, InputError, KwizardError
+from kwizard.errors import InputError
 from kwizard.preflight.checks import CHECK_IDS, HostInput
 from kwizard.preflight.checks.system import choose_interpreter
-from kwizard.preflight.model import CLUSTER, HostReport, PreflightReport
+from kwizard.preflight.model import CLUSTER, CheckResult, HostReport, PreflightReport
 from kwizard.preflight.run import Preflight
 from kwizard.spec import ClusterSpec
 
 PHASE = "preflight"
 
 
-class PreflightFailed(KwizardError):
-    """Checks failed that nobody acknowledged; carries the report so it can be shown and journalled."""
-
-    exit_code = EXIT_PREFLIGHT_FAILED
-
-    def __init__(self, report: PreflightReport, data: dict[str, Any]):
-        blocking = report.blocking
-        listed = "; ".join(f"{r.host} {r.check}: {r.observed}" for r in blocking[:6])
-        more = f" (and {len(blocking) - 6} more)" if len(blocking) > 6 else ""
-        ids = ",".join(dict.fromkeys(r.check for r in blocking))
-        super().__init__(
-            "Preflight failed",
-            f"{len(blocking)} check{'s' if len(blocking) != 1 else ''} failed: {listed}{more}",
-            "Fix them as the table says (the wizard applies the automatic fixes for you), or continue "
-            f"anyway: --ignore-preflight {ids}, or list them under preflight.acknowledged in the preset.",
-        )
-        self.report = report
-        self.data = data
+def failure_summary(report: PreflightReport) -> str:
+    """One paragraph for the run summary: what failed, and the two ways on (fix, or acknowledge)."""
+    blocking = report.blocking
+    listed = "; ".join(f"{r.host} {r.check}: {r.observed}" for r in blocking[:6])
+    more = f" (and {len(blocking) - 6} more)" if len(blocking) > 6 else ""
+    ids = ",".join(dict.fromkeys(r.check for r in blocking))
+    return (
+        f"{len(blocking)} check{'s' if len(blocking) != 1 else ''} failed: {listed}{more}. Fix them as the "
+        "table says (the wizard applies the automatic fixes), or continue anyway with "
+        f"--ignore-preflight {ids} or preflight.acknowledged in the preset."
+    )
 
 
 def validate_acknowledgements(names: set[str] | frozenset[str], spec: ClusterSpec, source: str) -> None:
@@ -87,39 +82,56 @@ def phase_data(spec: ClusterSpec, report: PreflightReport) -> dict[str, Any]:
     }
 
 
+ENGINE_STATUS = {"pass": "ok", "warn": "warning", "fail": "failed"}
+
+
 def _host_status(host_report: HostReport) -> dict[str, Any]:
-    return {"status": host_report.status, "results": [r.to_json() for r in host_report.results]}
+    """A host_status event's data: the engine's status words plus the full results."""
+    problems = [r for r in host_report.results if r.status != "pass"]
+    unreachable = host_report.facts is None
+    text = (
+        "unreachable: " + host_report.results[0].observed if unreachable else "preflight: all checks passed"
+    )
+    if problems and not unreachable:
+        text = "preflight: " + ", ".join(f"{r.check} {STATUS_WORDS[r.status]}" for r in problems)
+    return {
+        "status": "unreachable" if unreachable else ENGINE_STATUS[host_report.status],
+        "text": text,
+        "results": [r.to_json() for r in host_report.results],
+    }
+
+
+STATUS_WORDS = {"warn": "warning", "fail": "failed"}
+
+
+def _problem_log(result: CheckResult) -> Event:
+    where = "" if result.host == CLUSTER else f"[{result.host}] "
+    text = f"{where}{result.check}: {result.observed}"
+    if result.fix:
+        text += f" — fix: {result.fix}"
+    if result.fix_id:
+        text += " (the wizard can do this)"
+    level = "warning" if result.status == "warn" or result.acknowledged else "error"
+    return Event(
+        "log", PHASE, None if result.host == CLUSTER else result.host, {"text": text, "level": level}
+    )
 
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
-    """Check every host; raise PreflightFailed (exit 3) when a failure is not acknowledged."""
+    """Check every host; a failure nobody acknowledged fails the phase (the engine exits with 3)."""
     acknowledged = acknowledged_names(ctx)
-    ctx.log(PHASE, f"checking {len(ctx.spec.hosts)} hosts in parallel")
+    ctx.log(PHASE, f"checking {len(ctx.spec.hosts)} hosts at once")
 
     def on_host(host_report: HostReport) -> None:
         ctx.emit(Event("host_status", PHASE, host_report.host, _host_status(host_report)))
-        for result in host_report.results:
-            if result.status != "pass":
-                ctx.emit(Event("finding", PHASE, result.host, result.to_json()))
 
-    streamed: set[str] = set()
-
-    def on_host_streamed(host_report: HostReport) -> None:
-        streamed.update(r.key for r in host_report.results)
-        on_host(host_report)
-
-    report = Preflight(ctx).run(on_host=on_host_streamed).with_acknowledged(acknowledged)
-    # Cross-host checks (unique names, spread, counts) exist only once every host has answered.
-    for host_report in report.hosts:
-        if any(r.key not in streamed for r in host_report.results):
-            ctx.emit(Event("host_status", PHASE, host_report.host, _host_status(host_report)))
-    for result in report.results:
-        if result.key not in streamed and result.status != "pass":
-            ctx.emit(
-                Event("finding", PHASE, None if result.host == CLUSTER else result.host, result.to_json())
-            )
+    report = Preflight(ctx).run(on_host=on_host).with_acknowledged(acknowledged)
+    # One host_status per host (the engine counts them); problems found by the cross-host checks
+    # (duplicate names, spread, counts) come with the rest as log lines.
+    for result in sorted(report.problems, key=lambda r: (r.status != "fail", r.host)):
+        ctx.emit(_problem_log(result))
     data = phase_data(ctx.spec, report)
     ctx.emit(Event("preflight_report", PHASE, None, data["report"]))
     if report.blocking:
-        raise PreflightFailed(report, data)
+        return PhaseResult("failed", failure_summary(report), data)
     return PhaseResult("ok", report.summary(), data)

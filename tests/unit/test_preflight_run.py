@@ -15,10 +15,10 @@ import invoke
 import pytest
 
 from kwizard.engine.phase import Event, PhaseContext
-from kwizard.errors import EXIT_PREFLIGHT_FAILED, InputError
+from kwizard.errors import InputError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
-from kwizard.preflight import Preflight, PreflightFailed, PreflightReport, run_phase
+from kwizard.preflight import Preflight, PreflightReport, run_phase
 from kwizard.preflight import run as run_module
 from tests.unit.preflight_samples import spec
 
@@ -98,32 +98,35 @@ def test_cancelled_run_checks_nothing(tmp_path):
     assert {r.observed for r in report.results if r.check == "ssh"} == {"not checked: cancelled"}
 
 
-def test_run_phase_raises_exit_code_3_with_the_report_and_events(tmp_path, monkeypatch):
+def test_run_phase_fails_with_the_report_events_and_data(tmp_path, monkeypatch):
     monkeypatch.setattr(run_module, "_default_connect", local)
     ctx, events = context(tmp_path)
-    with pytest.raises(PreflightFailed) as caught:
-        run_phase(ctx)
-    failed = caught.value
-    assert failed.exit_code == EXIT_PREFLIGHT_FAILED
-    assert "machine_id" in failed.fix and "--ignore-preflight" in failed.fix
-    assert {e.host for e in events if e.kind == "host_status"} == {"cp1", "w1", "w2"}
-    assert any(e.kind == "finding" and e.data["check"] == "machine_id" for e in events)
+    result = run_phase(ctx)
+    # The engine turns a failed preflight phase into exit code 3 (EXIT_PREFLIGHT_FAILED).
+    assert result.status == "failed"
+    assert "machine_id" in result.summary and "--ignore-preflight" in result.summary
+    statuses = [e for e in events if e.kind == "host_status"]
+    assert sorted(e.host for e in statuses) == ["cp1", "w1", "w2"]  # once per host: the engine counts them
+    assert all(e.data["status"] in ("ok", "warning", "failed") and e.data["text"] for e in statuses)
+    problems = [e for e in events if e.kind == "log" and e.data["level"] == "error"]
+    assert any("machine_id" in e.data["text"] and e.host == "w1" for e in problems)
+    assert not any(e.kind == "finding" for e in events)  # findings are the diagnostics' (known errors)
     report_events = [e for e in events if e.kind == "preflight_report"]
-    assert len(report_events) == 1
-    assert PreflightReport.from_json(report_events[0].data).to_json() == report_events[0].data
-    assert failed.data["python_interpreters"]["cp1"].endswith("python3")
-    assert failed.data["sizes"]["w1"]["memory_mb"] > 0
+    assert len(report_events) == 1 and report_events[0].data == result.data["report"]
+    report = PreflightReport.from_json(result.data["report"])
+    assert report.to_json() == result.data["report"]
+    assert result.data["blocking"] == [r.key for r in report.blocking]
+    assert result.data["python_interpreters"]["cp1"].endswith("python3")
+    assert result.data["sizes"]["w1"]["memory_mb"] > 0
 
 
 def test_acknowledged_failures_let_the_phase_pass(tmp_path, monkeypatch):
     monkeypatch.setattr(run_module, "_default_connect", local)
     ctx, _ = context(tmp_path)
-    with pytest.raises(PreflightFailed) as caught:
-        run_phase(ctx)
-    blocking = {r.check for r in caught.value.report.blocking}
-    # Half by --ignore-preflight (check ids), half in the preset (check@host names).
-    ids = sorted(blocking)
-    in_preset = [f"{check}@{host}" for check in ids[1:] for host in ("cp1", "w1", "w2", "cluster")]
+    blocking = set(run_phase(ctx).data["blocking"])
+    ids = sorted({key.split("@")[0] for key in blocking})
+    # The first check id by --ignore-preflight, the rest in the preset as check@host.
+    in_preset = sorted(key for key in blocking if not key.startswith(ids[0] + "@"))
     ctx, _ = context(
         tmp_path,
         options=RunOptions(ignore_preflight=frozenset(ids[:1])),
@@ -131,7 +134,7 @@ def test_acknowledged_failures_let_the_phase_pass(tmp_path, monkeypatch):
     )
     result = run_phase(ctx)
     assert result.status == "ok"
-    assert sorted({key.split("@")[0] for key in result.data["acknowledged"]}) == ids
+    assert set(result.data["acknowledged"]) == blocking
     assert result.data["blocking"] == []
 
 
