@@ -252,3 +252,52 @@ def test_storage_device_in_use_and_unused(lab: kwlab.Lab, tmp_path: Path) -> Non
         assert in_use.status == "fail" and "ext4 signature" in in_use.observed, in_use
     finally:
         subprocess.run(["losetup", "--detach", spare], check=False, timeout=30)
+
+
+async def test_wizard_step_fixes_a_cell_and_records_the_rest(
+    lab_factory: LabFactory, kwizard_root: Path
+) -> None:
+    """The Preflight step on a real host: f on ip_forward fixes it on the host; the rest is acknowledged."""
+    from textual.coordinate import Coordinate
+    from textual.widgets import DataTable
+
+    from kwizard.ui.app import WizardApp
+    from kwizard.ui.modals import ChoiceModal
+    from kwizard.ui.screens.preflight import PreflightStep
+
+    lab = lab_factory(kwlab.HostTraits(name="tui1", ip_forward=0))
+    host = lab.host("tui1")
+    spec = ClusterSpec.model_validate(
+        {
+            "name": "tuifix",
+            "ssh": {"user": "root", "key": str(lab.key_path)},
+            "hosts": [{"name": "tui1", "address": host.address, "roles": ["control_plane", "etcd"]}],
+        }
+    )
+    ws = workspace(spec.name, root=kwizard_root).create()
+    shutil.copy(lab.known_hosts, ws.known_hosts)
+    app = WizardApp(spec, root=kwizard_root, start_step="preflight")
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, PreflightStep)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.report is not None and screen.report.result("tui1", "ip_forward").status == "fail"
+        table = screen.query_one("#pf-table", DataTable)
+        table.cursor_coordinate = Coordinate(
+            table.get_row_index("ip_forward"), table.get_column_index("tui1")
+        )
+        await pilot.press("f")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.report.result("tui1", "ip_forward").status == "pass"
+        assert host.exec("cat /proc/sys/net/ipv4/ip_forward").stdout.strip() == "1"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceModal)  # systemd still fails in the lab
+        await pilot.click("#ack")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "OptionsStep"
+        # systemd cannot pass in the lab; no host has the loadbalancer role in this one-host spec.
+        assert app.spec.preflight.acknowledged == ["lb_spread@cluster", "systemd@tui1"]
