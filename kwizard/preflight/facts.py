@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -158,6 +159,14 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _address(text: str) -> str:
+    """An address in its canonical form (the probe prints IPv6 as eight uncompressed groups)."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
+
+
 def _disk(fields: str) -> DiskSpace | None:
     parts = fields.split()
     if len(parts) < 4 or not parts[1].isdigit():
@@ -262,7 +271,7 @@ def parse_probe(
         listening=frozenset(p for p in (_int(v) for v in values.get("listen", [])) if p),
         listeners=_listeners(values.get("ss", [])),
         nameservers=tuple(values.get("nameserver", [])),
-        addresses=tuple(dict.fromkeys(values.get("addr", []))),
+        addresses=tuple(dict.fromkeys(_address(a) for a in values.get("addr", []))),
         dmi_vendor=one("dmi_vendor"),
         dmi_product=one("dmi_product"),
         epoch=epoch,

@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from kwizard.errors import RemoteError
+from kwizard.preflight.checks.network import required_ports
 from kwizard.preflight.facts import HostFacts, parse_probe
 from kwizard.spec import ClusterSpec, Host
 
@@ -46,6 +47,9 @@ def probe_arguments(spec: ClusterSpec, host: Host) -> list[str]:
     args = []
     if host.python_interpreter:
         args.append(f"py={host.python_interpreter}")
+    ports = required_ports(spec, host)
+    if ports:  # the probe asks which program holds a port only when one of these is taken
+        args.append("ports=" + ",".join(str(p) for p in ports))
     device = storage_device(spec, host)
     if device:
         args.append(f"dev={device}")

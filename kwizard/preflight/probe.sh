@@ -2,7 +2,7 @@
 # the things it finds out). Read-only: it changes nothing on the host. One `key=value` per line; keys
 # that can repeat (addr, listen, python, ...) are printed once per value. Arguments are `name=value`:
 #   dev=/dev/xvdf   storage device to inspect      brick=/data/...  gluster brick directory
-#   py=/path        interpreter the inventory names
+#   py=/path        interpreter the inventory names    ports=6443,2379  ports the host's roles need
 # Few processes on purpose: files are read with the shell's own `read`, and one awk reads the rest, so
 # probing many hosts at once stays cheap for each of them.
 LC_ALL=C
@@ -13,11 +13,13 @@ export PATH
 dev=
 brick=
 want_py=
+ports=
 for arg in "$@"; do
   case $arg in
     dev=*) dev=${arg#dev=} ;;
     brick=*) brick=${arg#brick=} ;;
     py=*) want_py=${arg#py=} ;;
+    ports=*) ports=,${arg#ports=}, ;;
   esac
 done
 
@@ -30,32 +32,50 @@ first_line() {
 }
 
 echo "probe=1"
-uid=$(id -u 2>/dev/null)
+uid=
+while read -r key value _; do
+  [ "$key" = Uid: ] && uid=$value && break
+done </proc/self/status
 echo "uid=$uid"
 echo "user=${LOGNAME:-${USER:-$(id -un 2>/dev/null)}}"
-set -- $(uname -n -r -m 2>/dev/null)
-echo "hostname=$1"
-echo "kernel=$2"
-echo "arch=$3"
+first_line hostname /proc/sys/kernel/hostname
+first_line kernel /proc/sys/kernel/osrelease
+if [ -r /proc/sys/kernel/arch ]; then first_line arch /proc/sys/kernel/arch; else echo "arch=$(uname -m)"; fi
 if [ -r /etc/machine-id ]; then first_line machine_id /etc/machine-id; else first_line machine_id /var/lib/dbus/machine-id; fi
 first_line ip_forward /proc/sys/net/ipv4/ip_forward
 first_line pid1 /proc/1/comm
 first_line dmi_vendor /sys/devices/virtual/dmi/id/sys_vendor
 first_line dmi_product /sys/devices/virtual/dmi/id/product_name
 if [ -d /run/systemd/system ]; then echo "systemd=1"; else echo "systemd=0"; fi
-echo "online_cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
 
-# One awk for the clock and the small text files: OS, memory and swap, CPUs as Ansible counts them, DNS.
+# One awk for the clock and the small text files: OS, memory and swap, CPUs (as Ansible counts them and
+# as kubeadm does: the ones this process may run on), DNS, and the host's own addresses (IPv4 from the
+# kernel's LOCAL routes, IPv6 from if_inet6) so no `ip` command is needed.
 awk '
   BEGIN { srand(); print "epoch=" srand() }  # POSIX: srand() returns the previous seed, the time of day
   FILENAME == "/etc/os-release" && /^(ID|ID_LIKE|VERSION_ID|PRETTY_NAME)=/ { print "os_" $0 }
   FILENAME == "/proc/meminfo" && $1 == "MemTotal:" { print "mem_kb=" $2 }
   FILENAME == "/proc/meminfo" && $1 == "SwapTotal:" { print "swap_kb=" $2 }
   FILENAME == "/proc/cpuinfo" && /^processor/ { cpus++ }
+  FILENAME == "/proc/self/status" && $1 == "Cpus_allowed_list:" {
+    n = split($2, ranges, ",")
+    for (i = 1; i <= n; i++) {
+      if (split(ranges[i], ends, "-") == 2) online += ends[2] - ends[1] + 1; else online++
+    }
+    print "online_cpus=" online
+  }
   FILENAME == "/proc/swaps" && FNR > 1 { print "swap_active=" $1 }
   FILENAME == "/etc/resolv.conf" && $1 == "nameserver" { print "nameserver=" $2 }
+  FILENAME == "/proc/net/fib_trie" && $1 == "|--" { last = $2 }
+  FILENAME == "/proc/net/fib_trie" && /\/32 host LOCAL/ { print "addr=" last }
+  FILENAME == "/proc/net/if_inet6" {
+    a = ""
+    for (i = 0; i < 8; i++) a = a (i ? ":" : "") substr($1, i * 4 + 1, 4)
+    print "addr=" a
+  }
   END { print "cpuinfo_cpus=" cpus + 0 }
-' /etc/os-release /proc/meminfo /proc/cpuinfo /proc/swaps /etc/resolv.conf 2>/dev/null
+' /etc/os-release /proc/meminfo /proc/cpuinfo /proc/self/status /proc/swaps /etc/resolv.conf \
+  /proc/net/fib_trie /proc/net/if_inet6 2>/dev/null
 
 # Privileges: root needs no sudo; otherwise only a non-interactive attempt (-n never prompts).
 if [ "$uid" = 0 ]; then
@@ -104,24 +124,19 @@ df -Pk / /var ${brick_at:+"$brick_at"} 2>/dev/null | {
 }
 
 # Listening TCP ports, from the kernel's own tables (no ss/netstat needed). State 0A is LISTEN.
+taken=
 for table in /proc/net/tcp /proc/net/tcp6; do
   [ -r "$table" ] || continue
   while read -r _ local _ state _; do
-    [ "$state" = 0A ] && echo "listen=$((0x${local##*:}))"
+    [ "$state" = 0A ] || continue
+    port=$((0x${local##*:}))
+    echo "listen=$port"
+    case $ports in *",$port,"*) taken=1 ;; esac
   done <"$table"
 done
-# Which program holds them: only root sees other users' processes.
-if [ "$uid" = 0 ] && have ss; then
+# Which program holds a port the roles need: asked only when one is taken (only root sees them all).
+if [ -n "$taken" ] && [ "$uid" = 0 ] && have ss; then
   ss -Hltnp 2>/dev/null | while IFS= read -r line; do echo "ss=$line"; done
-fi
-
-# The host's own addresses (Kubespray's `ip` must be one of them).
-if have ip; then
-  ip -o addr show 2>/dev/null | while read -r _ _ _ address _; do echo "addr=${address%/*}"; done
-elif have hostname; then
-  for a in $(hostname -I 2>/dev/null); do echo "addr=$a"; done
-else
-  awk '/32 host LOCAL/ {print "addr=" previous} {previous = $2}' /proc/net/fib_trie 2>/dev/null
 fi
 
 # The storage device named in the spec: does it exist, and is anything already on it?

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shlex
 import shutil
@@ -110,7 +111,11 @@ def test_probe_command_quotes_every_argument(monkeypatch):
         }
     ]
     cluster = spec(hosts, storage={"type": "gluster", "gluster": {"replicas": 1}})
-    expected = ["py=/opt/py $(id)/python3", "dev=/dev/disk/by-id/x y;rm -rf /"]
+    expected = [
+        "py=/opt/py $(id)/python3",
+        "ports=2379,2380,6443,10250,10257,10259",
+        "dev=/dev/disk/by-id/x y;rm -rf /",
+    ]
     assert probe_arguments(cluster, cluster.hosts[0]) == expected
     # Swap the probe for one that prints its arguments: a shell running the command line must hand
     # them over unchanged, with nothing expanded or split.
@@ -145,3 +150,18 @@ def test_output_without_the_end_marker_is_a_clear_remote_error():
     assert "lab3" in caught.value.problem and "incomplete" in caught.value.problem
     with pytest.raises(RemoteError):
         parse_probe("", host="lab3")
+
+
+def test_program_names_are_asked_only_for_taken_ports_and_addresses_are_canonical():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        quiet = parse_probe(run_probe_locally("ports=1,2"), host="h")
+        asked = parse_probe(run_probe_locally(f"ports={port}"), host="h")
+    assert "ss=" not in run_probe_locally("ports=1,2")
+    if os.geteuid() == 0 and shutil.which("ss"):
+        assert asked.program_on(port) is not None  # this test's own python
+    assert quiet.listeners == ()
+    assert all(a == str(ipaddress.ip_address(a)) for a in asked.addresses)
+    assert len(asked.addresses) == len(set(asked.addresses))

@@ -32,11 +32,6 @@ class HostInput:
         return CheckResult(check, self.host.name, status, observed, required, why, fix, fix_id)
 
     @property
-    def is_node(self) -> bool:
-        """Runs kubelet: a control plane, worker or load-balancer node."""
-        return any(self.host.has(r) for r in ("control_plane", "worker", "loadbalancer"))
-
-    @property
     def instance_type(self) -> str | None:
         return self.host.instance_type or self.facts.aws_instance_type
 

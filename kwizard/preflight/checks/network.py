@@ -6,6 +6,7 @@ import ipaddress
 
 from kwizard.preflight.checks.base import HostInput
 from kwizard.preflight.model import CheckResult
+from kwizard.spec import ClusterSpec, Host
 
 # Why each port must be free, by role (kubeadm's "[ERROR Port-N]" checks plus etcd and the NodePorts).
 CONTROL_PLANE_PORTS = {6443: "kube-apiserver", 10257: "kube-controller-manager", 10259: "kube-scheduler"}
@@ -13,24 +14,24 @@ ETCD_PORTS = {2379: "etcd clients", 2380: "etcd peers"}
 NODE_PORTS = {10250: "kubelet"}
 
 
-def required_ports(h: HostInput) -> dict[int, str]:
+def required_ports(spec: ClusterSpec, host: Host) -> dict[int, str]:
     """Port → what will listen there, for this host's roles."""
     ports: dict[int, str] = {}
-    if h.is_node:
+    if any(host.has(r) for r in ("control_plane", "worker", "loadbalancer")):
         ports.update(NODE_PORTS)
-    if h.host.has("control_plane"):
+    if host.has("control_plane"):
         ports.update(CONTROL_PLANE_PORTS)
-    if h.host.has("etcd"):
+    if host.has("etcd"):
         ports.update(ETCD_PORTS)
-    lb = h.spec.loadbalancer
-    if h.host.has("loadbalancer") and lb.enabled and "loadbalancer" in h.spec.phases:
+    lb = spec.loadbalancer
+    if host.has("loadbalancer") and lb.enabled and "loadbalancer" in spec.phases:
         ports[lb.http_node_port] = "ingress HTTP NodePort"
         ports[lb.https_node_port] = "ingress HTTPS NodePort"
     return dict(sorted(ports.items()))
 
 
 def check_ports(h: HostInput) -> CheckResult | None:
-    ports = required_ports(h)
+    ports = required_ports(h.spec, h.host)
     if not ports:
         return None
     required = "free: " + ", ".join(str(p) for p in ports)
