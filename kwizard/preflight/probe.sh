@@ -88,15 +88,32 @@ else
   echo "sudo=password"
 fi
 
-# Python interpreters Ansible could use, each with its version ("?" when it does not run).
+# Python interpreters Ansible could use, each with its version ("?" when it does not run). A distro
+# interpreter's real file name carries its version (python3 -> python3.11) and its standard library
+# sits next to it: then it is not started at all, which keeps the probe cheap on many hosts at once.
+python_version() {
+  real=$(readlink -f "$1" 2>/dev/null) || real=$1
+  case ${real##*/} in
+    python[0-9].[0-9] | python[0-9].[0-9][0-9])
+      v=${real##*/python}
+      for lib in "/usr/lib/python$v" "/usr/lib64/python$v" "${real%/bin/*}/lib/python$v"; do
+        if [ -f "$lib/os.py" ]; then
+          echo "$v"
+          return
+        fi
+      done
+      ;;
+  esac
+  # -S -E: no site packages or environment, so the interpreter starts quickly.
+  "$1" -S -E -c 'import sys; print("%d.%d.%d" % tuple(sys.version_info[:3]))' 2>/dev/null
+}
 seen=" "
 for p in "$want_py" /usr/bin/python3 "$(command -v python3 2>/dev/null)" /usr/libexec/platform-python \
   /usr/local/bin/python3 /opt/bin/python /usr/bin/python; do
   [ -n "$p" ] && [ -x "$p" ] || continue
   case $seen in *" $p "*) continue ;; esac
   seen="$seen$p "
-  # -S -E: no site packages or environment, so the interpreter starts in a few milliseconds.
-  v=$("$p" -S -E -c 'import sys; print("%d.%d.%d" % tuple(sys.version_info[:3]))' 2>/dev/null)
+  v=$(python_version "$p")
   echo "python=$p ${v:-?}"
 done
 for pm in apt-get dnf yum zypper apk; do
