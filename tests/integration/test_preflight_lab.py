@@ -18,20 +18,17 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-import fabric
-import paramiko
 import pytest
 from conftest import LabFactory
 from preflight_offline_repo import build_repo, point_apt_at, python_packages
 
 from kwizard import lab as kwlab
-from kwizard import preset, ssh
+from kwizard import preset
 from kwizard.engine.phase import PhaseContext, Secrets
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.preflight import Preflight, PreflightReport, run_phase
-from kwizard.preflight import run as run_module
-from kwizard.spec import ClusterSpec, Host
+from kwizard.spec import ClusterSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_CANNOT_PASS = {"systemd"}
@@ -46,35 +43,6 @@ def lab_spec(lab: kwlab.Lab, **changes: object) -> ClusterSpec:
     ]
     ssh = spec.ssh.model_copy(update={"key": str(lab.key_path)})
     return spec.updated(hosts=hosts, ssh=ssh, **changes)
-
-
-def fabric_connect(ctx: PhaseContext, host: Host) -> fabric.Connection:
-    """A host-key-verified Fabric connection (stands in for kwizard.ssh.connect until that lands)."""
-    connection = fabric.Connection(
-        host.address,
-        user=ctx.spec.ssh_user(host),
-        port=ctx.spec.ssh_port(host),
-        connect_timeout=10,
-        connect_kwargs={"key_filename": ctx.spec.ssh.key, "look_for_keys": False, "allow_agent": False},
-    )
-    connection.client.load_host_keys(str(ctx.ws.known_hosts))
-    connection.client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    connection.open()
-    return connection
-
-
-@pytest.fixture(autouse=True)
-def _connections(monkeypatch: pytest.MonkeyPatch) -> None:
-    if getattr(ssh.connect, "__module__", "") == "kwizard.ssh" and "NotImplementedError" in _source(
-        ssh.connect
-    ):
-        monkeypatch.setattr(run_module, "_default_connect", fabric_connect)
-
-
-def _source(function: object) -> str:
-    import inspect
-
-    return inspect.getsource(function)  # type: ignore[arg-type]
 
 
 def context(lab: kwlab.Lab, spec: ClusterSpec, tmp_path: Path, **kwargs: object) -> PhaseContext:
@@ -301,3 +269,64 @@ async def test_wizard_step_fixes_a_cell_and_records_the_rest(
         assert type(app.screen).__name__ == "OptionsStep"
         # systemd cannot pass in the lab; no host has the loadbalancer role in this one-host spec.
         assert app.spec.preflight.acknowledged == ["lb_spread@cluster", "systemd@tui1"]
+
+
+def test_password_only_user_is_checked_with_the_password_and_sudo_with_the_become_password(
+    lab: kwlab.Lab, tmp_path: Path
+) -> None:
+    spec = lab_spec(lab)
+    spec = spec.updated(
+        hosts=[h for h in spec.hosts if h.name == "lab1"],
+        ssh={**spec.ssh.model_dump(), "user": lab.user},
+        storage={"type": "none"},
+    )
+    refused = Preflight(context(lab, spec, tmp_path)).run()
+    ssh = refused.result("lab1", "ssh")
+    assert ssh.status == "fail" and "refused the key" in ssh.observed and "password" in ssh.fix
+
+    secrets = Secrets(ssh_password=lab.password, become_password=lab.password)
+    report = Preflight(context(lab, spec, tmp_path / "2", secrets=secrets)).run()
+    assert report.result("lab1", "ssh").observed.startswith(f"{lab.user}@")
+    assert report.result("lab1", "sudo").observed == f"{lab.user}: sudo with the become password"
+
+
+async def test_wizard_step_asks_to_trust_a_new_host_key_before_checking(
+    lab: kwlab.Lab, kwizard_root: Path
+) -> None:
+    """No key known yet: no contact until r; then the fingerprint is shown, and stored once trusted."""
+    from kwizard.hostkeys import KnownHosts
+    from kwizard.ui.app import WizardApp
+    from kwizard.ui.hostkey import HostKeyModal
+    from kwizard.ui.screens.preflight import PreflightStep
+
+    spec = lab_spec(lab)
+    spec = spec.updated(hosts=[h for h in spec.hosts if h.name == "lab2"], storage={"type": "none"})
+    app = WizardApp(spec, root=kwizard_root, start_step="preflight")
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, PreflightStep)
+        await pilot.pause()
+        assert screen.report is None and not screen.running
+        await pilot.press("r")
+        for _ in range(100):  # bounded: the worker reaches the host key question within seconds
+            await pilot.pause(0.05)
+            if isinstance(app.screen, HostKeyModal):
+                break
+        assert isinstance(app.screen, HostKeyModal)
+        expected = host_key_fingerprint(lab.host("lab2"))
+        assert app.screen.prompt.fingerprint == expected
+        await pilot.press("t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.report is not None and screen.report.result("lab2", "ssh").status == "pass"
+    [entry] = KnownHosts(workspace(spec.name, root=kwizard_root).known_hosts).lookup(
+        lab.host("lab2").address, 22
+    )
+    assert entry.fingerprint == expected
+
+
+def host_key_fingerprint(host: kwlab.LabHost) -> str:
+    from kwizard.hostkeys import fingerprint, key_from_line
+
+    key_type, key_base64 = host.host_key.split()[:2]
+    return fingerprint(key_from_line(key_type, key_base64))

@@ -106,7 +106,7 @@ def test_probe_command_quotes_every_argument(monkeypatch):
         {
             "name": "s1",
             "roles": ["control_plane", "etcd", "storage"],
-            "storage_device": "/dev/disk/by-id/x y;rm -rf /",
+            "storage_device": "/dev/disk/by-id/x;rm$(id)'q",
             "python_interpreter": "/opt/py $(id)/python3",
         }
     ]
@@ -114,7 +114,7 @@ def test_probe_command_quotes_every_argument(monkeypatch):
     expected = [
         "py=/opt/py $(id)/python3",
         "ports=2379,2380,6443,10250,10257,10259",
-        "dev=/dev/disk/by-id/x y;rm -rf /",
+        "dev=/dev/disk/by-id/x;rm$(id)'q",
     ]
     assert probe_arguments(cluster, cluster.hosts[0]) == expected
     # Swap the probe for one that prints its arguments: a shell running the command line must hand

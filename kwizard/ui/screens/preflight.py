@@ -8,12 +8,10 @@ fixed or acknowledged ("Continue anyway") before the next step; acknowledgements
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from pathlib import Path
 from typing import ClassVar
 
-import paramiko
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -25,12 +23,14 @@ from textual.widgets import Button, Checkbox, DataTable, Static
 
 from kwizard.engine.phase import PhaseContext
 from kwizard.errors import KwizardError
+from kwizard.hostkeys import KnownHosts
 from kwizard.preflight import HostReport, Preflight, PreflightReport
 from kwizard.preflight.checks import CHECK_IDS, CHECK_INFO
 from kwizard.preflight.fixes import FIXES, FixOutcome
 from kwizard.preflight.model import CLUSTER, CheckResult
 from kwizard.preflight.table import cell
 from kwizard.spec import ClusterSpec
+from kwizard.ui.hostkey import confirm_host_key_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
@@ -65,17 +65,9 @@ class FixesApplied(Message):
 
 
 def untrusted_hosts(spec: ClusterSpec, known_hosts: Path) -> list[str]:
-    """Hosts of `spec` with no key in the cluster's known_hosts (port 22: `addr`, else `[addr]:port`)."""
-    keys = paramiko.HostKeys()
-    with contextlib.suppress(OSError):
-        keys.load(str(known_hosts))
-    missing = []
-    for host in spec.hosts:
-        port = spec.ssh_port(host)
-        pattern = host.address if port == 22 else f"[{host.address}]:{port}"
-        if not keys.lookup(pattern):
-            missing.append(host.name)
-    return missing
+    """Hosts of `spec` with no key in the cluster's known_hosts yet."""
+    trusted = KnownHosts(known_hosts)
+    return [h.name for h in spec.hosts if not trusted.lookup(h.address, spec.ssh_port(h))]
 
 
 class PreflightStep(StepScreen):
@@ -152,12 +144,15 @@ class PreflightStep(StepScreen):
 
     def _phase_context(self, spec: ClusterSpec) -> PhaseContext:
         wizard = self.wizard
+        ws = wizard.ws.create()
         return PhaseContext(
             spec=spec,
-            ws=wizard.ws.create(),
+            ws=ws,
             options=wizard.options,
             secrets=wizard.secrets,
             cancel=self.cancel,
+            # A key seen for the first time (r pressed before the Access step) is shown for confirmation.
+            confirm_host_key=confirm_host_key_from_thread(self.app, self.cancel, str(ws.known_hosts)),
         )
 
     def start_checks(self) -> None:
