@@ -28,8 +28,8 @@ def failure_summary(report: PreflightReport) -> str:
     more = f" (and {len(blocking) - 6} more)" if len(blocking) > 6 else ""
     ids = ",".join(dict.fromkeys(r.check for r in blocking))
     return (
-        f"{len(blocking)} check{'s' if len(blocking) != 1 else ''} failed: {listed}{more}. Fix them as the "
-        "table says (the wizard applies the automatic fixes), or continue anyway with "
+        f"{len(blocking)} check{'s' if len(blocking) != 1 else ''} failed: {listed}{more}. Fix them (each "
+        "one's fix is shown with it; the wizard applies the automatic ones), or continue anyway with "
         f"--ignore-preflight {ids} or preflight.acknowledged in the preset."
     )
 
