@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kwizard.errors import RemoteError
+from kwizard.storage.checks import DeviceFacts, parse_device_probe
 
 
 @dataclass(frozen=True)
@@ -26,38 +27,6 @@ class DiskSpace:
     free_mb: int
     used_percent: int
     mount_point: str
-
-
-@dataclass(frozen=True)
-class StorageDevice:
-    """The state of the storage device the spec names (`exists` is False when it is missing)."""
-
-    path: str
-    exists: bool
-    is_block: bool = True
-    real_path: str = ""
-    size_mb: int = 0
-    fstype: str = ""
-    partitions: tuple[str, ...] = ()
-    holders: tuple[str, ...] = ()
-    mounts: tuple[str, ...] = ()
-    swap: bool = False
-
-    @property
-    def uses(self) -> list[str]:
-        """What already occupies the device, in words; empty when it is free for a brick."""
-        found = []
-        if self.fstype:
-            found.append(f"a {self.fstype} signature")
-        if self.partitions:
-            found.append(f"partitions {', '.join(self.partitions)}")
-        if self.holders:
-            found.append(f"held by {', '.join(self.holders)}")
-        if self.mounts:
-            found.append(f"mounted on {', '.join(self.mounts)}")
-        if self.swap:
-            found.append("used as swap")
-        return found
 
 
 @dataclass(frozen=True)
@@ -93,7 +62,7 @@ class HostFacts:
     dmi_product: str = ""
     epoch: int | None = None
     clock_skew: float | None = None  # host clock minus controller clock, seconds
-    device: StorageDevice | None = None
+    device: DeviceFacts | None = None  # the spec's storage disk, as the storage module probes it
     brick: DiskSpace | None = None
 
     def program_on(self, port: int) -> str | None:
@@ -128,9 +97,9 @@ class HostFacts:
         values["addresses"] = tuple(values.get("addresses", ()))
         if values.get("device"):
             device = dict(values["device"])
-            for key in ("partitions", "holders", "mounts"):
+            for key in ("signatures", "lvm_tags"):
                 device[key] = tuple(device.get(key, ()))
-            values["device"] = StorageDevice(**device)
+            values["device"] = DeviceFacts(**device)
         if values.get("brick"):
             values["brick"] = DiskSpace(**values["brick"])
         return cls(**values)
@@ -192,22 +161,17 @@ def _listeners(lines: list[str]) -> tuple[tuple[int, str], ...]:
     return tuple(sorted(found.items()))
 
 
-def _device(path: str, values: dict[str, list[str]]) -> StorageDevice:
-    state = values.get("dev_exists", ["0"])[0]
-    if state != "1":
-        return StorageDevice(path=path, exists=state == "notblock", is_block=False)
-    sectors = _int(values.get("dev_sectors", [""])[0]) or 0
-    return StorageDevice(
-        path=path,
-        exists=True,
-        real_path=values.get("dev_real", [path])[0],
-        size_mb=sectors * 512 // (1024 * 1024),
-        fstype=values.get("dev_fstype", [""])[0],
-        partitions=tuple(values.get("dev_part", [])),
-        holders=tuple(values.get("dev_holder", [])),
-        mounts=tuple(values.get("dev_mount", [])),
-        swap=bool(values.get("dev_swap")),
-    )
+DEVICE_BEGIN, DEVICE_END = "device_probe_begin", "device_probe_end"
+
+
+def _split_device_section(text: str) -> tuple[str, str | None]:
+    """The probe output without the storage device's section, and that section (None: not probed)."""
+    if DEVICE_BEGIN not in text:
+        return text, None
+    before, _, rest = text.partition(DEVICE_BEGIN)
+    section, _, after = rest.partition(DEVICE_END)
+    unprobed = section.strip() == "device_unprobed"
+    return before + after, None if unprobed else section
 
 
 def parse_probe(
@@ -216,9 +180,9 @@ def parse_probe(
     host: str,
     sent_at: float | None = None,
     received_at: float | None = None,
-    device: str | None = None,
 ) -> HostFacts:
     """Turn probe output into HostFacts; output cut short (no end marker) is a RemoteError."""
+    text, device_section = _split_device_section(text)
     values = _lines(text)
     if "probe" not in values or "end" not in values:
         tail = text.strip().splitlines()[-3:] if text.strip() else ["(no output)"]
@@ -276,6 +240,6 @@ def parse_probe(
         dmi_product=one("dmi_product"),
         epoch=epoch,
         clock_skew=skew,
-        device=_device(device, values) if device else None,
+        device=parse_device_probe(device_section) if device_section is not None else None,
         brick=brick,
     )

@@ -12,6 +12,7 @@ from kwizard.errors import RemoteError
 from kwizard.preflight.checks.network import required_ports
 from kwizard.preflight.facts import HostFacts, parse_probe
 from kwizard.spec import ClusterSpec, Host
+from kwizard.storage.checks import device_probe_command
 
 PROBE_TIMEOUT = 30.0
 
@@ -52,7 +53,7 @@ def probe_arguments(spec: ClusterSpec, host: Host) -> list[str]:
         args.append("ports=" + ",".join(str(p) for p in ports))
     device = storage_device(spec, host)
     if device:
-        args.append(f"dev={device}")
+        args.append(f"devcmd={device_probe_command(device)}")
     elif host.has("storage") and spec.storage.type == "gluster":
         args.append(f"brick={spec.storage.gluster.brick_dir}")
     return args
@@ -81,5 +82,4 @@ def run_probe(runner: Runner, spec: ClusterSpec, host: Host, timeout: float = PR
         host=host.name,
         sent_at=sent,
         received_at=received,
-        device=storage_device(spec, host),
     )

@@ -1,7 +1,7 @@
 # kwizard preflight probe. POSIX sh on purpose: it must run on a host WITHOUT python (that is one of
 # the things it finds out). Read-only: it changes nothing on the host. One `key=value` per line; keys
 # that can repeat (addr, listen, python, ...) are printed once per value. Arguments are `name=value`:
-#   dev=/dev/xvdf   storage device to inspect      brick=/data/...  gluster brick directory
+#   devcmd=...      command inspecting the storage disk     brick=/data/...  gluster brick directory
 #   py=/path        interpreter the inventory names    ports=6443,2379  ports the host's roles need
 # Few processes on purpose: files are read with the shell's own `read`, and one awk reads the rest, so
 # probing many hosts at once stays cheap for each of them.
@@ -10,13 +10,13 @@ export LC_ALL
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 export PATH
 
-dev=
+devcmd=
 brick=
 want_py=
 ports=
 for arg in "$@"; do
   case $arg in
-    dev=*) dev=${arg#dev=} ;;
+    devcmd=*) devcmd=${arg#devcmd=} ;;
     brick=*) brick=${arg#brick=} ;;
     py=*) want_py=${arg#py=} ;;
     ports=*) ports=,${arg#ports=}, ;;
@@ -156,38 +156,17 @@ if [ -n "$taken" ] && [ "$uid" = 0 ] && have ss; then
   ss -Hltnp 2>/dev/null | while IFS= read -r line; do echo "ss=$line"; done
 fi
 
-# The storage device named in the spec: does it exist, and is anything already on it?
-if [ -n "$dev" ]; then
-  if [ -b "$dev" ]; then
-    real=$(readlink -f "$dev" 2>/dev/null || echo "$dev")
-    name=${real##*/}
-    echo "dev_exists=1"
-    echo "dev_real=$real"
-    first_line dev_sectors "/sys/class/block/$name/size"
-    fstype=
-    if [ "$uid" = 0 ] && have blkid; then
-      fstype=$(blkid -p -o value -s TYPE "$real" 2>/dev/null)
-    fi
-    if [ -z "$fstype" ] && have lsblk; then
-      fstype=$(lsblk -dno FSTYPE "$real" 2>/dev/null)
-    fi
-    echo "dev_fstype=$fstype"
-    for part in "/sys/class/block/$name/$name"*; do
-      [ -e "$part" ] && echo "dev_part=${part##*/}"
-    done
-    for holder in "/sys/class/block/$name/holders/"*; do
-      [ -e "$holder" ] && echo "dev_holder=${holder##*/}"
-    done
-    while read -r source target _; do
-      [ "$source" = "$real" ] || [ "$source" = "$dev" ] && echo "dev_mount=$target"
-    done </proc/mounts
-    while read -r source _; do
-      [ "$source" = "$real" ] && echo "dev_swap=1"
-    done </proc/swaps
-  elif [ -e "$dev" ]; then
-    echo "dev_exists=notblock"
+# The storage device named in the spec: the storage module's own read-only probe (devcmd=), run as root
+# because blkid and pvs must read the disk; without root or passwordless sudo it is left unchecked.
+if [ -n "$devcmd" ]; then
+  echo "device_probe_begin"
+  if [ "$uid" = 0 ]; then
+    sh -c "$devcmd" 2>/dev/null
+  elif have sudo && sudo -n true >/dev/null 2>&1; then
+    sudo -n sh -c "$devcmd" 2>/dev/null
   else
-    echo "dev_exists=0"
+    echo "device_unprobed"
   fi
+  echo "device_probe_end"
 fi
 echo "end=1"

@@ -203,7 +203,7 @@ def _confirmed(outcome: FixOutcome, report: PreflightReport) -> FixOutcome:
     return outcome
 
 
-_CROSS_HOST = {"hostname", "machine_id"}
+_CROSS_HOST = {"hostname", "machine_id", "storage"}
 
 
 def _without_cross(report: HostReport) -> HostReport:

@@ -3,9 +3,11 @@ probe, and fixes whose effect is checked inside the hosts themselves.
 
 What the lab can and cannot pass (explicit, so a change shows up as a test failure):
 - `systemd` fails on every lab host: PID 1 of a lab host is its sshd. A real install needs systemd.
+- `storage` warns on the lab's Gluster hosts: their bricks are directories (no spare disk), which the
+  storage module accepts for a lab and flags for production.
 - Everything else passes on the healthy hosts (lab1, lab2): ssh, sudo, python, ip_forward, memory,
-  cpus, os, kernel, swap, hostname, machine_id, clock, disk, ports, nameserver, ip, storage, and the
-  cluster's storage_hosts count.
+  cpus, os, kernel, swap, hostname, machine_id, clock, disk, ports, nameserver, ip, and the cluster's
+  storage_hosts count.
 - The traps: lab3 has no python3, lab5 has ip_forward 0, lab4 has 1 GiB and 1 CPU.
 """
 
@@ -31,7 +33,7 @@ from kwizard.preflight import Preflight, PreflightReport, run_phase
 from kwizard.spec import ClusterSpec
 
 ROOT = Path(__file__).resolve().parents[2]
-LAB_CANNOT_PASS = {"systemd"}
+LAB_CANNOT_PASS = {"systemd": "fail", "storage": "warn"}
 
 
 def lab_spec(lab: kwlab.Lab, **changes: object) -> ClusterSpec:
@@ -74,7 +76,8 @@ def test_default_lab_fails_the_guides_traps_with_the_right_fix(lab: kwlab.Lab, t
         statuses = {
             r.check: r.status for r in report.hosts[[h.host for h in report.hosts].index(name)].results
         }
-        assert {c for c, s in statuses.items() if s != "pass"} == LAB_CANNOT_PASS, name
+        assert {c: s for c, s in statuses.items() if s != "pass"} == LAB_CANNOT_PASS, name
+        assert "Directory brick" in report.result(name, "storage").observed
     assert {r.host for r in report.results if r.check == "systemd" and r.status == "fail"} == {
         h.name for h in lab.hosts
     }
@@ -210,14 +213,15 @@ def test_storage_device_in_use_and_unused(lab: kwlab.Lab, tmp_path: Path) -> Non
         ]
         report = Preflight(context(lab, spec.updated(hosts=hosts, storage=gluster), tmp_path)).run()
         free = report.result("lab1", "storage")
-        assert free.status == "pass" and "unused" in free.observed, free
+        assert free.status == "pass" and "empty and big enough" in free.observed, free
         missing = report.result("lab2", "storage")
-        assert missing.status == "fail" and "does not exist" in missing.observed
+        assert missing.status == "fail" and "missing" in missing.observed
 
         subprocess.run(["mkfs.ext4", "-q", "-F", spare], check=True, capture_output=True, timeout=60)
         report = Preflight(context(lab, spec.updated(hosts=hosts, storage=gluster), tmp_path / "2")).run()
         in_use = report.result("lab1", "storage")
-        assert in_use.status == "fail" and "ext4 signature" in in_use.observed, in_use
+        assert in_use.status == "fail" and "TYPE=ext4" in in_use.observed, in_use
+        assert f"wipefs -a {spare}" in in_use.fix
     finally:
         subprocess.run(["losetup", "--detach", spare], check=False, timeout=30)
 

@@ -18,7 +18,8 @@ from kwizard.ui.steps import StepScreen
 
 REPO = Path(__file__).resolve().parents[2]
 # A real run of the lab's default profile (presets/lab.yaml), recorded from the hosts: lab3 has no
-# python3, lab5 has ip_forward 0, lab4 has 1 GiB (a warning for a worker) and no lab host has systemd.
+# python3, lab5 has ip_forward 0, lab4 has 1 GiB (a warning for a worker), no lab host has systemd and
+# the Gluster hosts' bricks are directories (a warning: fine for a lab).
 RECORDED = PreflightReport.from_json(
     json.loads((REPO / "tests/fixtures/preflight/lab-default.json").read_text())
 )
@@ -46,9 +47,10 @@ def cursor_to(screen: PreflightStep, host: str, check: str) -> None:
 def test_preflight_table_with_mixed_results(snap_compare, kwizard_root: Path):
     """The Preflight step for the lab preset: a table of checks (rows) by lab1..lab5 and `cluster`
     (columns). Green ✓ almost everywhere; red ✗ for python on lab3, ip_forward on lab5 and systemd on
-    every host; a yellow ! for memory on lab4. The summary counts 81 passed, 1 warning, 7 failed and
-    says kwizard can fix 2. The cursor is on lab3 × python: the details pane below explains that no
-    Python was found, why Ansible needs it, the fix, and that f installs python3."""
+    every host; a yellow ! for memory on lab4 and for storage (directory bricks) on lab1, lab2 and lab5.
+    The summary counts 78 passed, 4 warnings, 7 failed and says kwizard can fix 2. The cursor is on
+    lab3 × python: the details pane below explains that no Python was found, why Ansible needs it, the
+    fix, and that f installs python3."""
 
     async def run_before(pilot) -> None:
         await pilot.pause()
@@ -74,7 +76,7 @@ async def test_details_follow_the_cursor_and_filter_to_problems(kwizard_root: Pa
         await pilot.press("p")  # only problems: the rows and host columns that have one
         await pilot.pause()
         rows = [str(key.value) for key in table.rows]
-        assert rows == ["python", "ip_forward", "memory", "systemd"]
+        assert rows == ["python", "ip_forward", "memory", "systemd", "storage"]
         assert [str(c.key.value) for c in table.columns.values()] == [
             "check",
             "lab1",

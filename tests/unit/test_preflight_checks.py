@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 
 from kwizard.preflight.checks import HostInput, run_cluster_checks, run_host_checks
-from kwizard.preflight.facts import Interpreter, StorageDevice
+from kwizard.preflight.facts import DiskSpace, Interpreter
 from kwizard.preflight.model import CheckResult
+from kwizard.storage.checks import DeviceFacts
 from tests.unit.preflight_samples import ONE_CONTROL_PLANE, facts, spec
 
 
@@ -184,25 +185,42 @@ def test_ip_not_on_the_host_names_the_address_to_use():
     assert check("ip", facts()).status == "pass"
 
 
-def test_storage_device_missing_in_use_too_small_and_free():
+def test_storage_rows_come_from_the_storage_modules_judgement():
     hosts = [
         {"name": f"s{i}", "roles": ["control_plane", "etcd", "storage"], "storage_device": "/dev/xvdf"}
         for i in (1, 2, 3)
     ]
-    extra = {"storage": {"type": "gluster", "gluster": {"size": "9g"}}}
+    cluster = spec(hosts, storage={"type": "gluster", "gluster": {"size": "9g"}})
 
-    def device_check(device: StorageDevice) -> CheckResult:
-        return check("storage", facts(device=device), hosts, **extra)
+    def rows(device: DeviceFacts | None) -> dict[str, CheckResult]:
+        results = run_cluster_checks(cluster, {"s1": facts(device=device)})
+        return {
+            r.host if r.check == "storage" else r.check: r for r in results if r.check.startswith("storage")
+        }
 
-    missing = device_check(StorageDevice("/dev/xvdf", exists=False, is_block=False))
-    assert missing.status == "fail" and "nvme1n1" in missing.fix
-    used = device_check(StorageDevice("/dev/xvdf", True, fstype="ext4", mounts=("/data",)))
-    assert used.status == "fail" and "ext4 signature" in used.observed and "mounted on /data" in used.observed
-    assert "never wipes" in used.fix
-    small = device_check(StorageDevice("/dev/xvdf", True, size_mb=4096))
-    assert small.status == "fail"
-    free = device_check(StorageDevice("/dev/xvdf", True, size_mb=10240))
-    assert free.status == "pass" and "unused" in free.observed
+    missing = rows(DeviceFacts(exists=False))["s1"]
+    assert missing.status == "fail" and "missing" in missing.observed
+    used = rows(DeviceFacts(True, True, 20 << 30, signatures=("TYPE=ext4",)))["s1"]
+    assert used.status == "fail" and "TYPE=ext4" in used.observed and "wipefs -a /dev/xvdf" in used.fix
+    assert rows(DeviceFacts(True, True, 4 << 30))["s1"].status == "fail"  # smaller than 9g
+    free = rows(DeviceFacts(True, True, 20 << 30))["s1"]
+    assert free.status == "pass" and free.required == "/dev/xvdf: an empty disk of at least 9g"
+    assert rows(None)["s1"].status == "warn"  # not probed: no root and no passwordless sudo
+    assert rows(None)["storage_hosts"].status == "pass"  # 3 storage hosts for replica 3
+    assert set(rows(None)) == {"s1", "storage_hosts"}  # s2, s3 did not answer: their ssh rows say so
+
+
+def test_directory_brick_warns_and_fails_when_its_filesystem_is_full():
+    hosts = [{"name": f"s{i}", "roles": ["control_plane", "etcd", "storage"]} for i in (1, 2, 3)]
+    cluster = spec(hosts, storage={"type": "gluster", "gluster": {"size": "9g"}})
+    roomy = facts(brick=DiskSpace("/data/brick", 50 * 1024, 10, "/"))
+    full = facts(brick=DiskSpace("/data/brick", 2 * 1024, 98, "/"))
+    results = {
+        r.host: r for r in run_cluster_checks(cluster, {"s1": roomy, "s2": full}) if r.check == "storage"
+    }
+    assert results["s1"].status == "warn" and "Directory brick" in results["s1"].observed
+    assert "50 GB free on /" in results["s1"].observed
+    assert results["s2"].status == "fail"
 
 
 def test_cross_host_machine_id_and_hostname_duplicates():
@@ -233,7 +251,6 @@ def test_lb_spread_and_storage_host_count():
     assert [r.status for r in run_cluster_checks(single, {}) if r.check == "lb_spread"] == ["warn"]
 
     storage = [{"name": f"s{i}", "roles": ["control_plane", "etcd", "storage"]} for i in (1, 2, 3)]
-    gluster = spec(storage, storage={"type": "gluster"})
-    reached = {"s1": facts(), "s2": facts()}
-    [count] = [r for r in run_cluster_checks(gluster, reached) if r.check == "storage_hosts"]
-    assert count.status == "fail" and count.observed == "2 of 3 storage hosts reached"
+    gluster = spec(storage, storage={"type": "gluster", "gluster": {"replicas": 3}})
+    [count] = [r for r in run_cluster_checks(gluster, {}) if r.check == "storage_hosts"]
+    assert count.status == "pass" and count.host == "cluster"

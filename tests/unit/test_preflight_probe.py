@@ -17,6 +17,7 @@ from kwizard.errors import RemoteError
 from kwizard.preflight import probe as probe_module
 from kwizard.preflight.facts import HostFacts, parse_probe
 from kwizard.preflight.probe import probe_arguments, probe_command, probe_script
+from kwizard.storage.checks import device_probe_command
 from tests.unit.preflight_samples import UBUNTU_T3_MEDIUM, facts, spec
 
 
@@ -86,13 +87,15 @@ def test_probe_finishes_on_a_host_without_python():
     assert parsed.mem_mb and parsed.hostname and parsed.package_manager == "apt-get"
 
 
-def test_probe_reports_a_missing_device_and_a_non_block_device(tmp_path):
-    missing = parse_probe(run_probe_locally("dev=/dev/kwizard-no-such-disk"), host="h", device="/dev/x")
+def test_probe_runs_the_storage_modules_device_probe(tmp_path):
+    missing = parse_probe(run_probe_locally(f"devcmd={device_probe_command('/dev/kwizard-no')}"), host="h")
     assert missing.device is not None and not missing.device.exists
     regular = tmp_path / "disk.img"
     regular.write_bytes(b"\0" * 1024)
-    not_block = parse_probe(run_probe_locally(f"dev={regular}"), host="h", device=str(regular))
-    assert not_block.device.exists and not not_block.device.is_block
+    not_block = parse_probe(run_probe_locally(f"devcmd={device_probe_command(str(regular))}"), host="h")
+    assert not_block.device is not None and not not_block.device.is_block
+    assert parse_probe(run_probe_locally(), host="h").device is None  # no disk named: nothing probed
+    assert HostFacts.from_json(missing.to_json()) == missing
 
 
 def test_probe_reports_free_space_for_a_brick_that_does_not_exist_yet(tmp_path):
@@ -114,7 +117,7 @@ def test_probe_command_quotes_every_argument(monkeypatch):
     expected = [
         "py=/opt/py $(id)/python3",
         "ports=2379,2380,6443,10250,10257,10259",
-        "dev=/dev/disk/by-id/x;rm$(id)'q",
+        f"devcmd={device_probe_command(hosts[0]['storage_device'])}",
     ]
     assert probe_arguments(cluster, cluster.hosts[0]) == expected
     # Swap the probe for one that prints its arguments: a shell running the command line must hand

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kwizard.preflight.checks.base import CheckInfo, HostCheck, HostInput
 from kwizard.preflight.checks.cluster import run_cluster_checks
 from kwizard.preflight.checks.network import check_ip, check_ports
-from kwizard.preflight.checks.resources import check_cpus, check_disk, check_memory, check_storage
+from kwizard.preflight.checks.resources import check_cpus, check_disk, check_memory
 from kwizard.preflight.checks.system import (
     check_clock,
     check_ip_forward,
@@ -37,9 +37,11 @@ CHECKS: tuple[CheckInfo, ...] = (
     CheckInfo("ports", "ports", "ports the host's roles need are free"),
     CheckInfo("nameserver", "dns", "a nameserver in /etc/resolv.conf"),
     CheckInfo("ip", "ip", "the host's `ip` is one of its own addresses"),
-    CheckInfo("storage", "stor", "storage disk exists and is unused (or room for a directory brick)"),
+    CheckInfo(
+        "storage", "stor", "storage disk present, empty and big enough (or room for a directory brick)"
+    ),
     CheckInfo("lb_spread", "lb", "load-balancer nodes: at least 2, spread over zones"),
-    CheckInfo("storage_hosts", "stor#", "enough storage hosts for the Gluster replica count"),
+    CheckInfo("storage_hosts", "stor#", "storage hosts fill the Gluster replica sets"),
 )
 CHECK_IDS: tuple[str, ...] = tuple(c.id for c in CHECKS)
 CHECK_INFO: dict[str, CheckInfo] = {c.id: c for c in CHECKS}
@@ -60,7 +62,6 @@ HOST_CHECKS: tuple[HostCheck, ...] = (
     check_ports,
     check_nameserver,
     check_ip,
-    check_storage,
 )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 
+from kwizard.preflight.checks.base import gib
 from kwizard.preflight.facts import HostFacts
-from kwizard.preflight.model import CLUSTER, CheckResult
+from kwizard.preflight.model import CLUSTER, CheckResult, Status
 from kwizard.spec import ClusterSpec, is_rfc1123
+from kwizard.storage.checks import StorageCheck, size_bytes, storage_checks
 
 
 def check_hostnames(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[CheckResult]:
@@ -141,31 +143,43 @@ def check_lb_spread(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[Chec
     return [CheckResult("lb_spread", CLUSTER, "pass", f"{len(nodes)} nodes in {len(zones)} zones", required)]
 
 
-def check_storage_hosts(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[CheckResult]:
-    if spec.storage.type != "gluster" or "storage" not in spec.phases:
+def check_storage(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[CheckResult]:
+    """The storage module's own judgement (replica count, disks) as preflight rows."""
+    if "storage" not in spec.phases:
         return []
-    replicas = spec.storage.gluster.replicas
-    hosts = spec.hosts_with("storage")
-    reached = [h.name for h in hosts if h.name in facts]
-    required = f"≥{replicas} reachable storage hosts (replica {replicas})"
-    observed = f"{len(reached)} of {len(hosts)} storage hosts reached"
-    if len(reached) >= replicas:
-        return [CheckResult("storage_hosts", CLUSTER, "pass", observed, required)]
-    return [
-        CheckResult(
-            "storage_hosts",
-            CLUSTER,
-            "fail",
-            observed,
-            required,
-            f"A replica-{replicas} Gluster volume needs one brick on each of {replicas} hosts.",
-            "Give the storage role to more hosts, fix the unreachable ones, "
-            "or lower storage.gluster.replicas.",
-        )
-    ]
+    devices = {name: host_facts.device for name, host_facts in facts.items()}
+    results = []
+    for check in storage_checks(spec, devices):
+        if check.host is not None and check.host not in facts:
+            continue  # unreachable: its ssh row says why
+        results.append(_storage_row(spec, facts, check))
+    return results
 
 
-CLUSTER_CHECKS = (check_hostnames, check_machine_ids, check_lb_spread, check_storage_hosts)
+_STORAGE_STATUS: dict[str, Status] = {"ok": "pass", "warn": "warn", "fail": "fail"}
+
+
+def _storage_row(spec: ClusterSpec, facts: dict[str, HostFacts], check: StorageCheck) -> CheckResult:
+    observed = f"{check.title}: {check.detail}" if check.detail else check.title
+    status = _STORAGE_STATUS[check.status]
+    gluster = spec.storage.gluster
+    if check.host is None:
+        required = f"a multiple of {gluster.replicas} storage hosts (replica {gluster.replicas})"
+        return CheckResult("storage_hosts", CLUSTER, status, observed, required, "", check.fix)
+    device = spec.host(check.host).storage_device
+    why = "kwizard puts the Gluster brick on an LVM volume of this disk; it never overwrites data."
+    required = f"{device}: an empty disk of at least {gluster.size}" if device else f"room for {gluster.size}"
+    brick = facts[check.host].brick
+    if device is None and brick is not None:
+        # A directory brick lives on the host's own filesystem: say how much room is left there.
+        observed += f" ({gib(brick.free_mb)} free on {brick.mount_point})"
+        if brick.free_mb < size_bytes(gluster.size) // (1024 * 1024):
+            status = "fail"
+            why = "A full filesystem stops more than Gluster: the whole host (and kubelet) suffers."
+    return CheckResult("storage", check.host, status, observed, required, why, check.fix)
+
+
+CLUSTER_CHECKS = (check_hostnames, check_machine_ids, check_lb_spread, check_storage)
 
 
 def run_cluster_checks(spec: ClusterSpec, facts: dict[str, HostFacts]) -> list[CheckResult]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from kwizard.preflight.checks.base import HostInput, gib
 from kwizard.preflight.model import CheckResult
 from kwizard.preflight.sizing import KUBESPRAY_MIN_CONTROL_PLANE_MB, instance_advice, requirement_for
@@ -97,82 +95,3 @@ def check_disk(h: HostInput) -> CheckResult:
         why += f" At {EVICTION_USED_PERCENT}% use kubelet starts deleting images and then evicting pods."
         return h.result("disk", "warn", observed, required, why, fix)
     return h.result("disk", "pass", observed, required)
-
-
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.IGNORECASE)
-_FACTOR = {"k": 1 / 1024, "": 1, "m": 1, "g": 1024, "t": 1024 * 1024}
-
-
-def size_mb(text: str) -> int | None:
-    """An lvcreate-style size ("9g", "500M", "1.5T") in MB; None when unreadable."""
-    match = _SIZE.match(text.strip())
-    return int(float(match.group(1)) * _FACTOR[match.group(2).lower()]) if match else None
-
-
-def check_storage(h: HostInput) -> CheckResult | None:
-    spec = h.spec
-    if not h.host.has("storage") or spec.storage.type != "gluster" or "storage" not in spec.phases:
-        return None
-    gluster = spec.storage.gluster
-    wanted_mb = size_mb(gluster.size) or 0
-    device = h.facts.device
-    if h.host.storage_device is None or device is None:
-        brick = h.facts.brick
-        required = f"room for a {gluster.size} brick in {gluster.brick_dir}"
-        if brick is None:
-            return h.result(
-                "storage", "warn", f"directory brick {gluster.brick_dir}: free space unknown", required
-            )
-        observed = f"directory brick {gluster.brick_dir}: {gib(brick.free_mb)} free on {brick.mount_point}"
-        if brick.free_mb < wanted_mb:
-            return h.result(
-                "storage",
-                "fail",
-                observed,
-                required,
-                "Gluster fills the brick's filesystem; the root filesystem full stops the whole host.",
-                "Name a dedicated disk (storage_device) or choose a smaller gluster size.",
-            )
-        return h.result("storage", "pass", observed, required)
-    required = f"{device.path}: an unused block device of ≥{gluster.size}"
-    why = "kwizard creates an LVM volume on the disk for the Gluster brick; anything on it would be lost."
-    if not device.exists:
-        return h.result(
-            "storage",
-            "fail",
-            f"{device.path} does not exist",
-            required,
-            why,
-            "Attach the volume and check its name: on EC2 Nitro instances EBS volumes appear as "
-            "/dev/nvme1n1…, not /dev/xvdf (see lsblk on the host).",
-        )
-    if not device.is_block:
-        return h.result(
-            "storage",
-            "fail",
-            f"{device.path} is not a block device",
-            required,
-            why,
-            "Name a disk (see lsblk).",
-        )
-    uses = device.uses
-    if uses:
-        return h.result(
-            "storage",
-            "fail",
-            f"{device.path} is in use: {'; '.join(uses)}",
-            required,
-            why,
-            f"Name an unused disk, or wipe this one if its data is not needed ({h.sudo_prefix()}wipefs -a "
-            f"{device.path}) — kwizard never wipes disks itself.",
-        )
-    if wanted_mb and device.size_mb < wanted_mb:
-        return h.result(
-            "storage",
-            "fail",
-            f"{device.path}: {gib(device.size_mb)}",
-            required,
-            why,
-            "Attach a larger disk or choose a smaller gluster size.",
-        )
-    return h.result("storage", "pass", f"{device.path}: {gib(device.size_mb)}, unused", required)
