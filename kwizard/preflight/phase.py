@@ -67,18 +67,44 @@ def python_interpreters(spec: ClusterSpec, report: PreflightReport) -> dict[str,
     return chosen
 
 
+def measured(spec: ClusterSpec, report: PreflightReport) -> dict[str, dict[str, Any]]:
+    """Per host, the measurements diagnostics re-ranks its findings with (names as it reads them)."""
+    hosts: dict[str, dict[str, Any]] = {}
+    interpreters = python_interpreters(spec, report)
+    for host_report in report.hosts:
+        facts = host_report.facts
+        if facts is None:
+            continue
+        os_result = report.result(host_report.host, "os")
+        disks = [d.free_mb for d in facts.disks]
+        hosts[host_report.host] = {
+            "memory_mb": facts.mem_mb,
+            "cpus": facts.cpus,
+            "python3": host_report.host in interpreters,
+            "ip_forward": facts.ip_forward,
+            "swap_mb": facts.swap_mb,
+            "disk_free_mb": min(disks) if disks else None,
+            "clock_offset_s": facts.clock_skew,
+            "os_supported": None if os_result is None else os_result.status != "fail",
+            "os": facts.os_pretty,
+            "instance_type": spec.host(host_report.host).instance_type or facts.aws_instance_type,
+        }
+    return hosts
+
+
 def phase_data(spec: ClusterSpec, report: PreflightReport) -> dict[str, Any]:
-    """What later phases read: the full report, interpreters for the inventory, sizes for diagnostics."""
+    """What later phases read from the journal or PhaseContext.results["preflight"].
+
+    `python_interpreters` (host → path) feeds the inventory's ansible_python_interpreter; `hosts` (host →
+    memory_mb, cpus, python3, ip_forward, swap_mb, disk_free_mb, clock_offset_s, os_supported…) is the
+    evidence diagnostics weighs; `report` is everything, for the wizard and the run report.
+    """
     return {
-        "report": report.to_json(),
+        "hosts": measured(spec, report),
         "python_interpreters": python_interpreters(spec, report),
-        "sizes": {
-            h.host: {"memory_mb": h.facts.mem_mb, "cpus": h.facts.cpus, "os": h.facts.os_pretty}
-            for h in report.hosts
-            if h.facts is not None
-        },
         "blocking": [r.key for r in report.blocking],
         "acknowledged": [r.key for r in report.results if r.status == "fail" and r.acknowledged],
+        "report": report.to_json(),
     }
 
 

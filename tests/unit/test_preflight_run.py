@@ -117,7 +117,15 @@ def test_run_phase_fails_with_the_report_events_and_data(tmp_path, monkeypatch):
     assert report.to_json() == result.data["report"]
     assert result.data["blocking"] == [r.key for r in report.blocking]
     assert result.data["python_interpreters"]["cp1"].endswith("python3")
-    assert result.data["sizes"]["w1"]["memory_mb"] > 0
+    assert result.data["hosts"]["w1"]["memory_mb"] > 0
+    # The two readers of this data, as they read it.
+    from kwizard.diagnostics.evidence import Evidence
+    from kwizard.inventory.render import preflight_python
+
+    evidence = Evidence.from_phase_results({"preflight": result.data})
+    assert evidence.hosts["w1"].memory_mb == result.data["hosts"]["w1"]["memory_mb"]
+    assert evidence.hosts["w1"].python3 is True and evidence.hosts["w1"].clock_offset_s is not None
+    assert preflight_python({"preflight": result.data}, "cp1") == result.data["python_interpreters"]["cp1"]
 
 
 def test_acknowledged_failures_let_the_phase_pass(tmp_path, monkeypatch):
