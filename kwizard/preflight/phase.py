@@ -131,13 +131,16 @@ STATUS_WORDS = {"warn": "warning", "fail": "failed"}
 
 
 def _problem_log(result: CheckResult) -> Event:
+    """A log line per problem, for the journal and the dashboard's log. Level info: the headless
+    console shows the same problems once, in the table of the `preflight_report` event."""
     where = "" if result.host == CLUSTER else f"[{result.host}] "
-    text = f"{where}{result.check}: {result.observed}"
+    mark = {"warn": "!", "fail": "✗*" if result.acknowledged else "✗"}[result.status]
+    text = f"{mark} {where}{result.check}: {result.observed}"
     if result.fix:
         text += f" — fix: {result.fix}"
     if result.fix_id:
         text += " (the wizard can do this)"
-    level = "warning" if result.status == "warn" or result.acknowledged else "error"
+    level = "info"
     return Event(
         "log", PHASE, None if result.host == CLUSTER else result.host, {"text": text, "level": level}
     )

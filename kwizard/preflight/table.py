@@ -89,6 +89,11 @@ def render(report: PreflightReport) -> RenderableType:
     return Group(*parts)
 
 
+def render_json(data: dict[str, Any]) -> RenderableType:
+    """`render` for a report as sent in the phase's `preflight_report` event (headless console)."""
+    return render(PreflightReport.from_json(data))
+
+
 def print_report(report: PreflightReport, console: Console | None = None) -> None:
     """Print the table and the problems to `console` (default: stderr, so --json stdout stays clean)."""
     from rich.console import Console

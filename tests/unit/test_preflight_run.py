@@ -108,7 +108,7 @@ def test_run_phase_fails_with_the_report_events_and_data(tmp_path, monkeypatch):
     statuses = [e for e in events if e.kind == "host_status"]
     assert sorted(e.host for e in statuses) == ["cp1", "w1", "w2"]  # once per host: the engine counts them
     assert all(e.data["status"] in ("ok", "warning", "failed") and e.data["text"] for e in statuses)
-    problems = [e for e in events if e.kind == "log" and e.data["level"] == "error"]
+    problems = [e for e in events if e.kind == "log" and e.data["text"].startswith("✗ ")]
     assert any("machine_id" in e.data["text"] and e.host == "w1" for e in problems)
     assert not any(e.kind == "finding" for e in events)  # findings are the diagnostics' (known errors)
     report_events = [e for e in events if e.kind == "preflight_report"]
