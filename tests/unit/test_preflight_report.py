@@ -16,7 +16,7 @@ from kwizard.preflight.sizing import (
     requirement_for,
     smallest_passing,
 )
-from kwizard.preflight.table import grouped_problems, render
+from kwizard.preflight.table import grouped_problems, render, render_json
 from tests.unit.preflight_samples import facts
 
 
@@ -111,5 +111,8 @@ def test_headless_table_groups_equal_problems_and_names_the_fix(width):
     assert "✗*" in text  # lab2's acknowledged failure
     assert "kwizard can enable IP" in text
     assert "3 passed, 1 warning, 2 failed (1 acknowledged)" in text
+    again = Console(record=True, width=width, color_system=None)
+    again.print(render_json(report.to_json()))  # as the headless console gets it, from the event
+    assert again.export_text() == text
     groups = grouped_problems(_report())
     assert [[r.host for r in g] for g in groups] == [["lab1", "lab2"], ["lab2"]]
