@@ -74,23 +74,19 @@ class Preflight:
         """Connect, probe and check one host (never raises: failures become an `ssh` result)."""
         started = time.monotonic()
         spec = self.spec
+        connection = None
         try:
             connection = self.connect(host)
-        except Exception as exc:
-            return HostReport(
-                host.name, None, (_ssh_failure(spec, host, exc),), time.monotonic() - started
-            ), None
-        try:
             facts = run_probe(connection, spec, host)
             become_ok = None
             if facts.sudo == "password" and self.ctx.secrets.become_password:
                 become_ok = verify_become_password(connection, self.ctx.secrets.become_password)
-        except Exception as exc:
-            return HostReport(
-                host.name, None, (_ssh_failure(spec, host, exc),), time.monotonic() - started
-            ), None
+        except Exception as exc:  # unreachable, refused, or the probe could not run: the ssh row says which
+            failed = (_ssh_failure(spec, host, exc),)
+            return HostReport(host.name, None, failed, time.monotonic() - started), None
         finally:
-            _close(connection)
+            if connection is not None:
+                _close(connection)
         login = f"{facts.user or spec.ssh_user(host)}@{host.address}:{spec.ssh_port(host)}"
         ssh_ok = CheckResult("ssh", host.name, "pass", login, "SSH login")
         results = (ssh_ok, *run_host_checks(HostInput(spec, host, facts, become_ok)))
