@@ -1,0 +1,137 @@
+"""Automatic fixes the user can accept per row: commands run on the host, or a change to the spec.
+
+Host fixes run as root (directly, with `sudo -n`, or with the become password on sudo's stdin — never
+on a command line or in an environment variable) and are idempotent, so accepting one twice is safe.
+A fix is only reported as done after the re-check that follows it passes (see Preflight.fix).
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from kwizard.preflight.checks.base import HostInput
+from kwizard.preflight.checks.system import STANDARD_PYTHON, choose_interpreter
+from kwizard.preflight.facts import HostFacts
+from kwizard.preflight.probe import Runner
+from kwizard.spec import ClusterSpec
+
+FIX_TIMEOUT = 600.0  # a package install on a slow mirror
+
+
+@dataclass(frozen=True)
+class FixInfo:
+    id: str
+    title: str
+    on_host: bool  # runs a command on the host (else: changes the spec)
+
+
+FIXES: dict[str, FixInfo] = {
+    f.id: f
+    for f in (
+        FixInfo("enable_ip_forward", "enable IP forwarding now and at boot (/etc/sysctl.d)", True),
+        FixInfo("install_python3", "install python3 with the host's package manager", True),
+        FixInfo(
+            "set_python_interpreter", "set ansible_python_interpreter for the host in the inventory", False
+        ),
+    )
+}
+
+SYSCTL_FILE = "/etc/sysctl.d/99-kwizard-ip-forward.conf"
+
+ENABLE_IP_FORWARD = (
+    f"printf 'net.ipv4.ip_forward = 1\\n' > {SYSCTL_FILE}"
+    # /etc/sysctl.conf is applied after sysctl.d on many systems: an explicit 0 there would win at boot.
+    " && { [ ! -f /etc/sysctl.conf ] || sed -i"
+    " 's/^[[:space:]]*net\\.ipv4\\.ip_forward[[:space:]]*=[[:space:]]*0/net.ipv4.ip_forward = 1/'"
+    " /etc/sysctl.conf; }"
+    " && { sysctl -w net.ipv4.ip_forward=1 >/dev/null 2>&1 || echo 1 > /proc/sys/net/ipv4/ip_forward; }"
+)
+
+# Debian family: when dpkg still lists the interpreter's packages but the binary is gone (deleted by
+# hand, or a broken image), a plain install is a no-op; reinstall the packages that own the paths.
+_APT_INSTALL = """export DEBIAN_FRONTEND=noninteractive
+owners=$(dpkg -S /usr/bin/python3 '/usr/bin/python3.[0-9]*' 2>/dev/null \
+  | sed -n 's|^\\([^:, ]*\\): /usr/bin/python3[.0-9]*$|\\1|p' | sort -u)
+apt-get update -qq || true
+if [ -n "$owners" ]; then
+  apt-get install -y -qq --reinstall $owners
+else
+  apt-get install -y -qq python3
+fi"""
+
+INSTALL_PYTHON3: dict[str, str] = {
+    "apt-get": _APT_INSTALL,
+    "dnf": "dnf install -y python3",
+    "yum": "yum install -y python3",
+    "zypper": "zypper --non-interactive install python3",
+}
+
+
+def host_fix_command(fix_id: str, facts: HostFacts) -> str | None:
+    """The shell command (run as root) for a host fix, or None when it does not apply to this host."""
+    if fix_id == "enable_ip_forward":
+        return ENABLE_IP_FORWARD
+    if fix_id == "install_python3":
+        return INSTALL_PYTHON3.get(facts.package_manager)
+    return None
+
+
+def as_root(command: str, facts: HostFacts, become_password: str | None) -> tuple[str, Any]:
+    """`command` wrapped to run as root, and what to feed on stdin (the password, or nothing)."""
+    wrapped = f"sh -c {shlex.quote(command)}"
+    if facts.sudo == "root":
+        return wrapped, False
+    if facts.sudo == "nopasswd" or not become_password:
+        return f"sudo -n {wrapped}", False
+    # -S reads the password from stdin, -p '' keeps the prompt out of the output.
+    return f"sudo -S -p '' {wrapped}", io.StringIO(become_password + "\n")
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    host: str
+    fix_id: str
+    ok: bool
+    detail: str
+
+
+def run_host_fix(
+    runner: Runner, host: str, fix_id: str, facts: HostFacts, become_password: str | None
+) -> FixOutcome:
+    """Run one host fix; ok means the command succeeded (the re-check decides whether it worked)."""
+    command = host_fix_command(fix_id, facts)
+    if command is None:
+        return FixOutcome(host, fix_id, False, f"{fix_id} does not apply to this host")
+    wrapped, stdin = as_root(command, facts, become_password)
+    try:
+        result = runner.run(wrapped, hide=True, warn=True, in_stream=stdin, timeout=FIX_TIMEOUT)
+    except Exception as exc:
+        return FixOutcome(host, fix_id, False, f"{type(exc).__name__}: {exc}")
+    output = (result.stderr or result.stdout or "").strip().splitlines()
+    if result.exited != 0:
+        return FixOutcome(host, fix_id, False, f"exit {result.exited}: " + " | ".join(output[-3:]))
+    return FixOutcome(host, fix_id, True, "done")
+
+
+def verify_become_password(runner: Runner, password: str) -> bool:
+    """Whether sudo accepts `password` (sent on stdin, never on the command line)."""
+    result = runner.run(
+        "sudo -S -p '' true", hide=True, warn=True, in_stream=io.StringIO(password + "\n"), timeout=30
+    )
+    return bool(result.exited == 0)
+
+
+def apply_spec_fix(spec: ClusterSpec, host_input: HostInput, fix_id: str) -> ClusterSpec:
+    """The spec with a spec fix applied (set_python_interpreter → the interpreter found on the host)."""
+    if fix_id != "set_python_interpreter":
+        return spec
+    chosen = choose_interpreter(host_input)
+    path = chosen.path if chosen else STANDARD_PYTHON
+    hosts = [
+        h.model_copy(update={"python_interpreter": path}) if h.name == host_input.host.name else h
+        for h in spec.hosts
+    ]
+    return spec.model_copy(update={"hosts": hosts})
