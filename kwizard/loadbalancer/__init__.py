@@ -40,7 +40,7 @@ def report_findings(ctx: PhaseContext, phase: str, report: VerificationReport, f
         )
         if level == "error":
             errors.append(text)
-    ctx.log(phase, "node × host check:\n" + report.text(https_port))
+    ctx.log(phase, "node x host check:\n" + report.text(https_port))
     return errors
 
 
@@ -104,5 +104,5 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
         return PhaseResult("failed", errors[0], data)
     served = sum(r.passed for r in report.results)
     return PhaseResult(
-        "ok", f"{len(nodes)} LB nodes, {served}/{len(report.results)} node × host checks passed", data
+        "ok", f"{len(nodes)} LB nodes, {served}/{len(report.results)} node x host checks passed", data
     )

@@ -1,4 +1,4 @@
-"""Does every LB node serve every virtual host? One HTTP request per node × host, concurrently, diagnosed.
+"""Does every LB node serve every virtual host? One HTTP request per node x host, concurrently, diagnosed.
 
 A request goes to the node's address and NodePort with the virtual host in the Host header, exactly what a
 browser sends once DNS points the name at that node. A 404 from the controller proves it runs on the node;
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import http.client
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ class ProbeResult:
 
     @property
     def cell(self) -> str:
-        """Short text for the node × host table."""
+        """Short text for the node x host table."""
         if self.status is not None:
             return (
                 f"{self.status} {self.outcome.replace('_', ' ')}" if not self.passed else f"{self.status} ok"
@@ -116,7 +115,7 @@ def probe(target: Target, port: int, host: str, timeout: float = 3.0, path: str 
         return result(classify_status(response.status), response.status, response.reason)
     except ConnectionRefusedError:
         return result("refused")
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return result("timeout")
     except OSError as exc:
         if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
@@ -146,7 +145,7 @@ class VerificationReport:
         return not self.failures
 
     def rows(self) -> list[list[str]]:
-        """Header row, then one row per node: the node × host table."""
+        """Header row, then one row per node: the node x host table."""
         header = ["node", *self.hosts]
         body = [
             [f"{n.node} ({n.address})", *(self.result(n.node, h).cell for h in self.hosts)]

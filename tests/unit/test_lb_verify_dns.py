@@ -20,7 +20,7 @@ from kwizard.spec import AppSettings, ClusterSpec, Host, LoadBalancerSettings, V
 class VirtualHostHandler(BaseHTTPRequestHandler):
     """Answers like an ingress controller: 200 for app.test, 503 for down.test, 404 for anything else."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
         status = {"app.test": 200, "down.test": 503}.get(host, 404)
         body = f"{host}\n".encode()
@@ -91,7 +91,7 @@ def test_probe_host_404_proves_the_controller_runs(nodes: tuple[list[Target], in
 
 
 def test_requests_run_concurrently(nodes: tuple[list[Target], int]) -> None:
-    """Four silent nodes × three hosts at 0.5 s each would take 6 s one by one."""
+    """Four silent nodes x three hosts at 0.5 s each would take 6 s one by one."""
     _, port = nodes
     silent = [Target(f"s{i}", "127.0.0.5") for i in range(4)]
     report = verify(silent, ["a.test", "b.test", "c.test"], port, timeout=0.5)
