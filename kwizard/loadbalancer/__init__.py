@@ -15,7 +15,7 @@ from kwizard.loadbalancer.verify import PROBE_HOST, Target, VerificationReport, 
 
 if TYPE_CHECKING:
     from kwizard.engine.phase import PhaseContext, PhaseResult
-    from kwizard.spec import ClusterSpec
+    from kwizard.spec import ClusterSpec, VirtualHost
 
 PHASE = "loadbalancer"
 PROBE_TIMEOUT = 3.0
@@ -106,3 +106,13 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     return PhaseResult(
         "ok", f"{len(nodes)} LB nodes, {served}/{len(report.results)} node x host checks passed", data
     )
+
+
+def add_virtual_host(spec: ClusterSpec, vhost: VirtualHost) -> ClusterSpec:
+    """The spec with `vhost` in loadbalancer.virtual_hosts (replacing an entry for the same host name)."""
+    from kwizard.spec import ClusterSpec as Spec
+
+    data = spec.model_dump()
+    kept = [v for v in data["loadbalancer"]["virtual_hosts"] if v["host"] != vhost.host]
+    data["loadbalancer"]["virtual_hosts"] = [*kept, vhost.model_dump()]
+    return Spec.model_validate(data)
