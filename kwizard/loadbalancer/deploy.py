@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 REMOTE_BASE = "/etc/kubernetes/kwizard"
-ROLLOUT_TIMEOUT = 300
+ROLLOUT_TIMEOUT = 300  # seconds the playbook waits for a rollout before it fails, naming what is missing
+ROLLOUT_POLL = 5
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def extravars(phase: str, manifests: list[Path], rollouts: list[Rollout], **more
         "kwizard_manifests": [str(p) for p in manifests],
         "kwizard_rollouts": [r.to_var() for r in rollouts],
         "kwizard_rollout_timeout": ROLLOUT_TIMEOUT,
+        "kwizard_rollout_poll": ROLLOUT_POLL,
         **more,
     }
 
