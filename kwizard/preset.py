@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from kwizard.errors import PresetError
 from kwizard.fsutil import atomic_write
-from kwizard.spec import SPEC_VERSION, ClusterSpec, secret_looking_keys
+from kwizard.spec import SPEC_VERSION, ClusterSpec, describe_error, format_loc, secret_looking_keys
 
 HEADER = """\
 # kwizard preset — the answers of the kwizard wizard for one cluster.
@@ -133,31 +133,9 @@ def save(spec: ClusterSpec, path: Path | str) -> Path:
 
 def _describe(error: Any, source: str, root: yaml.Node | None) -> str:
     loc = tuple(error.get("loc", ()))
-    key_path = _format_loc(loc)
     line = _line_of(root, loc)
     where = f"{source}:{line}" if line else source
-    message = str(error.get("msg", "invalid value"))
-    message = message.removeprefix("Value error, ")
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r} (a typo? it is not a kwizard setting)"
-    elif kind == "missing":
-        message = "this key is required"
-    elif "input" in error and kind not in ("value_error", "assertion_error"):
-        message = f"{message} (got {error['input']!r})"
-    return f"{where}: {key_path or '(top level)'}: {message}"
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif isinstance(part, str) and part.startswith(("function-", "literal[")):
-            continue  # pydantic's internal validator names are noise for users
-        else:
-            text += f".{part}" if text else str(part)
-    return text
+    return f"{where}: {format_loc(loc) or '(top level)'}: {describe_error(error)}"
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

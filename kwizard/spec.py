@@ -11,8 +11,9 @@ import re
 from collections import Counter
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kwizard.errors import InputError
 from kwizard.phases import PHASES
 
 SPEC_VERSION = 1
@@ -318,6 +319,20 @@ class ClusterSpec(_Model):
                 )
         return self
 
+    def updated(self, **changes: Any) -> ClusterSpec:
+        """A new, fully validated spec with `changes` applied; InputError (naming the key) if invalid."""
+        data = self.model_dump()
+        for key, value in changes.items():
+            data[key] = _plain(value)
+        try:
+            return ClusterSpec.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(
+                "Invalid answer",
+                "\n".join(f"{format_loc(e['loc']) or 'cluster'}: {describe_error(e)}" for e in exc.errors()),
+                "Correct the highlighted answer and try again.",
+            ) from None
+
     # Convenience views used by phases and screens.
     def hosts_with(self, role: str) -> list[Host]:
         return [h for h in self.hosts if h.has(role)]
@@ -365,3 +380,40 @@ def secret_looking_keys(data: Any, path: str = "") -> list[str]:
         for index, item in enumerate(data):
             found.extend(secret_looking_keys(item, f"{path}[{index}]"))
     return found
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A pydantic error location as a key path: `hosts[2].address`."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part.startswith(("function-", "literal[")):
+            continue  # pydantic's internal validator names are noise for users
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def describe_error(error: Any) -> str:
+    """One pydantic error as a sentence a user can act on."""
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    kind = error.get("type", "")
+    loc = tuple(error.get("loc", ()))
+    if kind == "extra_forbidden":
+        return f"unknown key {loc[-1]!r} (a typo? it is not a kwizard setting)"
+    if kind == "missing":
+        return "this key is required"
+    if "input" in error and kind not in ("value_error", "assertion_error"):
+        return f"{message} (got {error['input']!r})"
+    return message

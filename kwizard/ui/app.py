@@ -1,0 +1,178 @@
+"""The Textual wizard: holds the ClusterSpec and walks the steps. It only wires; steps do the work."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+
+from kwizard import preset as presets
+from kwizard.engine.phase import Secrets
+from kwizard.errors import InputError, KwizardError
+from kwizard.options import RunOptions
+from kwizard.paths import Workspace, workspace
+from kwizard.resources import asset_dir
+from kwizard.spec import ClusterSpec
+from kwizard.ui.modals import ChoiceModal, ErrorModal
+from kwizard.ui.steps import STEPS, StepScreen
+
+
+def _stylesheets() -> list[str | Path]:
+    # app.tcss first (shared look), then one file per screen.
+    files = sorted(asset_dir("screens").glob("*.tcss"), key=lambda p: (p.name != "app.tcss", p.name))
+    return list(files)
+
+
+class WizardApp(App[int]):
+    """Hosts → Access → Preflight → Roles & options → Review → Deploy, over one ClusterSpec."""
+
+    TITLE = "kwizard"
+    CSS_PATH: ClassVar = _stylesheets()
+    BINDINGS: ClassVar = [
+        Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
+        Binding("ctrl+c", "quit_wizard", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        spec: ClusterSpec | None = None,
+        *,
+        resume: str | None = None,
+        options: RunOptions | None = None,
+        root: Path | None = None,
+        start_step: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.options = options or RunOptions()
+        self.root = root
+        self.resume = resume
+        self.secrets = Secrets()  # typed passwords: memory only
+        self.spec: ClusterSpec = spec or ClusterSpec(name="mycluster")
+        self.saved_spec: ClusterSpec | None = None
+        self.step = 0 if start_step is None else next(i for i, s in enumerate(STEPS) if s.id == start_step)
+        self._needs_welcome = spec is None and resume is None and start_step is None
+
+    @property
+    def ws(self) -> Workspace:
+        return workspace(self.spec.name, self.root)
+
+    def on_mount(self) -> None:
+        if self.resume:
+            self.spec = presets.load(workspace(self.resume, self.root).preset_file)
+            self.saved_spec = self.spec
+            self.step = len(STEPS) - 1
+        self.push_screen(self.make_step(self.step))
+        if self._needs_welcome:
+            from kwizard.ui.screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen(self.root), self._welcome_done)
+
+    def _welcome_done(self, choice: str | None) -> None:
+        if not choice:
+            return
+        if choice.startswith("continue:"):
+            name = choice.removeprefix("continue:")
+            try:
+                self.spec = presets.load(workspace(name, self.root).preset_file)
+            except KwizardError as error:
+                self.show_error(error)
+                return
+            self.saved_spec = self.spec
+        elif choice.startswith("new:"):
+            self.spec = ClusterSpec(name=choice.removeprefix("new:"))
+        self.switch_screen(self.make_step(0))
+
+    def make_step(self, index: int) -> StepScreen:
+        step = STEPS[index]
+        module = importlib.import_module(f"kwizard.ui.screens.{step.module}")
+        screen_class: type[StepScreen] = getattr(module, step.screen)
+        return screen_class()
+
+    def current_step(self) -> StepScreen | None:
+        screen = self.screen
+        return screen if isinstance(screen, StepScreen) else None
+
+    def collect(self) -> bool:
+        """Apply the current step's form to the spec; on invalid input show why and stay."""
+        current = self.current_step()
+        if current is None:
+            return True
+        try:
+            self.spec = current.apply_to(self.spec)
+        except KwizardError as error:
+            self.show_error(error)
+            return False
+        except ValueError as error:  # pydantic validation of an assignment
+            self.show_error(InputError("Invalid answer", _first_line(error), "Correct the field."))
+            return False
+        return True
+
+    def action_next_step(self) -> None:
+        if not self.collect():
+            return
+        if self.step == len(STEPS) - 1:
+            self.action_quit_wizard()
+            return
+        self.step += 1
+        self.switch_screen(self.make_step(self.step))
+
+    def action_previous_step(self) -> None:
+        if self.step == 0 or not self.collect():
+            return
+        self.step -= 1
+        self.switch_screen(self.make_step(self.step))
+
+    def action_save_preset(self) -> None:
+        if not self.collect():
+            return
+        try:
+            path = presets.save(self.spec, self.ws.create().preset_file)
+        except OSError as exc:
+            self.show_error(KwizardError("Preset not saved", str(exc), "Check free space and permissions."))
+            return
+        self.saved_spec = self.spec
+        self.notify(f"Preset saved to {path}", title="Saved")
+
+    def has_unsaved_answers(self) -> bool:
+        self.collect()
+        return self.saved_spec != self.spec
+
+    def action_quit_wizard(self) -> None:
+        if not self.has_unsaved_answers():
+            self.exit(0)
+            return
+
+        def decided(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save_preset()
+                if self.saved_spec == self.spec:
+                    self.exit(0)
+            elif choice == "discard":
+                self.exit(0)
+
+        self.push_screen(
+            ChoiceModal(
+                "Unsaved answers",
+                "Your answers since the last save would be lost.",
+                [("save", "Save and quit"), ("discard", "Quit without saving"), ("stay", "Cancel")],
+                cancel="stay",
+            ),
+            decided,
+        )
+
+    def show_error(self, error: KwizardError) -> None:
+        self.push_screen(ErrorModal(error))
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return " ".join(lines[-2:]) if len(lines) > 1 else (lines[0] if lines else "invalid value")
+
+
+def run_app(spec: ClusterSpec | None, resume: str | None, options: RunOptions) -> int:
+    """Run the wizard in this terminal; returns the exit code."""
+    result = WizardApp(spec, resume=resume, options=options).run()
+    return int(result or 0)

@@ -1,0 +1,97 @@
+"""Modal dialogs shared by every screen: errors, confirmations, a one-line question."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from kwizard.errors import KwizardError
+
+
+class ErrorModal(ModalScreen[None]):
+    """A KwizardError as a dialog: title, problem, fix. Never a traceback."""
+
+    BINDINGS: ClassVar = [Binding("escape,enter", "dismiss", "Close")]
+
+    def __init__(self, error: KwizardError) -> None:
+        super().__init__(classes="modal")
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="error"):
+            yield Label(self.error.title, id="dialog-title")
+            yield Static(self.error.problem, id="dialog-problem")
+            if self.error.fix:
+                yield Static(f"Fix: {self.error.fix}", id="dialog-fix")
+            with Horizontal(classes="buttons"):
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+
+class ChoiceModal(ModalScreen[str]):
+    """A question with a few labelled answers; dismisses with the chosen answer's id."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, text: str, choices: list[tuple[str, str]], cancel: str) -> None:
+        super().__init__(classes="modal")
+        self.title_text = title
+        self.text = text
+        self.choices = choices
+        self.cancel_id = cancel
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, id="dialog-title")
+            yield Static(self.text, id="dialog-problem")
+            with Horizontal(classes="buttons"):
+                for index, (choice_id, label) in enumerate(self.choices):
+                    yield Button(label, id=choice_id, variant="primary" if index == 0 else "default")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id or self.cancel_id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(self.cancel_id)
+
+
+class AskModal(ModalScreen[str | None]):
+    """Ask for one line of text (e.g. a file name or a password, masked)."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, prompt: str, value: str = "", password: bool = False) -> None:
+        super().__init__(classes="modal")
+        self.title_text = title
+        self.prompt = prompt
+        self.value = value
+        self.password = password
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, id="dialog-title")
+            yield Static(self.prompt)
+            yield Input(value=self.value, password=self.password, id="answer")
+            with Horizontal(classes="buttons"):
+                yield Button("OK", id="ok", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(self.query_one(Input).value if event.button.id == "ok" else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,70 @@
+"""First screen when kwizard starts without a preset: continue the last cluster or start a new one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from kwizard.paths import default_root, known_clusters, last_cluster
+from kwizard.spec import is_rfc1123
+
+
+class WelcomeScreen(ModalScreen[str | None]):
+    """Offers `continue:<name>` for saved clusters (the last one first) or `new:<name>`."""
+
+    BINDINGS: ClassVar = [Binding("escape", "dismiss_new", "New cluster")]
+
+    def __init__(self, root: Path | None) -> None:
+        super().__init__(id="welcome")
+        self.root = root or default_root()
+
+    def compose(self) -> ComposeResult:
+        last = last_cluster(self.root)
+        clusters = known_clusters(self.root)
+        if last in clusters:
+            clusters.remove(last)
+            clusters.insert(0, last)
+        with Vertical(id="dialog"):
+            yield Label("Welcome to kwizard", id="dialog-title")
+            yield Static(
+                "From a few Linux servers to a highly available Kubernetes cluster built by Kubespray.\n"
+                "Every answer is saved as a preset you can replay (kwizard --preset FILE --yes)."
+            )
+            for name in clusters[:5]:
+                label = f"Continue '{name}'" + (" (last opened)" if name == last else "")
+                yield Button(label, id=f"continue-{name}", classes="continue")
+            yield Label("New cluster name:")
+            with Horizontal():
+                yield Input(value="mycluster", id="new-name")
+                yield Button("Start new", id="new", variant="primary")
+            yield Static("", id="welcome-error", classes="error-text")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        button_id = event.button.id or ""
+        if button_id.startswith("continue-"):
+            self.dismiss("continue:" + button_id.removeprefix("continue-"))
+        elif button_id == "new":
+            self._start_new()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._start_new()
+
+    def _start_new(self) -> None:
+        name = self.query_one("#new-name", Input).value.strip()
+        if not is_rfc1123(name) or "." in name:
+            self.query_one("#welcome-error", Static).update(
+                f"{name!r} is not a valid cluster name: lower-case letters, digits and '-'."
+            )
+            return
+        self.dismiss("new:" + name)
+
+    def action_dismiss_new(self) -> None:
+        self._start_new()

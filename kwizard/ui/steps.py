@@ -1,0 +1,113 @@
+"""The wizard's steps: their order, the step bar, and the base class every step screen extends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static
+
+from kwizard.spec import ClusterSpec
+
+if TYPE_CHECKING:
+    from kwizard.ui.app import WizardApp
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    module: str  # kwizard.ui.screens.<module>, defining one StepScreen subclass named in `screen`
+    screen: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step("hosts", "Hosts", "hosts", "HostsStep"),
+    Step("access", "Access", "access", "AccessStep"),
+    Step("preflight", "Preflight", "preflight", "PreflightStep"),
+    Step("options", "Roles & options", "options", "OptionsStep"),
+    Step("review", "Review", "review", "ReviewStep"),
+    Step("deploy", "Deploy", "deploy", "DeployStep"),
+)
+
+
+def step_index(step_id: str) -> int:
+    return next(i for i, step in enumerate(STEPS) if step.id == step_id)
+
+
+class StepBar(Static):
+    """Hosts → Access → … with the current step highlighted and the visited ones marked."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__(id="step-bar")
+        self.current = current
+
+    def on_mount(self) -> None:
+        here = step_index(self.current)
+        parts = []
+        for index, step in enumerate(STEPS):
+            if index < here:
+                parts.append(f"[green]✓ {step.title}[/]")
+            elif index == here:
+                parts.append(f"[reverse bold] {index + 1}. {step.title} [/]")
+            else:
+                parts.append(f"[dim]{index + 1}. {step.title}[/]")
+        self.update("  →  ".join(parts))
+
+
+class StepScreen(Screen[None]):
+    """A step of the wizard: a form that reads from and writes to the ClusterSpec.
+
+    Subclasses set `step_id`, compose their form in `compose_body`, fill it in `load_spec` and return the
+    updated spec from `apply_to` (raising InputError when the form holds something invalid).
+    """
+
+    step_id: ClassVar[str] = ""
+    NOT_BUILT: ClassVar[str] = ""  # plain words about what this step cannot do yet, shown on the screen
+
+    BINDINGS: ClassVar = [
+        Binding("ctrl+n", "app.next_step", "Next", priority=True),
+        Binding("ctrl+b", "app.previous_step", "Back", priority=True),
+        Binding("ctrl+s", "app.save_preset", "Save preset", priority=True),
+    ]
+
+    @property
+    def wizard(self) -> WizardApp:
+        return cast("WizardApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield StepBar(self.step_id)
+        with VerticalScroll(id="step-body"):
+            if self.NOT_BUILT:
+                yield Static(self.NOT_BUILT, id="not-built", classes="not-built")
+            yield from self.compose_body()
+        with Horizontal(id="nav"):
+            yield Button("← Back", id="back", disabled=step_index(self.step_id) == 0)
+            yield Button("Save preset", id="save")
+            last = step_index(self.step_id) == len(STEPS) - 1
+            yield Button("Finish" if last else "Next →", id="next", variant="primary")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.load_spec(self.wizard.spec)
+
+    def load_spec(self, spec: ClusterSpec) -> None:
+        """Fill the form from the spec."""
+
+    def apply_to(self, spec: ClusterSpec) -> ClusterSpec:
+        """The spec with this step's answers applied."""
+        return spec
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"back": "previous_step", "next": "next_step", "save": "save_preset"}
+        action = actions.get(event.button.id or "")
+        if action:
+            event.stop()
+            self.run_action(f"app.{action}")
