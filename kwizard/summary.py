@@ -6,7 +6,6 @@ Summary screen and headless mode render the same `Summary`.
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +85,7 @@ def next_steps(spec: ClusterSpec, ws: Workspace) -> list[Step]:
         Step(
             "Where to run them",
             (f"cd {shlex.quote(str(checkout))}", f"export KWIZARD_INVENTORY={shlex.quote(str(inventory))}"),
-            "with Kubespray's own venv active (its ansible-core, not kwizard's) and the cluster's ssh key",
+            "activate Kubespray's own venv first: its ansible-core, not kwizard's",
         ),
         Step(
             "Add nodes",
@@ -95,7 +94,7 @@ def next_steps(spec: ClusterSpec, ws: Workspace) -> list[Step]:
                 f"{playbook} playbooks/facts.yml",
                 f"{playbook} scale.yml --limit=NEW_NODE",
             ),
-            "--limit needs a facts cache of every host, hence facts.yml first (without --limit)",
+            "--limit needs every host's facts cached: run facts.yml first, without --limit",
         ),
         Step(
             "Upgrade Kubernetes",
@@ -188,7 +187,7 @@ def render_text(summary: Summary) -> str:
         "  (no virtual hosts yet: kwizard expose SERVICE --host NAME)"
     ]
     if summary.route53_batch:
-        batch = json.dumps(summary.route53_batch, indent=2)
+        batch = dns.route53_json(summary.route53_batch)
         out += [
             "  Route53 change batch (aws route53 change-resource-record-sets --change-batch file://FILE):"
         ]

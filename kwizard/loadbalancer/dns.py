@@ -100,6 +100,18 @@ def route53_change_batch(
     return batch
 
 
+def route53_json(batch: dict[str, object]) -> str:
+    """The change batch as JSON with one change per line: valid for the AWS CLI, short enough to read."""
+    changes = batch.get("Changes")
+    assert isinstance(changes, list)
+    head = {k: v for k, v in batch.items() if k != "Changes"}
+    lines = [json.dumps(change) for change in changes]
+    opening = json.dumps(head)[:-1] + (", " if head else "") + '"Changes": ['
+    return "\n".join(
+        [opening, *(f"  {line}," for line in lines[:-1]), *(f"  {line}" for line in lines[-1:]), "]}"]
+    )
+
+
 def advice(spec: ClusterSpec) -> list[str]:
     """The round-robin warning and the options for this target."""
     return [ROUND_ROBIN_WARNING, AWS_OPTIONS if spec.target == "aws" else BAREMETAL_OPTIONS]
@@ -117,7 +129,7 @@ def render(spec: ClusterSpec) -> str:
             "",
             "Route53 change batch (aws route53 change-resource-record-sets --hosted-zone-id ZONE "
             "--change-batch file://batch.json):",
-            json.dumps(batch, indent=2),
+            route53_json(batch),
             "",
             "The addresses above are the nodes' addresses in the preset; for clients on the internet use "
             "their public or Elastic IPs instead.",

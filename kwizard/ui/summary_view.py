@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from kwizard.loadbalancer.dns import route53_json
 from kwizard.summary import Summary
 
 
@@ -36,7 +35,7 @@ def dns_panel(summary: Summary) -> Panel:
         parts.append(Text("No virtual hosts yet: kwizard expose SERVICE --host NAME", style="dim"))
     if summary.route53_batch:
         parts.append(Text("Route53 change batch:", style="bold"))
-        parts.append(Syntax(json.dumps(summary.route53_batch, indent=2), "json", theme="ansi_dark"))
+        parts.append(Syntax(route53_json(summary.route53_batch), "json", theme="ansi_dark", word_wrap=True))
     for line in summary.dns_advice:
         parts.append(Text(f"! {line}", style="yellow"))
     return Panel(Group(*parts), title="DNS records to add", title_align="left")

@@ -141,7 +141,8 @@ def test_route53_accepts_the_change_batch() -> None:
     """The batch kwizard prints is what Route53's API takes (moto implements its validation)."""
     client = boto3.client("route53", region_name="us-east-1")
     zone = client.create_hosted_zone(Name="example.com", CallerReference="kwizard-test")["HostedZone"]["Id"]
-    batch = dns.route53_change_batch(dns.records(spec("aws")), comment="kwizard test")
+    printed = dns.route53_json(dns.route53_change_batch(dns.records(spec("aws")), comment="kwizard test"))
+    batch = json.loads(printed)  # exactly the text the user saves as batch.json
     client.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=batch)
     sets = client.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
     a_records = {
