@@ -91,10 +91,18 @@ def run(ctx: PhaseContext, phase: str, playbook: str, variables: dict[str, Any])
 
 
 def failure_summary(result: PlaybookResult) -> str:
-    """One line per failed task: host, task and the message Ansible gave."""
+    """One line per failed task: host, task and the message Ansible gave (from the failed loop items too)."""
     lines = []
     for failure in result.failures[:5]:
         res = failure.get("res") or {}
-        message = res.get("msg") or res.get("stderr") or failure.get("event", "failed")
-        lines.append(f"{failure.get('host')}: {failure.get('task')}: {str(message).strip()[:300]}")
+        messages = [
+            _message(item) for item in res.get("results", []) if isinstance(item, dict) and item.get("failed")
+        ]
+        message = "; ".join(m for m in messages if m) or _message(res) or failure.get("event", "failed")
+        lines.append(f"{failure.get('host')}: {failure.get('task')}: {message}")
     return "; ".join(lines) or f"playbook {result.status} (rc {result.rc})"
+
+
+def _message(res: dict[str, Any]) -> str:
+    text = res.get("msg") or res.get("stderr") or ""
+    return " ".join(str(text).split())[:400]

@@ -31,7 +31,8 @@ PORT = 30800
 
 # What the ingress controller does, reduced to its answers: the rule's backend for known hosts, 503 for a
 # host whose backend is down, the controller's own 404 for any other name. Runs inside a lab host.
-VHOST_SERVER = """
+VHOST_SERVER = (
+    """
 import http.server, socket
 ROUTES = {"app.lab.test": 200, "grafana.lab.test": 200, "down.lab.test": 503}
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -46,7 +47,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 http.server.ThreadingHTTPServer(("0.0.0.0", %d), Handler).serve_forever()
-""" % PORT
+"""
+    % PORT
+)
 
 
 def start_server(host: LabHost) -> None:
@@ -174,7 +177,11 @@ def test_verification_table_one_node_down(lab: Lab, servers: list[LabHost]) -> N
 
     stop_server(lab.host("lab5"))
     again = verify(nodes, ["app.lab.test"], PORT, timeout=3.0)
-    assert [(r.node, r.outcome) for r in again.results] == [("lab2", "refused"), ("lab4", "ok"), ("lab5", "refused")]
+    assert [(r.node, r.outcome) for r in again.results] == [
+        ("lab2", "refused"),
+        ("lab4", "ok"),
+        ("lab5", "refused"),
+    ]
     assert again.rows()[2] == ["lab4 (%s)" % lab.host("lab4").address, "200 ok"]
     start_server(lab.host("lab5"))  # the fixture stops it again
 
@@ -197,12 +204,20 @@ def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: P
         assert calls(control_plane) == [
             ["get", "nodes", "--selector=role=loadbalancer", "--output=jsonpath={.items[*].metadata.name}"],
             ["label", "node", "lab2", "role-"],
-            ["label", "node", "lab4", "role=loadbalancer", "--overwrite"],
-            ["label", "node", "lab5", "role=loadbalancer", "--overwrite"],
-            ["apply", f"--filename={remote}/10-controller.yaml"],
-            ["apply", f"--filename={remote}/20-virtual-hosts.yaml"],
+            ["label", "node", "lab4", "lab5", "role=loadbalancer", "--overwrite"],
+            [
+                "apply",
+                f"--filename={remote}/10-controller.yaml",
+                f"--filename={remote}/20-virtual-hosts.yaml",
+            ],
             ["--namespace=kube-system", "rollout", "status", "daemonset/kwizard-lb", "--timeout=300s"],
-            ["--namespace=kube-system", "get", "pods", "--selector=app.kubernetes.io/name=kwizard-lb", readiness],
+            [
+                "--namespace=kube-system",
+                "get",
+                "pods",
+                "--selector=app.kubernetes.io/name=kwizard-lb",
+                readiness,
+            ],
         ]
         # The exact manifests that reached the host: the spec's rendering, byte for byte, root-only.
         for name, expected in (
@@ -214,7 +229,11 @@ def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: P
             assert on_host == (deploy.manifest_dir(ctx, "loadbalancer") / name).read_text()
             mode = control_plane.exec(f"stat -c '%a %U' {remote}/{name}", timeout=10).stdout.split()
             assert mode == ["600", "root"]
-        service = next(m for m in yaml.safe_load_all(control_plane.exec(f"cat {remote}/10-controller.yaml").stdout) if m["kind"] == "Service")
+        service = next(
+            m
+            for m in yaml.safe_load_all(control_plane.exec(f"cat {remote}/10-controller.yaml").stdout)
+            if m["kind"] == "Service"
+        )
         assert [p["nodePort"] for p in service["spec"]["ports"]] == [30800, 30443]
         # Verification from this machine through the lab's LB nodes.
         outcomes = {(r["node"], r["host"]): r["outcome"] for r in result.data["verification"]["results"]}
@@ -267,7 +286,13 @@ def test_apps_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> 
         secret_file = create[5].removeprefix("--from-file=admin-password=")
         assert made[3] == ["secret-file mode=600 length=24"]  # generated on the host, private, 24 characters
         assert control_plane.exec(f"test -e {shlex.quote(secret_file)}").returncode == 1  # and removed
-        assert made[4] == ["--namespace=monitoring", "rollout", "status", "deployment/grafana", "--timeout=300s"]
+        assert made[4] == [
+            "--namespace=monitoring",
+            "rollout",
+            "status",
+            "deployment/grafana",
+            "--timeout=300s",
+        ]
         assert len(made) == 5
         on_host = control_plane.exec(f"cat {remote}/10-grafana.yaml", timeout=10).stdout
         assert list(yaml.safe_load_all(on_host)) == apps.grafana_manifests(spec)
