@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kwizard.lab import Lab, LabHost
 
 from kwizard import apps, loadbalancer
 from kwizard.engine.phase import Event, PhaseContext
-from kwizard.lab import Lab, LabHost
 from kwizard.loadbalancer import deploy, manifests
 from kwizard.loadbalancer.verify import Target, verify
 from kwizard.options import RunOptions
@@ -28,11 +28,11 @@ from kwizard.spec import AppSettings, ClusterSpec, Host, LoadBalancerSettings, S
 STANDIN = Path(__file__).parent / "standins" / "kubectl"
 STANDIN_DIR = "/etc/kwizard-kubectl-standin"
 PORT = 30800
+PIDFILE = "/run/kwizard-test/server.pid"
 
 # What the ingress controller does, reduced to its answers: the rule's backend for known hosts, 503 for a
 # host whose backend is down, the controller's own 404 for any other name. Runs inside a lab host.
-VHOST_SERVER = (
-    """
+VHOST_SERVER = """
 import http.server, socket
 ROUTES = {"app.lab.test": 200, "grafana.lab.test": 200, "down.lab.test": 503}
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -46,10 +46,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *args):
         pass
-http.server.ThreadingHTTPServer(("0.0.0.0", %d), Handler).serve_forever()
-"""
-    % PORT
-)
+http.server.ThreadingHTTPServer(("0.0.0.0", PORT), Handler).serve_forever()
+""".replace("PORT", str(PORT))
 
 
 def start_server(host: LabHost) -> None:
@@ -57,23 +55,19 @@ def start_server(host: LabHost) -> None:
     host.exec("mkdir -p /run/kwizard-test", timeout=10)
     host.exec(["sh", "-c", "cat > /run/kwizard-test/vhost_server.py"], input=VHOST_SERVER, timeout=10)
     started = host.exec(
-        "nohup python3 /run/kwizard-test/vhost_server.py >/dev/null 2>&1 & echo $! > /run/kwizard-test/server.pid",
-        timeout=10,
+        "nohup python3 /run/kwizard-test/vhost_server.py >/dev/null 2>&1 & echo $! > " + PIDFILE, timeout=10
     )
     assert started.returncode == 0, started.stderr
+    connect = f"python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {PORT}), 1)'"
+    # Bounded: 50 tries 0.1 s apart, then the assertion below fails.
     ready = host.exec(
-        f"for i in $(seq 50); do python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {PORT}), 1)' "
-        "2>/dev/null && exit 0; sleep 0.1; done; exit 1",
-        timeout=15,
+        f"for i in $(seq 50); do {connect} 2>/dev/null && exit 0; sleep 0.1; done; exit 1", timeout=15
     )
     assert ready.returncode == 0, f"server on {host.name} did not start"
 
 
 def stop_server(host: LabHost) -> None:
-    host.exec(
-        "test -f /run/kwizard-test/server.pid && kill $(cat /run/kwizard-test/server.pid); rm -f /run/kwizard-test/server.pid",
-        timeout=10,
-    )
+    host.exec(f"test -f {PIDFILE} && kill $(cat {PIDFILE}); rm -f {PIDFILE}", timeout=10)
 
 
 @pytest.fixture
@@ -182,12 +176,12 @@ def test_verification_table_one_node_down(lab: Lab, servers: list[LabHost]) -> N
         ("lab4", "ok"),
         ("lab5", "refused"),
     ]
-    assert again.rows()[2] == ["lab4 (%s)" % lab.host("lab4").address, "200 ok"]
+    assert again.rows()[2] == [f"lab4 ({lab.host('lab4').address})", "200 ok"]
     start_server(lab.host("lab5"))  # the fixture stops it again
 
 
 def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> None:
-    """The real playbook on lab1: labels, copies and applies the manifests, waits per LB node; then verifies."""
+    """The real playbook on lab1: labels, copies, applies, waits for every LB node; then verifies."""
     control_plane = lab.host("lab1")
     # lab2 carries a stale role=loadbalancer label that must be removed; both LB pods are ready.
     install_standin(control_plane, labelled="lab2 lab4", pods="lab4 True\nlab5 True\n")
