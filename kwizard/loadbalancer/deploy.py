@@ -95,9 +95,11 @@ def failure_summary(result: PlaybookResult) -> str:
     lines = []
     for failure in result.failures[:5]:
         res = failure.get("res") or {}
-        messages = [
-            _message(item) for item in res.get("results", []) if isinstance(item, dict) and item.get("failed")
-        ]
+        # A failed loop explains itself in its failed item ("item", as the runner adapter keeps it, or the
+        # raw "results"), while the task-level msg only says "One or more items failed".
+        items = [res["item"]] if isinstance(res.get("item"), dict) else []
+        items += [i for i in res.get("results", []) if isinstance(i, dict) and i.get("failed")]
+        messages = [_message(item) for item in items]
         message = "; ".join(m for m in messages if m) or _message(res) or failure.get("event", "failed")
         lines.append(f"{failure.get('host')}: {failure.get('task')}: {message}")
     return "; ".join(lines) or f"playbook {result.status} (rc {result.rc})"
