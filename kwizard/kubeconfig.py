@@ -259,20 +259,21 @@ def fetch_admin_conf(ctx: PhaseContext) -> tuple[str, str]:
     from kwizard.ssh import connect
 
     command = f"cat {shlex.quote(REMOTE_ADMIN_CONF)}"
+    options: dict[str, Any] = {"hide": True, "warn": True, "in_stream": False, "timeout": 30}
     try:
         connection = connect(ctx, first)
         try:
             if ctx.spec.ssh_user(first) == "root":
-                result = connection.run(command, hide=True, warn=True, in_stream=False)
-            else:
-                result = connection.sudo(
-                    command, hide=True, warn=True, in_stream=False, password=ctx.secrets.become_password
-                )
+                result = connection.run(command, **options)
+            elif ctx.secrets.become_password:
+                result = connection.sudo(command, password=ctx.secrets.become_password, **options)
+            else:  # never wait on a sudo prompt nobody can answer
+                result = connection.run(f"sudo -n -- {command}", **options)
         finally:
             connection.close()
     except KwizardError:
         raise
-    except Exception as exc:  # network and auth errors of paramiko/invoke
+    except Exception as exc:  # network, auth and timeout errors of paramiko/invoke
         raise RemoteError(
             "Cannot fetch admin.conf",
             f"{first.name} ({first.address}): {type(exc).__name__}: {exc}",
@@ -282,8 +283,9 @@ def fetch_admin_conf(ctx: PhaseContext) -> tuple[str, str]:
     if not result.ok or not result.stdout.strip():
         raise RemoteError(
             "Cannot fetch admin.conf",
-            f"{first.name}: `sudo {command}` exited {result.exited}: {result.stderr.strip() or 'no output'}",
-            "Run the kubespray phase first; admin.conf exists on control planes once the cluster is up.",
+            f"{first.name}: `{command}` exited {result.exited}: {result.stderr.strip() or 'no output'}",
+            "Run the kubespray phase first (admin.conf exists on control planes once the cluster is up); "
+            "as a non-root user, give the sudo password (ssh.become_password_env).",
         )
     return result.stdout, f"{first.name}:{REMOTE_ADMIN_CONF}"
 

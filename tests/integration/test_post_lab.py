@@ -297,3 +297,33 @@ def test_apps_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> 
         assert result.data["grafana"]["url"] == "http://grafana.lab.test:30800/"
     finally:
         remove_standin(control_plane)
+
+
+def test_kubeconfig_fetched_over_ssh_from_the_first_control_plane(
+    lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Kubespray artifact: admin.conf is read over real SSH from lab1 and merged for kubectl."""
+    from kwizard import kubeconfig
+    from tests.unit.test_kubeconfig import CA, admin_conf
+
+    control_plane = lab.host("lab1")
+    done = control_plane.exec(
+        "mkdir -p /etc/kubernetes && umask 077 && cat > /etc/kubernetes/admin.conf",
+        input=admin_conf(),
+        timeout=10,
+    )
+    assert done.returncode == 0, done.stderr
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    try:
+        ctx, _ = lab_context(lab, lab_spec(lab), tmp_path / "kw")
+        result = kubeconfig.run_phase(ctx)
+    finally:
+        control_plane.exec("rm -rf /etc/kubernetes/admin.conf", timeout=10)
+    assert result.status == "ok"
+    assert result.data["admin_conf_source"] == "lab1:/etc/kubernetes/admin.conf"
+    merged = yaml.safe_load((home / ".kube" / "config").read_text())
+    cluster = merged["clusters"][0]["cluster"]
+    assert cluster == {"certificate-authority-data": CA, "server": f"https://{control_plane.address}:6443"}
+    assert merged["current-context"] == "labpost"
