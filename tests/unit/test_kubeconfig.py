@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -340,3 +341,56 @@ def test_kubectl_reads_the_merged_file(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert json.loads(minified)["clusters"][0]["cluster"]["certificate-authority-data"] == CA
+
+
+def _cli(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "KWIZARD_WORKDIR": str(root),
+        "HOME": str(home),
+        "PYTHONPATH": str(repo),
+        "COLUMNS": "200",
+    }
+    env.pop("KUBECONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "kwizard", "kubeconfig", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_kubeconfig_command_merges_a_given_admin_conf(tmp_path: Path) -> None:
+    from kwizard import preset
+
+    ws = workspace("demo", tmp_path / "kw").create()
+    preset.save(spec(), ws.preset_file)
+    admin = tmp_path / "admin.conf"
+    admin.write_text(admin_conf())
+    home = tmp_path / "home"
+    done = _cli(tmp_path / "kw", home, "demo", "--admin-conf", str(admin))
+    assert done.returncode == 0, done.stderr
+    assert "Context 'demo' → https://10.0.0.11:6443 (first control plane cp1)" in done.stdout
+    assert "kubectl --context demo get nodes" in done.stdout
+    merged = yaml.safe_load((home / ".kube" / "config").read_text())
+    assert merged["clusters"][0]["cluster"]["certificate-authority-data"] == CA
+    assert stat.S_IMODE((home / ".kube" / "config").stat().st_mode) == 0o600
+
+
+def test_kubeconfig_command_errors_are_clear(tmp_path: Path) -> None:
+    from kwizard import preset
+
+    ws = workspace("demo", tmp_path / "kw").create()
+    preset.save(spec(), ws.preset_file)
+    home = tmp_path / "home"
+    unknown = _cli(tmp_path / "kw", home, "nosuch")
+    assert unknown.returncode == 2 and "Unknown cluster" in unknown.stderr
+    bad = tmp_path / "bad.conf"
+    bad.write_text("clusters: [\n")
+    malformed = _cli(tmp_path / "kw", home, "demo", "--admin-conf", str(bad))
+    assert malformed.returncode == 2 and "not valid YAML" in malformed.stderr
+    assert "Traceback" not in malformed.stderr
+    assert not (home / ".kube").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import kubernetes_validate
 import pytest
 import yaml
@@ -135,3 +137,37 @@ def test_yaml_round_trips() -> None:
 def test_unsupported_controller_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="Traefik only"):
         manifests.controller_manifests(spec(controller="haproxy"))
+
+
+def test_phases_refuse_or_skip_before_touching_anything(tmp_path: Path) -> None:
+    from kwizard import apps, loadbalancer
+    from kwizard.engine.phase import PhaseContext
+    from kwizard.options import RunOptions
+    from kwizard.paths import workspace
+
+    no_lb = ClusterSpec(
+        name="demo", hosts=[Host(name="cp1", address="10.0.0.11", roles=["control_plane", "etcd"])]
+    )
+    ctx = PhaseContext(spec=no_lb, ws=workspace("demo", tmp_path).create(), options=RunOptions())
+    with pytest.raises(InputError, match="loadbalancer role"):
+        loadbalancer.run_phase(ctx)
+    assert apps.run_phase(ctx).status == "skipped"
+    disabled = no_lb.model_copy(update={"loadbalancer": LoadBalancerSettings(enabled=False)})
+    assert (
+        loadbalancer.run_phase(PhaseContext(spec=disabled, ws=ctx.ws, options=RunOptions())).status
+        == "skipped"
+    )
+
+
+def test_missing_inventory_is_a_clear_error(tmp_path: Path) -> None:
+    from kwizard import loadbalancer
+    from kwizard.engine.phase import PhaseContext
+    from kwizard.options import RunOptions
+    from kwizard.paths import workspace
+
+    ctx = PhaseContext(spec=spec(), ws=workspace("demo", tmp_path).create(), options=RunOptions())
+    with pytest.raises(InputError, match="No inventory") as caught:
+        loadbalancer.run_phase(ctx)
+    assert "inventory phase first" in caught.value.fix
+    written = sorted(p.name for p in (ctx.ws.artifacts_dir / "manifests" / "loadbalancer").iterdir())
+    assert written == ["10-controller.yaml", "20-virtual-hosts.yaml"]  # rendered, for the user to read
