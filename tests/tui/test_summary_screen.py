@@ -11,28 +11,7 @@ from kwizard import preset, summary
 from kwizard.paths import workspace
 from kwizard.resources import stylesheet
 from kwizard.ui.screens.summary import SummaryScreen
-
-RESULTS: dict[str, dict[str, Any]] = {
-    "kubeconfig": {
-        "context": "baremetal-ha",
-        "kubeconfig": "/srv/kwizard/clusters/baremetal-ha/artifacts/admin.conf",
-        "merged_into": "/home/ops/.kube/config",
-        "server": "https://10.0.0.11:6443",
-    },
-    "loadbalancer": {
-        "verification": {
-            "results": [
-                {"node": "worker1", "host": "grafana.example.com", "outcome": "ok", "status": 200},
-                {"node": "worker2", "host": "grafana.example.com", "outcome": "timeout", "status": None},
-            ]
-        }
-    },
-    "apps": {
-        "grafana": {
-            "password_command": "kubectl --context baremetal-ha -n monitoring get secret grafana-admin"
-        }
-    },
-}
+from tests.unit.test_summary import RESULTS
 
 
 def build(
@@ -61,7 +40,7 @@ class SummaryHost(App[None]):
 def test_summary_screen_baremetal(snap_compare: Any) -> None:
     """Bare-metal cluster after a run: the kubectl context line, two A records for grafana.example.com with
     the no-health-check warning, the URL, a node table where worker1 shows a green "200 ok" and worker2 a
-    red "timeout", the YAGNI NAT advice and the Next steps with facts.yml before scale.yml --limit."""
+    red "refused", the YAGNI NAT advice and the Next steps with facts.yml before scale.yml --limit."""
     assert snap_compare(SummaryHost(build("baremetal-ha")), terminal_size=(130, 90))
 
 

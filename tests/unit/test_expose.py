@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from kwizard import preset
 from kwizard.loadbalancer import add_virtual_host
 from kwizard.paths import workspace
 from kwizard.spec import ClusterSpec, Host, LoadBalancerSettings, VirtualHost
+from tests.cli import run_kwizard
 from tests.unit.k8s_schema import validate_all
 from tests.unit.test_kubeconfig import CA, CLIENT_CERT, CLIENT_KEY
 
@@ -37,15 +36,7 @@ def make_cluster(root: Path) -> Path:
 
 
 def kwizard(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KWIZARD_WORKDIR": str(root), "PYTHONPATH": str(REPO), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "kwizard", "expose", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_kwizard(root, "expose", *args)
 
 
 def test_dry_run_prints_a_valid_ingress_and_changes_nothing(tmp_path: Path) -> None:

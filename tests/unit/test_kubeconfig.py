@@ -9,7 +9,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from kwizard.errors import InputError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.spec import ClusterSpec, Host, KubesprayOptions
+from tests.cli import run_kwizard
 
 KUBECTL = shutil.which("kubectl")
 
@@ -290,6 +290,15 @@ def test_run_phase_uses_kubespray_artifact(tmp_path: Path, monkeypatch: pytest.M
     assert yaml.safe_load((home / ".kube" / "config").read_text())["current-context"] == "demo"
 
 
+def kubectl(config: Path, *args: str) -> str:
+    """Output of the real `kubectl ARGS` reading only `config`."""
+    assert KUBECTL is not None
+    env = {"KUBECONFIG": str(config), "HOME": str(config.parent), "PATH": os.environ["PATH"]}
+    return subprocess.run(
+        [KUBECTL, *args], env=env, capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+
+
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (the YAML round-trip tests still ran)")
 def test_kubectl_reads_the_merged_file(tmp_path: Path) -> None:
     """Real kubectl on the merged result: both contexts, the CA data intact, no insecure flag."""
@@ -297,70 +306,18 @@ def test_kubectl_reads_the_merged_file(tmp_path: Path) -> None:
     target = tmp_path / "config"
     target.write_text(yaml.safe_dump(OTHER))
     kubeconfig.install(ctx, admin_conf(), "admin.conf", target)
-    env = {"KUBECONFIG": str(target), "HOME": str(tmp_path), "PATH": os.environ["PATH"]}
-    out = subprocess.run(
-        [KUBECTL, "config", "view", "--raw", "-o", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
-    view = json.loads(out)
+    view = json.loads(kubectl(target, "config", "view", "--raw", "-o", "json"))
     assert sorted(c["name"] for c in view["contexts"]) == ["demo", "prod"]
     clusters = {c["name"]: c["cluster"] for c in view["clusters"]}
     assert clusters["demo"]["certificate-authority-data"] == CA
     assert clusters["demo"]["server"] == "https://10.0.0.11:6443"
     assert clusters["prod"]["certificate-authority-data"] == "UFJPRA=="
     assert "insecure-skip-tls-verify" not in clusters["demo"]
-    names = subprocess.run(
-        [KUBECTL, "config", "get-contexts", "-o", "name"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout.split()
-    assert sorted(names) == ["demo", "prod"]
-    current = subprocess.run(
-        [KUBECTL, "config", "current-context"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout.strip()
-    assert current == "prod"
+    assert sorted(kubectl(target, "config", "get-contexts", "-o", "name").split()) == ["demo", "prod"]
+    assert kubectl(target, "config", "current-context").strip() == "prod"
     # The workspace copy alone is a complete kubeconfig kubectl accepts, pointed at the cluster.
-    minified = subprocess.run(
-        [KUBECTL, "config", "view", "--raw", "--minify", "-o", "json"],
-        env={**env, "KUBECONFIG": str(ctx.ws.kubeconfig)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
+    minified = kubectl(ctx.ws.kubeconfig, "config", "view", "--raw", "--minify", "-o", "json")
     assert json.loads(minified)["clusters"][0]["cluster"]["certificate-authority-data"] == CA
-
-
-def _cli(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    repo = Path(__file__).resolve().parents[2]
-    env = {
-        **os.environ,
-        "KWIZARD_WORKDIR": str(root),
-        "HOME": str(home),
-        "PYTHONPATH": str(repo),
-        "COLUMNS": "200",
-    }
-    env.pop("KUBECONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kwizard", "kubeconfig", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_kubeconfig_command_merges_a_given_admin_conf(tmp_path: Path) -> None:
@@ -371,7 +328,7 @@ def test_kubeconfig_command_merges_a_given_admin_conf(tmp_path: Path) -> None:
     admin = tmp_path / "admin.conf"
     admin.write_text(admin_conf())
     home = tmp_path / "home"
-    done = _cli(tmp_path / "kw", home, "demo", "--admin-conf", str(admin))
+    done = run_kwizard(tmp_path / "kw", "kubeconfig", "demo", "--admin-conf", str(admin), home=home)
     assert done.returncode == 0, done.stderr
     assert "Context 'demo' → https://10.0.0.11:6443 (first control plane cp1)" in done.stdout
     assert "kubectl --context demo get nodes" in done.stdout
@@ -386,11 +343,11 @@ def test_kubeconfig_command_errors_are_clear(tmp_path: Path) -> None:
     ws = workspace("demo", tmp_path / "kw").create()
     preset.save(spec(), ws.preset_file)
     home = tmp_path / "home"
-    unknown = _cli(tmp_path / "kw", home, "nosuch")
+    unknown = run_kwizard(tmp_path / "kw", "kubeconfig", "nosuch", home=home)
     assert unknown.returncode == 2 and "Unknown cluster" in unknown.stderr
     bad = tmp_path / "bad.conf"
     bad.write_text("clusters: [\n")
-    malformed = _cli(tmp_path / "kw", home, "demo", "--admin-conf", str(bad))
+    malformed = run_kwizard(tmp_path / "kw", "kubeconfig", "demo", "--admin-conf", str(bad), home=home)
     assert malformed.returncode == 2 and "not valid YAML" in malformed.stderr
     assert "Traceback" not in malformed.stderr
     assert not (home / ".kube").exists()
