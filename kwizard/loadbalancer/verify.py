@@ -18,7 +18,7 @@ Outcome = Literal[
     "ok", "refused", "timeout", "unreachable", "not_found", "backend_down", "http_error", "error"
 ]
 PROBE_HOST = "kwizard-probe.invalid"  # a name no Ingress serves: the controller's own 404 answers it
-MAX_WORKERS = 32
+MAX_WORKERS = 64  # threads; bounds the worst case to ceil(requests / 64) x timeout
 
 
 @dataclass(frozen=True)
