@@ -7,6 +7,7 @@ LB node answers on the NodePort for every virtual host, and hand over the DNS re
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from kwizard.errors import InputError
@@ -35,9 +36,16 @@ def report_findings(ctx: PhaseContext, phase: str, report: VerificationReport, f
     for failure in report.failures:
         level = "error" if failure.outcome in fatal else "warning"
         text = f"{failure.host} via {failure.node}: {failure.diagnosis(https_port)}"
-        ctx.emit(
-            Event("finding", phase, failure.node, {"level": level, "text": text, "outcome": failure.outcome})
-        )
+        where = f"{failure.node} ({failure.address}:{failure.port})"
+        data = {
+            "id": f"ingress-{failure.outcome.replace('_', '-')}",
+            "title": f"{failure.host} through {where}: {failure.cell}",
+            "fix": failure.diagnosis(https_port),
+            "level": level,
+            "text": text,
+            "outcome": failure.outcome,
+        }
+        ctx.emit(Event("finding", phase, failure.node, data, time.time()))
         if level == "error":
             errors.append(text)
     ctx.log(phase, "node x host check:\n" + report.text(https_port))

@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import boto3
 import pytest
@@ -154,3 +155,25 @@ def test_route53_accepts_the_change_batch() -> None:
     }
     # UPSERT: applying it twice is harmless.
     client.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=batch)
+
+
+def test_failures_become_findings_for_the_dashboard(nodes: tuple[list[Target], int], tmp_path: Path) -> None:
+    from kwizard.engine.phase import Event, PhaseContext
+    from kwizard.loadbalancer import report_findings
+    from kwizard.options import RunOptions
+    from kwizard.paths import workspace
+
+    targets, port = nodes
+    report = verify(targets[1:3], ["app.test", "missing.test"], port, timeout=0.5)
+    events: list[Event] = []
+    ctx = PhaseContext(spec=spec(), ws=workspace("demo", tmp_path), options=RunOptions(), emit=events.append)
+    errors = report_findings(ctx, "loadbalancer", report, fatal={"refused"})
+    findings = [e for e in events if e.kind == "finding"]
+    assert [(f.host, f.data["id"], f.data["level"]) for f in findings] == [
+        ("lb2", "ingress-not-found", "warning"),
+        ("lb3", "ingress-refused", "error"),
+        ("lb3", "ingress-refused", "error"),
+    ]
+    assert all(f.data["title"] and f.data["fix"] and f.time > 0 for f in findings)
+    assert len(errors) == 2 and "controller is not running on lb3" in errors[0]
+    assert any(e.kind == "log" and "lb2 (127.0.0.3)" in e.data["text"] for e in events)
