@@ -41,7 +41,7 @@ class RunOptions:
         """The phases to run, in pipeline order: the spec's list cut by --until / --only."""
         if self.only:
             return [self.only]
-        phases = [p for p in PHASES if p in spec.phases]
+        phases: list[str] = [p for p in PHASES if p in spec.phases]
         if self.until:
             phases = [p for p in phases if PHASES.index(p) <= PHASES.index(self.until)]
         return phases

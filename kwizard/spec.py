@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -199,7 +199,7 @@ class KubesprayOptions(_Model):
     def _no_overlap(self) -> KubesprayOptions:
         pods = ipaddress.ip_network(self.pods_subnet)
         services = ipaddress.ip_network(self.service_addresses)
-        if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type]
+        if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type,unused-ignore]
             raise ValueError(
                 f"pods_subnet {pods} overlaps service_addresses {services}: pick disjoint ranges"
             )
@@ -276,7 +276,7 @@ class ClusterSpec(_Model):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     apps: AppSettings = Field(default_factory=AppSettings)
     preflight: PreflightSettings = Field(default_factory=PreflightSettings)
-    phases: list[Phase] = Field(default_factory=lambda: list(PHASES))
+    phases: list[Phase] = Field(default_factory=lambda: cast(list[Phase], list(PHASES)))
 
     @field_validator("name")
     @classmethod
@@ -328,9 +328,7 @@ class ClusterSpec(_Model):
             return ClusterSpec.model_validate(data)
         except ValidationError as exc:
             raise InputError(
-                "Invalid answer",
-                "\n".join(f"{format_loc(e['loc']) or 'cluster'}: {describe_error(e)}" for e in exc.errors()),
-                "Correct the highlighted answer and try again.",
+                "Invalid answer", explain(exc, "cluster"), "Correct the highlighted answer and try again."
             ) from None
 
     # Convenience views used by phases and screens.
@@ -403,6 +401,14 @@ def format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+def explain(exc: ValidationError, root: str = "") -> str:
+    """A pydantic ValidationError as lines of `key.path: reason` (no pydantic URLs or jargon)."""
+    return "\n".join(
+        f"{format_loc(e['loc']) or root}: {describe_error(e)}" if (e["loc"] or root) else describe_error(e)
+        for e in exc.errors()
+    )
 
 
 def describe_error(error: Any) -> str:

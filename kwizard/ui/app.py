@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import ClassVar
 
+from pydantic import ValidationError
 from textual.app import App
 from textual.binding import Binding
 
@@ -15,12 +16,12 @@ from kwizard.errors import InputError, KwizardError
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
 from kwizard.resources import asset_dir
-from kwizard.spec import ClusterSpec
+from kwizard.spec import ClusterSpec, explain
 from kwizard.ui.modals import ChoiceModal, ErrorModal
 from kwizard.ui.steps import STEPS, StepScreen
 
 
-def _stylesheets() -> list[str | Path]:
+def _stylesheets() -> list[str | PurePath]:
     # app.tcss first (shared look), then one file per screen.
     files = sorted(asset_dir("screens").glob("*.tcss"), key=lambda p: (p.name != "app.tcss", p.name))
     return list(files)
@@ -64,26 +65,24 @@ class WizardApp(App[int]):
             self.spec = presets.load(workspace(self.resume, self.root).preset_file)
             self.saved_spec = self.spec
             self.step = len(STEPS) - 1
-        self.push_screen(self.make_step(self.step))
         if self._needs_welcome:
             from kwizard.ui.screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen(self.root), self._welcome_done)
+        else:
+            self.push_screen(self.make_step(self.step))
 
     def _welcome_done(self, choice: str | None) -> None:
-        if not choice:
-            return
-        if choice.startswith("continue:"):
+        if choice and choice.startswith("continue:"):
             name = choice.removeprefix("continue:")
             try:
                 self.spec = presets.load(workspace(name, self.root).preset_file)
+                self.saved_spec = self.spec
             except KwizardError as error:
                 self.show_error(error)
-                return
-            self.saved_spec = self.spec
-        elif choice.startswith("new:"):
+        elif choice and choice.startswith("new:"):
             self.spec = ClusterSpec(name=choice.removeprefix("new:"))
-        self.switch_screen(self.make_step(0))
+        self.push_screen(self.make_step(0))
 
     def make_step(self, index: int) -> StepScreen:
         step = STEPS[index]
@@ -105,8 +104,8 @@ class WizardApp(App[int]):
         except KwizardError as error:
             self.show_error(error)
             return False
-        except ValueError as error:  # pydantic validation of an assignment
-            self.show_error(InputError("Invalid answer", _first_line(error), "Correct the field."))
+        except ValidationError as error:  # a step built a sub-model from its form
+            self.show_error(InputError("Invalid answer", explain(error), "Correct the field."))
             return False
         return True
 
@@ -165,11 +164,6 @@ class WizardApp(App[int]):
 
     def show_error(self, error: KwizardError) -> None:
         self.push_screen(ErrorModal(error))
-
-
-def _first_line(error: Exception) -> str:
-    lines = [line for line in str(error).splitlines() if line.strip()]
-    return " ".join(lines[-2:]) if len(lines) > 1 else (lines[0] if lines else "invalid value")
 
 
 def run_app(spec: ClusterSpec | None, resume: str | None, options: RunOptions) -> int:

@@ -110,4 +110,4 @@ class StepScreen(Screen[None]):
         action = actions.get(event.button.id or "")
         if action:
             event.stop()
-            self.run_action(f"app.{action}")
+            getattr(self.wizard, f"action_{action}")()

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, cast
 
+from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label, Select
 
 from kwizard.errors import InputError
 from kwizard.roles import default_roles
-from kwizard.spec import ROLES, ClusterSpec, Host
+from kwizard.spec import ROLES, ClusterSpec, Host, Role, explain
 from kwizard.ui.steps import StepScreen
 
 
-def parse_roles(text: str) -> list[str]:
+def parse_roles(text: str) -> list[Role]:
     """`cp,etcd` / `control_plane etcd` → canonical role names; InputError on unknown ones."""
     aliases = {"cp": "control_plane", "master": "control_plane", "lb": "loadbalancer", "node": "worker"}
-    roles = []
+    roles: list[Role] = []
     for word in text.replace(",", " ").split():
         role = aliases.get(word.lower(), word.lower())
         if role not in ROLES:
             raise InputError(
                 "Unknown role", f"{word!r} is not a role", f"Use any of: {', '.join(ROLES)} (or cp, lb)."
             )
-        roles.append(role)
+        roles.append(cast(Role, role))
     return roles
 
 
@@ -59,6 +60,8 @@ class HostsStep(StepScreen):
         table = self.query_one("#hosts-table", DataTable)
         table.add_columns("Name", "Address", "Roles")
         self._refresh_table()
+        # The name field is the one that changes least; start where the typing is.
+        self.query_one("#host-name" if spec.name else "#cluster-name", Input).focus()
 
     def _refresh_table(self) -> None:
         table = self.query_one("#hosts-table", DataTable)
@@ -82,6 +85,11 @@ class HostsStep(StepScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("host-name", "host-address", "host-roles"):
             event.stop()
+            # Enter in the name field moves on to the address; Enter there (or in roles) adds the host.
+            address = self.query_one("#host-address", Input)
+            if event.input.id == "host-name" and not address.value.strip():
+                address.focus()
+                return
             self._add_host()
 
     def _add_host(self) -> None:
@@ -94,9 +102,8 @@ class HostsStep(StepScreen):
         except InputError as error:
             self.wizard.show_error(error)
             return
-        except ValueError as error:
-            message = str(error).splitlines()[-1].strip().removeprefix("Value error, ")
-            self.wizard.show_error(InputError("Invalid host", message, "Correct the name or address."))
+        except ValidationError as error:
+            self.wizard.show_error(InputError("Invalid host", explain(error), "Correct the name or address."))
             return
         for existing in self.hosts:
             for attribute in ("name", "address"):

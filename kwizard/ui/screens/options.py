@@ -76,7 +76,7 @@ class OptionsStep(StepScreen):
             yield Input(id="lb-http", type="integer")
             yield Label("HTTPS NodePort", classes="field-label")
             yield Input(id="lb-https", type="integer")
-        yield Label("Virtual hosts (one per line: HOST SERVICE [NAMESPACE] [PORT])")
+        yield Label("Virtual hosts (one per line: HOST SERVICE [NAMESPACE] [PORT])", markup=False)
         yield TextArea(id="virtual-hosts")
         yield Static("Storage and apps", classes="section-title")
         with Horizontal(classes="row"):

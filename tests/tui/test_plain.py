@@ -1,0 +1,86 @@
+"""`--plain` driven through a prompt_toolkit pipe; the same answers give the same spec as the TUI."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from kwizard import preset as presets
+from kwizard.options import RunOptions
+from kwizard.spec import ClusterSpec
+from kwizard.ui.app import WizardApp
+from kwizard.ui.plain import Prompter, run_plain
+from tests.tui.wizard_driver import HOSTS, add_hosts, type_into
+
+ENTER = "\r"
+DOWN = "\x1b[B"
+CLEAR_LINE = "\x15"  # Ctrl-U: drop the prefilled default
+
+
+def plain_keys(name: str) -> str:
+    keys = [CLEAR_LINE + name + ENTER, DOWN + ENTER]  # cluster name; target: AWS
+    for host, address, _ in HOSTS:
+        keys += [host + ENTER, address + ENTER, ENTER]  # name, address, roles: automatic
+    keys += [ENTER]  # no more hosts
+    keys += [
+        CLEAR_LINE + "ubuntu" + ENTER,
+        ENTER,
+        ENTER,
+        CLEAR_LINE + "KW_PASS" + ENTER,
+        ENTER,
+    ]  # ssh, bastion
+    keys += [ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER]  # kubespray: cilium
+    keys += [ENTER, CLEAR_LINE + "corp.test" + ENTER, ENTER, ENTER, ENTER]  # lb
+    keys += [ENTER, "y", ENTER]  # storage none (default), grafana yes, phases as they are
+    keys += [ENTER]  # save
+    return "".join(keys)
+
+
+def run_plain_with(keys: str, root: Path) -> int:
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        return run_plain(None, RunOptions(), root=root, prompter=Prompter(input=pipe, output=DummyOutput()))
+
+
+def test_plain_mode_saves_the_answers(kwizard_root: Path):
+    assert run_plain_with(plain_keys("plain"), kwizard_root) == 0
+    spec = presets.load(kwizard_root / "clusters" / "plain" / "preset.yaml")
+    assert spec.target == "aws" and spec.ssh.user == "ubuntu" and spec.ssh.password_env == "KW_PASS"
+    assert spec.kubespray.network_plugin == "cilium" and spec.loadbalancer.domain == "corp.test"
+    assert spec.apps.grafana is True
+    assert [h.address for h in spec.hosts] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+
+
+def test_plain_ctrl_c_says_nothing_changed(kwizard_root: Path, capsys):
+    assert run_plain_with("\x03", kwizard_root) == 130
+    assert "No changes were made" in capsys.readouterr().out
+    assert not (kwizard_root / "clusters").exists()
+
+
+async def test_plain_and_tui_give_the_same_spec(kwizard_root: Path):
+    # prompt_toolkit runs its own event loop: keep it off this test's loop.
+    assert await asyncio.to_thread(run_plain_with, plain_keys("same"), kwizard_root) == 0
+    from_plain = presets.load(kwizard_root / "clusters" / "same" / "preset.yaml")
+
+    app = WizardApp(ClusterSpec(name="same"), root=kwizard_root / "tui", start_step="hosts")
+    async with app.run_test(size=(120, 48)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#target").value = "aws"  # type: ignore[attr-defined]
+        await add_hosts(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await type_into(pilot, "#ssh-user", "ubuntu")
+        await type_into(pilot, "#password-env", "KW_PASS")
+        for _ in range(2):
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+        app.screen.query_one("#network-plugin").value = "cilium"  # type: ignore[attr-defined]
+        await type_into(pilot, "#lb-domain", "corp.test")
+        await pilot.click("#grafana")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    from_tui = presets.load(kwizard_root / "tui" / "clusters" / "same" / "preset.yaml")
+    assert from_tui.model_dump() == from_plain.model_dump()

@@ -1,0 +1,121 @@
+"""The command line as a user meets it: help, version, bad presets, no terminal."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kwizard.cli import SUBCOMMANDS, build_parser
+from tests.conftest import REPO, kwizard_command, kwizard_env
+
+
+def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        kwizard_command(*args),
+        capture_output=True,
+        text=True,
+        env=kwizard_env(COLUMNS="400"),
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_help_lists_every_option_and_command():
+    result = run("--help")
+    assert result.returncode == 0
+    for option in [
+        "--preset",
+        "--yes",
+        "--resume",
+        "--plain",
+        "--until",
+        "--only",
+        "--json",
+        "--workdir",
+        "--version",
+        "--ignore-preflight",
+        "--accept-new-host-keys",
+        "--kubespray-dir",
+    ]:
+        assert option in result.stdout, option
+    for command in ["lab", "diagnose", "runs", "kubeconfig", "expose"]:
+        assert command in result.stdout, command
+
+
+def test_version_prints_the_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("kwizard ")
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["lab", "--help"]])
+def test_version_and_help_do_not_import_heavy_libraries(args: list[str]):
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['kwizard', *{args!r}]\n"
+        "try:\n    runpy.run_module('kwizard', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('textual', 'fabric', 'ansible_runner', 'paramiko', 'questionary', 'pydantic')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [*kwizard_command()[:1], "-c", probe],
+        capture_output=True,
+        text=True,
+        env=kwizard_env(),
+        cwd=REPO,
+        timeout=60,
+    )
+    assert "HEAVY []" in result.stderr
+
+
+def test_invalid_preset_exits_2_with_a_panel_and_overwrites_nothing(tmp_path: Path, kwizard_root: Path):
+    preset = tmp_path / "bad.yaml"
+    preset.write_text("version: 1\nname: demo\nhosts:\n  - {name: a, address: 10.0.0.300, roles: [etcd]}\n")
+    before = preset.read_bytes()
+    result = run("--preset", str(preset), "--yes")
+    assert result.returncode == 2
+    assert "Invalid preset" in result.stderr
+    assert f"{preset}:4: hosts[0].address: '10.0.0.300' is not a valid IP address" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert preset.read_bytes() == before
+    assert not (kwizard_root / "clusters").exists()
+
+
+def test_without_a_terminal_the_wizard_says_what_to_do():
+    result = run()
+    assert result.returncode == 2
+    assert "No terminal" in result.stderr and "--yes" in result.stderr
+
+
+def test_yes_without_preset_is_bad_input():
+    result = run("--yes")
+    assert result.returncode == 2 and "--yes needs a preset" in result.stderr
+
+
+def test_until_and_only_together_are_refused(tmp_path: Path):
+    preset = tmp_path / "p.yaml"
+    preset.write_text("version: 1\nname: demo\n")
+    result = run("--preset", str(preset), "--yes", "--until", "inventory", "--only", "access")
+    assert result.returncode == 2 and "Conflicting options" in result.stderr
+
+
+def test_resume_of_an_unknown_cluster_is_bad_input():
+    result = run("--resume", "ghost", "--yes")
+    assert result.returncode == 2 and "Unknown cluster" in result.stderr
+
+
+def test_unknown_phase_is_refused_by_the_parser():
+    result = run("--until", "everything")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_every_subcommand_is_registered():
+    parser = build_parser()
+    args = parser.parse_args([])
+    assert args.command is None
+    assert set(SUBCOMMANDS) == {"lab", "diagnose", "runs", "kubeconfig", "expose"}

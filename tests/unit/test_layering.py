@@ -1,0 +1,33 @@
+"""The core never imports the UI toolkits (STYLE.md): checked in a clean interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO, kwizard_env
+
+CORE = [
+    "kwizard.spec",
+    "kwizard.preset",
+    "kwizard.paths",
+    "kwizard.fsutil",
+    "kwizard.errors",
+    "kwizard.options",
+    "kwizard.roles",
+    "kwizard.engine.phase",
+    "kwizard.resources",
+]
+
+
+def test_core_modules_do_not_import_ui_libraries():
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {CORE!r}:\n    importlib.import_module(name)\n"
+        "print(sorted(m for m in ('textual', 'questionary', 'rich', 'kwizard.ui') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=kwizard_env(), cwd=REPO, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,27 @@
+"""Workspaces: one private folder per cluster, remembered for "continue where you left off"."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from kwizard import preset as presets
+from kwizard.paths import known_clusters, last_cluster, workspace
+from kwizard.spec import ClusterSpec
+
+
+def test_workspace_folders_are_0700(kwizard_root: Path):
+    ws = workspace("demo").create()
+    assert ws.root == kwizard_root.resolve()
+    for folder in (ws.cluster_dir, ws.ssh_dir, ws.inventory_dir, ws.runs_dir, ws.artifacts_dir):
+        assert folder.is_dir()
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_last_and_known_clusters(kwizard_root: Path):
+    assert last_cluster() is None and known_clusters() == []
+    for name in ("beta", "alpha"):
+        ws = workspace(name).create()
+        presets.save(ClusterSpec(name=name), ws.preset_file)
+    assert last_cluster() == "alpha"
+    assert known_clusters() == ["alpha", "beta"]

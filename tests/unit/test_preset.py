@@ -1,0 +1,123 @@
+"""Presets: shipped ones load, validate and round-trip; bad ones fail clearly and overwrite nothing."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kwizard import preset as presets
+from kwizard.errors import PresetError
+from kwizard.resources import shipped_presets
+from kwizard.spec import SPEC_VERSION, ClusterSpec
+
+SHIPPED = shipped_presets()
+
+
+def test_the_three_required_presets_are_shipped():
+    assert {p.name for p in SHIPPED} >= {"baremetal-ha.yaml", "aws-3az.yaml", "lab.yaml"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_preset_loads_validates_and_round_trips(path: Path, tmp_path: Path):
+    spec = presets.load(path)
+    assert path.read_text().startswith("# kwizard preset")
+    saved = presets.save(spec, tmp_path / path.name)
+    assert presets.load(saved) == spec
+    # Saving twice gives the same bytes: presets diff cleanly in version control.
+    assert presets.dump(presets.load(saved), path.name) == saved.read_text()
+
+
+def test_baremetal_preset_matches_the_guides_layout():
+    spec = presets.load(next(p for p in SHIPPED if p.name == "baremetal-ha.yaml"))
+    assert len(spec.hosts_with("control_plane")) == 3 and len(spec.hosts_with("etcd")) == 3
+    assert len(spec.hosts_with("worker")) >= 2
+    assert len(spec.hosts_with("loadbalancer")) == 2
+    assert len(spec.hosts_with("storage")) == 3 and spec.storage.type == "gluster"
+    assert (spec.loadbalancer.http_node_port, spec.loadbalancer.https_node_port) == (30800, 30443)
+
+
+def test_aws_preset_spreads_over_three_azs():
+    spec = presets.load(next(p for p in SHIPPED if p.name == "aws-3az.yaml"))
+    assert spec.target == "aws" and spec.storage.type == "aws-ebs"
+    assert {h.az for h in spec.hosts_with("loadbalancer")} == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+
+
+def test_saved_preset_has_a_header_mode_0600_and_no_defaults_noise(tmp_path: Path):
+    spec = ClusterSpec(name="small")
+    path = presets.save(spec, tmp_path / "small.yaml")
+    text = path.read_text()
+    assert text.startswith("# kwizard preset")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert yaml.safe_load(text) == {"version": SPEC_VERSION, "name": "small"}
+
+
+def test_yaml_syntax_error_names_file_line_and_column(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: demo\nhosts:\n  - {name: a, address: 10.0.0.1\n")
+    with pytest.raises(PresetError) as caught:
+        presets.load(path)
+    assert caught.value.title == "Preset is not valid YAML"
+    assert f"{path}:4:" in caught.value.problem or f"{path}:3:" in caught.value.problem
+
+
+def test_validation_errors_name_the_line_of_the_key(tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text("version: 1\nname: demo\nssh:\n  user: ubuntu\n  port: 0\n")
+    with pytest.raises(PresetError) as caught:
+        presets.load(path)
+    assert f"{path}:5: ssh.port" in caught.value.problem
+
+
+def test_future_version_is_refused_with_upgrade_advice():
+    with pytest.raises(PresetError) as caught:
+        presets.parse(f"version: {SPEC_VERSION + 1}\nname: demo\n")
+    assert caught.value.title == "Preset from a newer kwizard"
+    assert "Upgrade kwizard" in caught.value.fix
+
+
+def test_unversioned_draft_is_migrated():
+    spec = presets.parse(
+        "name: demo\nnodes:\n  - {name: a, address: 10.0.0.1, roles: [control_plane, etcd]}\n"
+    )
+    assert spec.version == SPEC_VERSION and spec.hosts[0].name == "a"
+
+
+@pytest.mark.parametrize("key", ["password", "sudo_pass", "api_token", "aws_secret_access_key"])
+def test_secrets_are_refused(key: str):
+    with pytest.raises(PresetError) as caught:
+        presets.parse(f"version: 1\nname: demo\nssh:\n  {key}: hunter2\n")
+    assert caught.value.title == "Secrets do not belong in a preset"
+    assert f"ssh.{key}" in caught.value.problem
+    assert "hunter2" not in caught.value.problem
+
+
+@pytest.mark.parametrize("text", ["", "- a\n- b\n", "just a string", "42"])
+def test_wrong_top_level_shape(text: str):
+    with pytest.raises(PresetError):
+        presets.parse(text)
+
+
+def test_missing_and_unreadable_files(tmp_path: Path):
+    with pytest.raises(PresetError, match="does not exist"):
+        presets.load(tmp_path / "nope.yaml")
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(PresetError):
+        presets.load(binary)
+
+
+def test_failed_save_keeps_the_previous_preset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = presets.save(ClusterSpec(name="first"), tmp_path / "p.yaml")
+    before = path.read_text()
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("kwizard.fsutil.os.fsync", full_disk)
+    with pytest.raises(OSError):
+        presets.save(ClusterSpec(name="second"), path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["p.yaml"]  # no temp file left behind
