@@ -70,17 +70,16 @@ class HostsStep(StepScreen):
             table.add_row(host.name, host.address, ", ".join(host.roles) or "(automatic)", key=host.name)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        # Textual also calls StepScreen's handler (navigation buttons) unless the default is prevented.
         if event.button.id == "add-host":
-            event.stop()
+            event.prevent_default()
             self._add_host()
         elif event.button.id == "remove-host":
-            event.stop()
+            event.prevent_default()
             table = self.query_one("#hosts-table", DataTable)
             if self.hosts and table.cursor_row is not None and table.cursor_row < len(self.hosts):
                 del self.hosts[table.cursor_row]
                 self._refresh_table()
-        else:
-            super().on_button_pressed(event)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("host-name", "host-address", "host-roles"):
