@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -130,9 +131,12 @@ def apply_manifest(text: str, path: Path, context: str) -> None:
         return
     error = done.stderr.strip() or done.stdout.strip()
     if any(marker in error.lower() for marker in _UNREACHABLE):
+        # kubectl wraps the network error in advice about --validate=false that would mislead here.
+        found = re.search(r"dial tcp \S+: [^;\n\"]+|Unable to connect to the server: [^\n]+", error)
+        reason = found.group(0) if found else error.splitlines()[-1]
         raise RemoteError(
             "Cluster unreachable",
-            f"kubectl could not reach the API server of {context!r}: {error.splitlines()[-1]}",
+            f"kubectl could not reach the API server of {context!r}: {reason}",
             "Check that the cluster is up and its API (port 6443) is reachable from here; behind a bastion, "
             "open a tunnel first. Nothing was changed, the preset included.",
         )

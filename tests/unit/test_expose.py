@@ -109,7 +109,8 @@ def test_unreachable_cluster_is_a_clear_error_and_the_preset_is_kept(tmp_path: P
     done = kwizard(tmp_path, "web", "--host", "app")
     assert done.returncode == 1, done.stderr
     assert "Cluster unreachable" in done.stderr
-    assert "connection refused" in done.stderr
+    assert "connect: connection refused" in done.stderr
+    assert "validate=false" not in done.stderr
     assert preset_file.read_text() == before
 
 
