@@ -19,7 +19,7 @@ from kwizard.phases import PHASES
 
 # name → one-line help. Order is the order shown by --help.
 SUBCOMMANDS: dict[str, str] = {
-    "lab": "local test hosts (real sshd in network namespaces): up, status, ssh, down",
+    "lab": "local test hosts (real sshd in network namespaces): up, status, ssh, reset, down",
     "diagnose": "explain a failed Ansible/Kubespray log: root cause and fix",
     "runs": "list past runs of a cluster and reopen their dashboards or reports",
     "kubeconfig": "fetch the cluster's admin kubeconfig and merge it as a named context",

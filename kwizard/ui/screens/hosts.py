@@ -47,7 +47,7 @@ class HostsStep(StepScreen):
             )
         yield DataTable(id="hosts-table", cursor_type="row")
         with Horizontal(classes="row", id="add-row"):
-            yield Input(id="host-name", placeholder="name (node1)")
+            yield Input(id="host-name", placeholder="name — or all at once: node1 10.0.0.11 cp,etcd")
             yield Input(id="host-address", placeholder="address (10.0.0.11)")
             yield Input(id="host-roles", placeholder="roles (cp,etcd,worker,lb,storage) — blank: automatic")
             yield Button("Add host", id="add-host")
@@ -84,9 +84,11 @@ class HostsStep(StepScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("host-name", "host-address", "host-roles"):
             event.stop()
-            # Enter in the name field moves on to the address; Enter there (or in roles) adds the host.
+            # Enter in the name field moves on to the address, unless the whole host was typed there
+            # ("node1 10.0.0.11 cp,etcd"); Enter in the address or roles field adds the host.
             address = self.query_one("#host-address", Input)
-            if event.input.id == "host-name" and not address.value.strip():
+            quick_entry = len(event.value.split()) > 1
+            if event.input.id == "host-name" and not address.value.strip() and not quick_entry:
                 address.focus()
                 return
             self._add_host()
@@ -95,9 +97,13 @@ class HostsStep(StepScreen):
         name_input = self.query_one("#host-name", Input)
         address_input = self.query_one("#host-address", Input)
         roles_input = self.query_one("#host-roles", Input)
+        name, address, roles_text = name_input.value.strip(), address_input.value.strip(), roles_input.value
+        words = name.split()
+        if len(words) > 1 and not address:  # quick entry: NAME ADDRESS [ROLES…] in the name field
+            name, address, roles_text = words[0], words[1], " ".join(words[2:]) or roles_text
         try:
-            roles = parse_roles(roles_input.value)
-            host = Host(name=name_input.value.strip(), address=address_input.value.strip(), roles=roles)
+            roles = parse_roles(roles_text)
+            host = Host(name=name, address=address, roles=roles)
         except InputError as error:
             self.wizard.show_error(error)
             return
