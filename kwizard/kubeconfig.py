@@ -242,6 +242,40 @@ def _backup_path(path: Path, now: datetime) -> Path:
     return candidate
 
 
+def check_api(server_url: str, ca_data_b64: str, timeout: float = 5.0) -> str | None:
+    """A TLS handshake with the API server, verified against the cluster CA: None if fine, else why not.
+
+    Catches the common surprise of an address the API certificate does not cover (a NAT'd or public
+    address), which kubectl would report later as an x509 error.
+    """
+    import base64
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server_url)
+    host, port = parts.hostname or "", parts.port or 443
+    try:
+        context = ssl.create_default_context(cadata=base64.b64decode(ca_data_b64).decode())
+    except (ValueError, ssl.SSLError) as exc:
+        return f"the CA in admin.conf cannot be read ({exc})"
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host),
+        ):
+            return None
+    except ssl.SSLCertVerificationError as exc:
+        if "mismatch" in str(exc.verify_message or exc).lower():
+            return (
+                f"the API certificate does not cover {host}: add it to supplementary_addresses_in_ssl_keys "
+                "(kubespray.extra_vars) and run the kubespray phase again"
+            )
+        return f"the API certificate is not signed by the cluster CA ({exc.verify_message or exc})"
+    except OSError as exc:
+        return f"the API at {host}:{port} is not reachable from here ({exc.strerror or exc})"
+
+
 def artifact_path(inventory_dir: Path) -> Path:
     """Where Kubespray's `kubeconfig_localhost: true` leaves admin.conf (artifacts_dir default)."""
     return inventory_dir / "artifacts" / "admin.conf"
@@ -302,6 +336,12 @@ def install(
     return endpoint, outcome
 
 
+def workspace_ca(path: Path) -> str:
+    """The base64 CA of the kubeconfig kwizard wrote at `path`."""
+    config = parse_kubeconfig(path.read_text(encoding="utf-8"), str(path))
+    return str(config["clusters"][0]["cluster"]["certificate-authority-data"])
+
+
 def run_phase(ctx: PhaseContext) -> PhaseResult:
     """The kubeconfig phase: admin.conf → workspace kubeconfig + merged context `<cluster>`."""
     from kwizard.engine.phase import PhaseResult
@@ -312,6 +352,9 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     ctx.log("kubeconfig", f"admin.conf from {source}; API server {endpoint.url} ({endpoint.source})")
     if outcome.backup:
         ctx.log("kubeconfig", f"previous {outcome.path} saved as {outcome.backup}")
+    problem = check_api(endpoint.url, workspace_ca(ctx.ws.kubeconfig))
+    if problem:
+        ctx.log("kubeconfig", f"kubectl --context {outcome.context} will fail: {problem}", level="warning")
     if ctx.spec.bastion and endpoint.source.startswith("first control plane"):
         ctx.log(
             "kubeconfig",
@@ -333,5 +376,6 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
             "backup": str(outcome.backup) if outcome.backup else None,
             "current_context": outcome.current_context,
             "admin_conf_source": source,
+            "api_check": problem or "ok",
         },
     )

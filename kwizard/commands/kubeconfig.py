@@ -38,5 +38,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  previous file saved as {outcome.backup}")
     if outcome.current_context != outcome.context:
         print(f"  your current context stays {outcome.current_context!r}; use --context {outcome.context}")
+    problem = kubeconfig.check_api(endpoint.url, kubeconfig.workspace_ca(ws.kubeconfig))
+    if problem:
+        print(f"Warning: kubectl --context {outcome.context} will fail: {problem}")
+    else:
+        print(f"  TLS handshake with {endpoint.url} verified against the cluster's CA")
     print(f"Try: kubectl --context {outcome.context} get nodes")
     return 0

@@ -288,6 +288,8 @@ def test_run_phase_uses_kubespray_artifact(tmp_path: Path, monkeypatch: pytest.M
     assert result.data["merged_into"] == str(home / ".kube" / "config")
     assert result.data["admin_conf_source"] == str(artifact)
     assert yaml.safe_load((home / ".kube" / "config").read_text())["current-context"] == "demo"
+    # 10.0.0.11 is not a real API server: the phase still succeeds, and says kubectl will not get through.
+    assert result.data["api_check"].startswith("the API at 10.0.0.11:6443 is not reachable from here")
 
 
 def kubectl(config: Path, *args: str) -> str:
@@ -332,6 +334,9 @@ def test_kubeconfig_command_merges_a_given_admin_conf(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Context 'demo' → https://10.0.0.11:6443 (first control plane cp1)" in done.stdout
     assert "kubectl --context demo get nodes" in done.stdout
+    assert (
+        "Warning: kubectl --context demo will fail: the API at 10.0.0.11:6443 is not reachable" in done.stdout
+    )
     merged = yaml.safe_load((home / ".kube" / "config").read_text())
     assert merged["clusters"][0]["cluster"]["certificate-authority-data"] == CA
     assert stat.S_IMODE((home / ".kube" / "config").stat().st_mode) == 0o600
