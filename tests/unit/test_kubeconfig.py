@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -118,15 +119,27 @@ OTHER = {
 }
 
 
-def spec(**extra: object) -> ClusterSpec:
+def spec(cp_address: str = "10.0.0.11", **extra: object) -> ClusterSpec:
     return ClusterSpec(
         name="demo",
         hosts=[
-            Host(name="cp1", address="10.0.0.11", roles=["control_plane", "etcd"]),
+            Host(name="cp1", address=cp_address, roles=["control_plane", "etcd"]),
             Host(name="w1", address="10.0.0.21", roles=["worker", "loadbalancer"]),
         ],
         kubespray=KubesprayOptions(extra_vars=dict(extra)),
     )
+
+
+def closed_port() -> int:
+    """A loopback port where nothing listens (tests that reach the API stay on loopback)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def loopback_spec() -> ClusterSpec:
+    """A cluster whose API address is on loopback, with nothing listening there."""
+    return spec("127.0.0.1", kube_apiserver_port=closed_port())
 
 
 def context(tmp_path: Path, cluster_spec: ClusterSpec) -> PhaseContext:
@@ -279,7 +292,7 @@ def test_run_phase_uses_kubespray_artifact(tmp_path: Path, monkeypatch: pytest.M
     home = tmp_path / "home"
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    ctx = context(tmp_path, spec())
+    ctx = context(tmp_path, loopback_spec())
     artifact = kubeconfig.artifact_path(ctx.ws.inventory_dir)
     artifact.parent.mkdir(parents=True)
     artifact.write_text(admin_conf())
@@ -288,8 +301,10 @@ def test_run_phase_uses_kubespray_artifact(tmp_path: Path, monkeypatch: pytest.M
     assert result.data["merged_into"] == str(home / ".kube" / "config")
     assert result.data["admin_conf_source"] == str(artifact)
     assert yaml.safe_load((home / ".kube" / "config").read_text())["current-context"] == "demo"
-    # 10.0.0.11 is not a real API server: the phase still succeeds, and says kubectl will not get through.
-    assert result.data["api_check"].startswith("the API at 10.0.0.11:6443 is not reachable from here")
+    # Nothing listens at the API address: the phase still succeeds, and says kubectl will not get through.
+    port = ctx.spec.kubespray.extra_vars["kube_apiserver_port"]
+    assert result.data["server"] == f"https://127.0.0.1:{port}"
+    assert result.data["api_check"].startswith(f"the API at 127.0.0.1:{port} is not reachable from here")
 
 
 def kubectl(config: Path, *args: str) -> str:
@@ -326,16 +341,19 @@ def test_kubeconfig_command_merges_a_given_admin_conf(tmp_path: Path) -> None:
     from kwizard import preset
 
     ws = workspace("demo", tmp_path / "kw").create()
-    preset.save(spec(), ws.preset_file)
+    cluster = loopback_spec()
+    port = cluster.kubespray.extra_vars["kube_apiserver_port"]
+    preset.save(cluster, ws.preset_file)
     admin = tmp_path / "admin.conf"
     admin.write_text(admin_conf())
     home = tmp_path / "home"
     done = run_kwizard(tmp_path / "kw", "kubeconfig", "demo", "--admin-conf", str(admin), home=home)
     assert done.returncode == 0, done.stderr
-    assert "Context 'demo' → https://10.0.0.11:6443 (first control plane cp1)" in done.stdout
+    assert f"Context 'demo' → https://127.0.0.1:{port} (first control plane cp1)" in done.stdout
     assert "kubectl --context demo get nodes" in done.stdout
     assert (
-        "Warning: kubectl --context demo will fail: the API at 10.0.0.11:6443 is not reachable" in done.stdout
+        f"Warning: kubectl --context demo will fail: the API at 127.0.0.1:{port} is not reachable"
+        in done.stdout
     )
     merged = yaml.safe_load((home / ".kube" / "config").read_text())
     assert merged["clusters"][0]["cluster"]["certificate-authority-data"] == CA
