@@ -55,6 +55,7 @@ class Summary:
     kubeconfig: str
     merged_into: str | None
     server: str | None
+    api_problem: str | None
     dns_lines: tuple[str, ...]
     dns_advice: tuple[str, ...]
     route53_batch: dict[str, Any] | None
@@ -151,6 +152,7 @@ def build(spec: ClusterSpec, ws: Workspace, results: dict[str, dict[str, Any]] |
         kubeconfig=kube.get("kubeconfig", str(ws.kubeconfig)),
         merged_into=kube.get("merged_into"),
         server=kube.get("server"),
+        api_problem=kube.get("api_check") if kube.get("api_check") not in (None, "ok") else None,
         dns_lines=tuple(dns.zone_lines(found)),
         dns_advice=tuple(dns.advice(spec)),
         route53_batch=dns.route53_change_batch(found) if spec.target == "aws" and found else None,
@@ -182,6 +184,8 @@ def render_text(summary: Summary) -> str:
         out.append(f"  not merged yet: run kwizard kubeconfig {summary.cluster}")
     if summary.server:
         out.append(f"  API server: {summary.server}")
+    if summary.api_problem:
+        out.append(f"  ! kubectl will fail: {summary.api_problem}")
     out += ["", "DNS records to add"]
     out += [f"  {line}" for line in summary.dns_lines] or [
         "  (no virtual hosts yet: kwizard expose SERVICE --host NAME)"

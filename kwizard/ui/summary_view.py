@@ -23,7 +23,9 @@ def kubeconfig_panel(summary: Summary) -> Panel:
     else:
         body.append(f"not merged yet — run: kwizard kubeconfig {summary.cluster}", style="yellow")
     if summary.server:
-        body.append(f"\nAPI server: {summary.server} (TLS verified with the cluster's CA)")
+        body.append(f"\nAPI server: {summary.server} (checked against the cluster's CA, no insecure-skip)")
+    if summary.api_problem:
+        body.append(f"\n! kubectl will fail: {summary.api_problem}", style="yellow")
     return Panel(body, title="Kubeconfig", title_align="left")
 
 

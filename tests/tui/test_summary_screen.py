@@ -38,7 +38,8 @@ class SummaryHost(App[None]):
 
 
 def test_summary_screen_baremetal(snap_compare: Any) -> None:
-    """Bare-metal cluster after a run: the kubectl context line, two A records for grafana.example.com with
+    """Bare-metal cluster after a run: the kubectl context line with a yellow "kubectl will fail" warning
+    (API not reachable from here), two A records for grafana.example.com with
     the no-health-check warning, the URL, a node table where worker1 shows a green "200 ok" and worker2 a
     red "refused", the YAGNI NAT advice and the Next steps with facts.yml before scale.yml --limit."""
     assert snap_compare(SummaryHost(build("baremetal-ha")), terminal_size=(130, 90))

@@ -17,6 +17,7 @@ RESULTS = {
         "kubeconfig": "/w/clusters/baremetal-ha/artifacts/admin.conf",
         "merged_into": "/home/me/.kube/config",
         "server": "https://10.0.0.11:6443",
+        "api_check": "the API at 10.0.0.11:6443 is not reachable from here (No route to host)",
     },
     "loadbalancer": {
         "verification": {
@@ -44,6 +45,7 @@ def test_baremetal_summary_text(tmp_path: Path) -> None:
         "grafana.example.com. 60 IN A 10.0.0.21" in text and "grafana.example.com. 60 IN A 10.0.0.22" in text
     )
     assert "no health checks" in text
+    assert "! kubectl will fail: the API at 10.0.0.11:6443 is not reachable from here" in text
     assert "http://grafana.example.com:30800/" in text
     assert "worker1 (10.0.0.21): grafana.example.com 200 ok" in text
     assert "worker2 (10.0.0.22): grafana.example.com refused" in text
