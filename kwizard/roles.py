@@ -2,45 +2,79 @@
 
 from __future__ import annotations
 
-from kwizard.spec import Host
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import cast
+
+from kwizard.errors import InputError
+from kwizard.spec import ROLES, Host, Role
+
+ROLE_ALIASES = {"cp": "control_plane", "master": "control_plane", "lb": "loadbalancer", "node": "worker"}
 
 
-def default_roles(hosts: list[Host]) -> list[Host]:
-    """Hosts with sensible roles, for hosts that have none yet (hosts with roles are kept as they are).
+def parse_roles(text: str) -> list[Role]:
+    """`cp,etcd` / `control_plane etcd` → canonical role names; InputError on unknown ones."""
+    roles: list[Role] = []
+    for word in text.replace(",", " ").split():
+        role = ROLE_ALIASES.get(word.lower(), word.lower())
+        if role not in ROLES:
+            raise InputError(
+                "Unknown role", f"{word!r} is not a role", f"Use any of: {', '.join(ROLES)} (or cp, lb)."
+            )
+        roles.append(cast(Role, role))  # checked against ROLES just above
+    return roles
 
-    1 host: everything on it. 2 hosts: one control plane + etcd, one worker. 3+ hosts: three control
-    plane + etcd, the rest workers (with exactly 3 hosts they are workers too). The loadbalancer role goes
-    to 2 workers, preferring different availability zones when they are known.
+
+def default_roles(hosts: Sequence[Host]) -> list[Host]:
+    """Hosts with the default roles when none has roles yet; otherwise role-less hosts become workers.
+
+    Defaults: three control plane + etcd hosts (one per AZ first, when AZs are known) when there are
+    at least three, else one; the others are workers (the control plane works too when no other host
+    is left); the loadbalancer role on two or three workers, in different AZs when known.
     """
     if any(h.roles for h in hosts):
-        return hosts
-    count = len(hosts)
-    control = 1 if count < 3 else 3
-    roles: list[list[str]] = []
-    for index in range(count):
-        if index < control:
-            host_roles = ["control_plane", "etcd"]
-            if count <= 3 and (count == 1 or count == 3):
-                host_roles.append("worker")
-        else:
-            host_roles = ["worker"]
-        roles.append(host_roles)
-    workers = [i for i, r in enumerate(roles) if "worker" in r and "control_plane" not in r]
+        return [h if h.roles else h.model_copy(update={"roles": ["worker"]}) for h in hosts]
+    if not hosts:
+        return []
+    spread = _spread_by_az(hosts)
+    control = spread[:3] if len(hosts) >= 3 else spread[:1]
+    control_names = {h.name for h in control}
+    workers = [h for h in hosts if h.name not in control_names]
+    roles: dict[str, set[str]] = {h.name: set() for h in hosts}
+    for host in control:
+        roles[host.name] |= {"control_plane", "etcd"}
     if not workers:
-        workers = [i for i, r in enumerate(roles) if "worker" in r]
-    chosen: list[int] = []
-    seen_azs: set[str | None] = set()
-    for index in workers:  # one per AZ first
-        if hosts[index].az not in seen_azs:
-            chosen.append(index)
-            seen_azs.add(hosts[index].az)
-    chosen += [i for i in workers if i not in chosen]
-    for index in chosen[:2]:
-        roles[index].append("loadbalancer")
-    return [host.model_copy(update={"roles": sorted_roles(r)}) for host, r in zip(hosts, roles, strict=True)]
+        workers = list(control)
+    for host in workers:
+        roles[host.name].add("worker")
+    for host in _pick_loadbalancers(workers):
+        roles[host.name].add("loadbalancer")
+    return [h.model_copy(update={"roles": sorted_roles(list(roles[h.name]))}) for h in hosts]
+
+
+def _spread_by_az(hosts: Sequence[Host]) -> list[Host]:
+    """Hosts reordered round-robin over their AZs (stable within an AZ); unchanged when AZs are unknown."""
+    by_az: dict[str, list[Host]] = defaultdict(list)
+    for host in hosts:
+        by_az[host.az or ""].append(host)
+    if len(by_az) < 2:
+        return list(hosts)
+    queues = list(by_az.values())
+    ordered: list[Host] = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
+
+
+def _pick_loadbalancers(workers: Sequence[Host]) -> list[Host]:
+    spread = _spread_by_az(workers)
+    azs = {h.az for h in workers if h.az}
+    count = min(len(workers), max(2, min(3, len(azs))))
+    return spread[:count]
 
 
 def sorted_roles(roles: list[str]) -> list[str]:
-    from kwizard.spec import ROLES
-
+    """Roles without duplicates, in the canonical order of ROLES."""
     return sorted(set(roles), key=ROLES.index)

@@ -123,6 +123,13 @@ class Host(_Model):
     def _ip(cls, value: str | None) -> str | None:
         return None if value is None else check_ip(value)
 
+    @field_validator("storage_device")
+    @classmethod
+    def _storage_device(cls, value: str | None) -> str | None:
+        if value is not None and (not re.match(r"^/dev/[^\s]+$", value) or ".." in value):
+            raise ValueError(f"{value!r} is not a block device path like /dev/sdb or /dev/disk/by-id/…")
+        return value
+
     @field_validator("roles")
     @classmethod
     def _roles(cls, value: list[str]) -> list[str]:
@@ -237,6 +244,12 @@ class LoadBalancerSettings(_Model):
         return self
 
 
+# LVM size as given to `lvcreate -L`: a whole number with a binary unit (m, g, t).
+GLUSTER_SIZE = re.compile(r"^[1-9][0-9]{0,8}[mgt]$", re.IGNORECASE)
+# Gluster's own rule for volume names, kept short so PV names derived from it stay valid.
+GLUSTER_VOLUME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
 class GlusterSettings(_Model):
     volume: str = "gv0"
     replicas: Annotated[int, Field(ge=1, le=16)] = 3
@@ -244,6 +257,32 @@ class GlusterSettings(_Model):
     size: str = "9g"
     gid: Annotated[int, Field(ge=0, le=4294967294)] = 1000
     mount_point: str = "/mnt/gluster"
+    # PersistentVolumes of the `gluster` StorageClass, each a subdirectory of the mounted volume.
+    pv_count: Annotated[int, Field(ge=0, le=500)] = 10
+
+    @field_validator("volume")
+    @classmethod
+    def _volume(cls, value: str) -> str:
+        if not GLUSTER_VOLUME.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid Gluster volume name: letters, digits, '-' and '_', "
+                "starting with a letter or digit, at most 32 characters"
+            )
+        return value
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not GLUSTER_SIZE.match(value):
+            raise ValueError(f"{value!r} is not a size like '9g', '500m' or '2t' (as for lvcreate -L)")
+        return value.lower()
+
+    @field_validator("brick_dir", "mount_point")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or value.rstrip("/") == "" or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} must be an absolute path other than '/', without spaces")
+        return value.rstrip("/")
 
 
 class StorageSettings(_Model):

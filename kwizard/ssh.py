@@ -1,24 +1,450 @@
-"""SSH connections to cluster hosts (contract; implemented with issue #4).
+"""SSH connections to cluster hosts: Fabric, host keys checked against the cluster's known_hosts.
 
-`connect()` returns a Fabric Connection that verifies host keys against the workspace's known_hosts
-(trust on first use through `ctx.confirm_host_key`, a changed key refused with a HostKeyChanged error
-naming both fingerprints), goes through the spec's bastion when there is one, uses the spec's key
-(and ssh-agent), and the password from `ctx.secrets` only when asked to.
+`connect(ctx, host)` returns an open Fabric Connection. Host keys are verified against
+`ctx.ws.known_hosts` (the file Ansible uses later): a key seen for the first time is shown through
+`ctx.confirm_host_key` (trust on first use; headless: `--accept-new-host-keys` or
+`ssh.accept_new_host_keys` in the preset) and stored; a changed key is refused with `HostKeyChanged`,
+naming both fingerprints. The spec's bastion is used as a Fabric gateway with its own user and key.
+Authentication: the spec's key and ssh-agent; the password from `ctx.secrets` only with
+`use_password=True`. Failures are KwizardErrors (`HostUnreachable`, `AuthenticationFailed`, …).
+
+Callers that fan out over many hosts may call `connect` from several threads at once: host-key
+questions are asked one at a time, and a key declined once is not asked again in this process until
+`forget_declined_host_keys()`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import errno
+import logging
+import shlex
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import paramiko
+from fabric import Config, Connection
+
+from kwizard.engine.phase import HostKeyPrompt
+from kwizard.errors import InputError, RemoteError
+from kwizard.hostkeys import KnownHosts, fingerprint, host_pattern
 
 if TYPE_CHECKING:
-    from fabric import Connection
+    from invoke.runners import Result
 
     from kwizard.engine.phase import PhaseContext
     from kwizard.spec import Host
 
+BASTION_NAME = "bastion"  # Kubespray's name for the bastion host, used in prompts and per-host secrets
+
+# paramiko's transport thread logs handshake failures with tracebacks; without a handler Python would
+# print them on stderr, over the wizard's screen. We report those failures as KwizardErrors instead.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+
+_PROMPT_LOCK = threading.Lock()
+_DECLINED: set[tuple[str, str, str]] = set()  # (known_hosts path, pattern, fingerprint)
+
+
+class HostKeyChanged(RemoteError):
+    """The host presented a key different from the one trusted for it."""
+
+    def __init__(self, name: str, address: str, port: int, known_hosts: Path, old: str, new: str):
+        pattern = host_pattern(address, port)
+        super().__init__(
+            "Host key changed",
+            f"{name} ({pattern}) presented host key {new}, but {old} is trusted for it. Either the host "
+            "was reinstalled, or someone is intercepting the connection. kwizard did not log in.",
+            "Check the new key on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). "
+            f"If it matches, forget the old one: ssh-keygen -R {shlex.quote(pattern)} "
+            f"-f {shlex.quote(str(known_hosts))} and connect again.",
+        )
+        self.host, self.old_fingerprint, self.new_fingerprint = name, old, new
+
+
+class HostKeyNotTrusted(RemoteError):
+    """A host key seen for the first time was not accepted."""
+
+    def __init__(self, name: str, address: str, port: int, key_type: str, new: str, *, headless: bool):
+        fix = (
+            "Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then run "
+            "again with --accept-new-host-keys (or ssh.accept_new_host_keys: true in the preset)."
+            if headless
+            else "Connect again and accept the key if the fingerprint matches the host's own."
+        )
+        super().__init__(
+            "Host key not trusted",
+            f"{name} ({host_pattern(address, port)}) presented a new {key_type} key {new}; "
+            "it was not accepted.",
+            fix,
+        )
+        self.host, self.new_fingerprint = name, new
+
+
+class HostUnreachable(RemoteError):
+    """No SSH session could be opened to the host (network, closed port, not an SSH server)."""
+
+
+class AuthenticationFailed(RemoteError):
+    """The host refused every credential offered. `reason`: key, password, key-only, no-password."""
+
+    def __init__(self, title: str, problem: str, fix: str, *, reason: str):
+        super().__init__(title, problem, fix)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One SSH hop, fully resolved from the spec."""
+
+    name: str
+    address: str
+    port: int
+    user: str
+    key: Path | None
+
+
+class _GatewayFailed(Exception):
+    """Opening the bastion hop failed; carries the cause so it is explained as the bastion's problem."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class HostConnection(Connection):
+    """A Fabric Connection whose gateway channel honours the connect timeout and closes with it."""
+
+    def open_gateway(self) -> Any:
+        if not isinstance(self.gateway, Connection):
+            return super().open_gateway()
+        try:
+            self.gateway.open()
+        except (RemoteError, InputError):
+            raise
+        except Exception as exc:
+            raise _GatewayFailed(exc) from exc
+        # Fabric leaves the channel timeout at paramiko's default of an hour; a target the bastion
+        # cannot reach must fail as fast as a direct connection would.
+        return self.gateway.transport.open_channel(
+            kind="direct-tcpip",
+            dest_addr=(self.host, int(self.port)),
+            src_addr=("", 0),
+            timeout=self.connect_timeout,
+        )
+
+    def close(self) -> None:
+        super().close()
+        if isinstance(self.gateway, Connection):
+            self.gateway.close()
+
+
+class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
+    """Asks (once, serialised across threads) whether to trust a new host key, then records it."""
+
+    def __init__(self, ctx: PhaseContext, endpoint: Endpoint):
+        self.ctx = ctx
+        self.endpoint = endpoint
+        self.known_hosts = KnownHosts(ctx.ws.known_hosts)
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        ep = self.endpoint
+        new = fingerprint(key)
+        with _PROMPT_LOCK:
+            # Another thread may have answered for this host while we waited (e.g. the bastion).
+            known = self.known_hosts.lookup(ep.address, ep.port)
+            if known:
+                same = [e for e in known if e.key_type == key.get_name() and e.key == key]
+                if same:
+                    return
+                raise HostKeyChanged(
+                    ep.name, ep.address, ep.port, self.known_hosts.path, known[0].fingerprint, new
+                )
+            decline_id = (str(self.known_hosts.path), host_pattern(ep.address, ep.port), new)
+            headless = self.ctx.confirm_host_key is None
+            if decline_id in _DECLINED:
+                accepted = False
+            elif headless:
+                accepted = self.ctx.options.accept_new_host_keys or self.ctx.spec.ssh.accept_new_host_keys
+            else:
+                prompt = HostKeyPrompt(ep.name, ep.address, ep.port, key.get_name(), new)
+                accepted = bool(self.ctx.confirm_host_key(prompt))  # type: ignore[misc]
+            if not accepted:
+                if not headless:
+                    _DECLINED.add(decline_id)
+                raise HostKeyNotTrusted(ep.name, ep.address, ep.port, key.get_name(), new, headless=headless)
+            self.known_hosts.add(ep.address, ep.port, key)
+        self.ctx.log("access", f"trusted new {key.get_name()} host key {new}", host=ep.name)
+
+
+def forget_declined_host_keys() -> None:
+    """Let the next connection ask again about host keys the user declined earlier."""
+    with _PROMPT_LOCK:
+        _DECLINED.clear()
+
+
+def host_endpoint(ctx: PhaseContext, host: Host) -> Endpoint:
+    """The hop to `host` as the spec describes it (user, port and key defaults applied)."""
+    spec = ctx.spec
+    return Endpoint(host.name, host.address, spec.ssh_port(host), spec.ssh_user(host), _path(spec.ssh.key))
+
+
+def bastion_endpoint(ctx: PhaseContext) -> Endpoint | None:
+    """The bastion hop, or None; it falls back to the cluster's user and key where it sets none."""
+    bastion = ctx.spec.bastion
+    if bastion is None:
+        return None
+    key = bastion.key or ctx.spec.ssh.key
+    return Endpoint(
+        BASTION_NAME, bastion.address, bastion.port, bastion.user or ctx.spec.ssh.user, _path(key)
+    )
+
 
 def connect(
-    ctx: PhaseContext, host: Host, *, use_password: bool = False, timeout: float = 10.0
+    ctx: PhaseContext,
+    host: Host,
+    *,
+    use_password: bool = False,
+    timeout: float = 10.0,
+    use_key: bool = True,
+    use_agent: bool = True,
 ) -> Connection:
-    """An open, host-key-verified connection to `host`."""
-    raise NotImplementedError("SSH access arrives with issue #4")
+    """An open, host-key-verified connection to `host` (through the bastion when the spec has one).
+
+    `use_key`/`use_agent` let a caller prove that exactly the spec's key works (use_agent=False).
+    Raises HostKeyChanged, HostKeyNotTrusted, HostUnreachable, AuthenticationFailed or InputError
+    (unusable key file); never a paramiko or socket exception. The caller closes the connection
+    (`with connect(...) as conn:`), which closes the bastion hop too.
+    """
+    target = host_endpoint(ctx, host)
+    password = ctx.secrets.password_for(host.name) if use_password else None
+    if use_password and password is None:
+        raise AuthenticationFailed(
+            "No password given",
+            f"{target.name} needs a password for user {target.user!r} and none was given.",
+            "Type it on the Access step, or name the environment variable holding it in "
+            "ssh.password_env of the preset.",
+            reason="no-password",
+        )
+    return connect_endpoint(
+        ctx,
+        target,
+        password=password,
+        timeout=timeout,
+        use_key=use_key,
+        use_agent=use_agent,
+        via_bastion=True,
+    )
+
+
+def connect_endpoint(
+    ctx: PhaseContext,
+    target: Endpoint,
+    *,
+    password: str | None = None,
+    timeout: float = 10.0,
+    use_key: bool = True,
+    use_agent: bool = True,
+    via_bastion: bool = True,
+) -> HostConnection:
+    """Like `connect`, for an explicit hop (e.g. `bastion_endpoint(ctx)` with via_bastion=False)."""
+    known_hosts = ctx.ws.known_hosts
+    bastion = bastion_endpoint(ctx) if via_bastion else None
+    gateway: HostConnection | None = None
+    if bastion is not None:
+        bastion_password = ctx.secrets.per_host_password.get(BASTION_NAME) if password is not None else None
+        gateway = _connection(ctx, bastion, bastion_password, timeout, use_key=True, use_agent=True)
+    conn = _connection(ctx, target, password, timeout, use_key=use_key, use_agent=use_agent, gateway=gateway)
+    try:
+        conn.open()
+    except (RemoteError, InputError):
+        conn.close()
+        raise
+    except _GatewayFailed as failed:
+        conn.close()
+        assert bastion is not None
+        raise translate_error(
+            failed.cause, bastion, None, known_hosts=known_hosts, use_password=False
+        ) from None
+    except Exception as exc:
+        conn.close()
+        raise translate_error(
+            exc, target, bastion, known_hosts=known_hosts, use_password=password is not None
+        ) from None
+    return conn
+
+
+def _connection(
+    ctx: PhaseContext,
+    ep: Endpoint,
+    password: str | None,
+    timeout: float,
+    *,
+    use_key: bool,
+    use_agent: bool,
+    gateway: HostConnection | None = None,
+) -> HostConnection:
+    connect_kwargs: dict[str, Any] = {
+        "allow_agent": use_agent,
+        "look_for_keys": False,  # only the keys the spec names; stray ~/.ssh/id_* would burn MaxAuthTries
+        "banner_timeout": timeout,
+        "auth_timeout": timeout,
+    }
+    if use_key and ep.key is not None:
+        connect_kwargs["key_filename"] = [str(_usable_key(ep))]
+    if password is not None:
+        connect_kwargs["password"] = password
+    # An empty explicit SSHConfig: ~/.ssh/config must not silently reroute hosts the spec names.
+    config = Config(ssh_config=paramiko.SSHConfig(), overrides={"run": {"in_stream": False, "hide": True}})
+    conn = HostConnection(
+        ep.address,
+        user=ep.user,
+        port=ep.port,
+        config=config,
+        gateway=gateway if gateway is not None else False,
+        connect_timeout=max(1, round(timeout)),
+        connect_kwargs=connect_kwargs,
+    )
+    conn.client.set_missing_host_key_policy(_TrustOnFirstUse(ctx, ep))
+    trusted = conn.client.get_host_keys()
+    for entry in KnownHosts(ctx.ws.known_hosts).lookup(ep.address, ep.port):
+        trusted.add(host_pattern(ep.address, ep.port), entry.key_type, entry.key)
+    return conn
+
+
+def _usable_key(ep: Endpoint) -> Path:
+    assert ep.key is not None
+    if not ep.key.is_file():
+        raise InputError(
+            "SSH key not found",
+            f"The private key {ep.key} for {ep.name} does not exist.",
+            "Choose an existing key (ssh.key in the preset) or let kwizard generate one on the Access step.",
+        )
+    return ep.key
+
+
+def translate_error(
+    exc: BaseException,
+    target: Endpoint,
+    bastion: Endpoint | None,
+    *,
+    known_hosts: Path,
+    use_password: bool,
+) -> RemoteError | InputError:
+    """A KwizardError explaining a paramiko/socket failure to reach or log in to `target`."""
+    where = f"{target.name} ({target.address}:{target.port})"
+    via = f" through bastion {bastion.address}" if bastion else ""
+    if isinstance(exc, paramiko.BadHostKeyException):
+        old, new = fingerprint(exc.expected_key), fingerprint(exc.key)
+        return HostKeyChanged(target.name, target.address, target.port, known_hosts, old, new)
+    if isinstance(exc, paramiko.PasswordRequiredException):
+        return InputError(
+            "SSH key needs its passphrase",
+            f"The private key {target.key} is protected by a passphrase and no ssh-agent holds it.",
+            f"Load it into your agent first: ssh-add {shlex.quote(str(target.key))}",
+        )
+    if isinstance(exc, paramiko.AuthenticationException):
+        allowed = set(getattr(exc, "allowed_types", []) or [])
+        takes_passwords = not allowed or bool(allowed & {"password", "keyboard-interactive"})
+        if use_password and not takes_passwords:
+            return AuthenticationFailed(
+                "Password login disabled",
+                f"{where} refused the key for user {target.user!r} and accepts only "
+                f"{', '.join(sorted(allowed))} — no passwords.",
+                "Install the public key another way (cloud-init, the provider's key pair, the console), "
+                "or choose the key that is already authorised there.",
+                reason="key-only",
+            )
+        if use_password:
+            return AuthenticationFailed(
+                "Wrong password",
+                f"{where} refused the password for user {target.user!r}.",
+                "Type the password again (it may differ per host), and check the user name.",
+                reason="password",
+            )
+        return AuthenticationFailed(
+            "Key not accepted",
+            f"{where} refused the key {target.key} for user {target.user!r}.",
+            "Give the password once so kwizard can install the key, or pick the key that is authorised.",
+            reason="key",
+        )
+    if isinstance(exc, paramiko.ChannelException):
+        return HostUnreachable(
+            "Host unreachable from the bastion",
+            f"The bastion could not open a connection to {where}: {exc.text}.",
+            "Check the address, that sshd runs there, and that the bastion may reach it (security groups, "
+            "firewall).",
+        )
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return HostUnreachable(
+            "Host did not answer",
+            f"Connecting to {where}{via} timed out.",
+            f"Check the address, that the host is up, and that port {target.port} is open (firewall, "
+            "security group).",
+        )
+    if isinstance(exc, OSError):  # includes paramiko's NoValidConnectionsError
+        return HostUnreachable(
+            "Host unreachable",
+            f"Cannot connect to {where}{via}: {_os_reason(exc)}.",
+            f"Check the address and that sshd listens on port {target.port}.",
+        )
+    if isinstance(exc, (paramiko.SSHException, EOFError)):
+        return HostUnreachable(
+            "SSH handshake failed",
+            f"{where}{via}: {exc or type(exc).__name__}.",
+            f"Check that port {target.port} is an SSH server and that the host is not overloaded.",
+        )
+    return RemoteError("SSH connection failed", f"{where}{via}: {type(exc).__name__}: {exc}")
+
+
+def _os_reason(exc: OSError) -> str:
+    causes = list(getattr(exc, "errors", {}).values()) or [exc]  # NoValidConnectionsError: per address
+    codes = {getattr(cause, "errno", None) for cause in causes}
+    if errno.ECONNREFUSED in codes:
+        return "connection refused (nothing listens on that port)"
+    if codes & {errno.EHOSTUNREACH, errno.ENETUNREACH}:
+        return "no route to host"
+    if isinstance(exc, socket.gaierror):
+        return f"the name does not resolve ({exc.strerror})"
+    return exc.strerror or str(exc)
+
+
+def run(
+    conn: Connection,
+    argv: Sequence[str],
+    *,
+    sudo: bool = False,
+    sudo_password: str | None = None,
+    timeout: float | None = 60.0,
+) -> Result:
+    """Run `argv` on the host with every word shell-quoted; returns the Result (check `.ok`).
+
+    A non-zero exit is not an exception. With `sudo`, `sudo_password` answers sudo's prompt (a wrong one
+    gives exit 1 and "sudo: wrong password" in stderr); without one, `sudo -n` fails instead of waiting.
+    Stdin is never forwarded (no terminal needed). Raises RemoteError when `timeout` seconds pass.
+    """
+    from invoke.exceptions import AuthFailure, CommandTimedOut
+    from invoke.runners import Result
+
+    command = shlex.join(argv)
+    options: dict[str, Any] = {"hide": True, "warn": True, "in_stream": False, "timeout": timeout}
+    try:
+        if sudo and sudo_password is not None:
+            return conn.sudo(command, password=sudo_password, **options)
+        if sudo:
+            command = "sudo -n -- " + command
+        return conn.run(command, **options)
+    except AuthFailure:
+        return Result(stderr="sudo: wrong password\n", exited=1, command=command, hide=("stdout", "stderr"))
+    except CommandTimedOut:
+        raise RemoteError(
+            "Command timed out",
+            f"{argv[0]} on {conn.host} did not finish within {timeout:g} seconds.",
+            "Check the host's load and network, then try again.",
+        ) from None
+
+
+def _path(value: str) -> Path:
+    return Path(value).expanduser()

@@ -17,9 +17,9 @@ async def type_into(pilot: Pilot[int], selector: str, text: str, clear: bool = T
 
 
 async def add_hosts(pilot: Pilot[int], hosts: list[tuple[str, str, str]] = HOSTS) -> None:
+    """Type each host as `name=address` into the Hosts step's host list (roles in their own field)."""
     for name, address, roles in hosts:
-        await type_into(pilot, "#host-name", name)
-        await type_into(pilot, "#host-address", address)
+        await type_into(pilot, "#add-hosts", f"{name}={address}")
         if roles:
             await type_into(pilot, "#host-roles", roles)
         await pilot.press("enter")

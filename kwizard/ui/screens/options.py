@@ -9,16 +9,14 @@ from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Stati
 from kwizard.errors import InputError
 from kwizard.phases import PHASE_TITLES, PHASES
 from kwizard.spec import ClusterSpec
+from kwizard.storage.choice import STORAGE_OPTIONS
 from kwizard.ui.steps import StepScreen
+from kwizard.ui.widgets.storage_choice import StorageChoice
 
 NETWORK_PLUGINS = ["calico", "cilium", "flannel", "kube-ovn", "kube-router", "macvlan", "custom_cni", "cni"]
 CONTAINER_MANAGERS = ["containerd", "crio", "docker"]
-STORAGE_TYPES = [
-    ("GlusterFS on the storage hosts (bare-metal default)", "gluster"),
-    ("AWS EBS through the CSI driver (AWS default)", "aws-ebs"),
-    ("local-path provisioner (node-local disks, no replication)", "local-path"),
-    ("none", "none"),
-]
+# Every storage backend, for plain mode (the wizard's StorageChoice offers only those that fit the target).
+STORAGE_TYPES: list[tuple[str, str]] = [(o.title, o.key) for o in STORAGE_OPTIONS]
 
 
 def parse_virtual_hosts(text: str) -> list[dict[str, object]]:
@@ -78,11 +76,10 @@ class OptionsStep(StepScreen):
             yield Input(id="lb-https", type="integer")
         yield Label("Virtual hosts (one per line: HOST SERVICE [NAMESPACE] [PORT])", markup=False)
         yield TextArea(id="virtual-hosts")
-        yield Static("Storage and apps", classes="section-title")
-        with Horizontal(classes="row"):
-            yield Label("Storage", classes="field-label")
-            yield Select(STORAGE_TYPES, id="storage-type", allow_blank=False)
-            yield Checkbox("Grafana sample app", id="grafana")
+        yield Static("Apps", classes="section-title")
+        yield Checkbox("Grafana sample app", id="grafana")
+        yield Static("Storage", classes="section-title")
+        yield StorageChoice(id="storage-choice")
         yield Static("Phases to run", classes="section-title")
         yield SelectionList[str](*[(PHASE_TITLES[p], p) for p in PHASES], id="phases")
 
@@ -101,7 +98,7 @@ class OptionsStep(StepScreen):
         self.query_one("#virtual-hosts", TextArea).text = "\n".join(
             f"{v.host} {v.service} {v.namespace} {v.port}" for v in lb.virtual_hosts
         )
-        self.query_one("#storage-type", Select).value = spec.storage.type
+        self.query_one(StorageChoice).load(spec)
         self.query_one("#grafana", Checkbox).value = spec.apps.grafana
         phases = self.query_one("#phases", SelectionList)
         for phase in spec.phases:
@@ -135,7 +132,7 @@ class OptionsStep(StepScreen):
             "https_node_port": self._port("#lb-https", "HTTPS NodePort"),
             "virtual_hosts": parse_virtual_hosts(self.query_one("#virtual-hosts", TextArea).text),
         }
-        storage = spec.storage.model_dump() | {"type": self.query_one("#storage-type", Select).value}
+        storage = self.query_one(StorageChoice).apply(spec)
         apps = spec.apps.model_dump() | {"grafana": self.query_one("#grafana", Checkbox).value}
         phases = list(self.query_one("#phases", SelectionList).selected)
         return spec.updated(

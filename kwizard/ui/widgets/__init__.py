@@ -1,0 +1,1 @@
+"""Reusable widgets of the wizard, grouped by area."""

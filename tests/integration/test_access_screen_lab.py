@@ -1,0 +1,67 @@
+"""The Access step on real lab hosts, driven with keys: generate a key, trust host keys, type the password."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Button
+
+from kwizard import lab as kwlab
+from kwizard.hostkeys import KnownHosts
+from kwizard.paths import Workspace
+from kwizard.roles import default_roles
+from kwizard.spec import ClusterSpec, Host, SSHSettings
+from kwizard.ui.app import WizardApp
+from kwizard.ui.hostkey import HostKeyModal
+
+LabFactory = Callable[..., kwlab.Lab]
+
+
+async def wait_for(
+    pilot: Pilot[object], condition: Callable[[], bool], what: str, seconds: float = 30
+) -> None:
+    for _ in range(int(seconds / 0.05)):  # bounded
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_check_access_generates_trusts_and_installs(lab_factory: LabFactory, tmp_path: Path) -> None:
+    made = lab_factory(*(kwlab.HostTraits(name=f"ui{i}") for i in (1, 2, 3)))
+    hosts = default_roles([Host(name=h.name, address=h.address) for h in made.hosts])
+    spec = ClusterSpec(
+        name="uitest", hosts=hosts, ssh=SSHSettings(user=made.user, key=str(tmp_path / "absent"))
+    )
+    app = WizardApp(spec, root=tmp_path / "kw", start_step="access")
+    ws = Workspace((tmp_path / "kw").resolve(), "uitest")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: bool(app.screen.query("#dialog-title")), "the no-key question")
+        assert "No SSH key" in str(app.screen.query_one("#dialog-title").render())
+        await pilot.click("#generate")
+        trusted = 0
+        while trusted < len(made.hosts):  # one trust-on-first-use question per host, one at a time
+            await wait_for(pilot, lambda: isinstance(app.screen, HostKeyModal), "a host-key question")
+            fingerprint = str(app.screen.query_one("#fingerprint").render())
+            assert fingerprint.startswith("SHA256:")
+            await pilot.press("t")
+            trusted += 1
+        await wait_for(pilot, lambda: bool(app.screen.query("Input#answer")), "the password question")
+        assert app.screen.query_one("Input#answer").password  # type: ignore[attr-defined]
+        await pilot.press(*made.password, "enter")
+        await wait_for(pilot, lambda: not app.screen.query_one("#check", Button).disabled, "the check to end")
+        step = app.screen
+        assert {name: row.status for name, row in step.rows.items()} == {
+            h.name: "installed" for h in made.hosts
+        }  # type: ignore[attr-defined]
+        assert app.spec.ssh.key == str(ws.ssh_dir / "id_ed25519")
+    key_data = (ws.ssh_dir / "id_ed25519.pub").read_text().split()[1]
+    for host in made.hosts:
+        assert host.exec(["cat", f"/home/{made.user}/.ssh/authorized_keys"]).stdout.count(key_data) == 1
+        assert len(KnownHosts(ws.known_hosts).lookup(host.address, 22)) == 1
+    leaks = subprocess.run(["grep", "-rlF", made.password, str(tmp_path)], capture_output=True, text=True)
+    assert leaks.returncode == 1, f"password found in {leaks.stdout}"
