@@ -290,34 +290,34 @@ def fetch_admin_conf(ctx: PhaseContext) -> tuple[str, str]:
     if not control_planes:
         raise InputError("No control plane", "The spec has no control_plane host to fetch admin.conf from.")
     first = control_planes[0]
-    from kwizard.ssh import connect
+    from kwizard.ssh import connect, run
 
-    command = f"cat {shlex.quote(REMOTE_ADMIN_CONF)}"
-    options: dict[str, Any] = {"hide": True, "warn": True, "in_stream": False, "timeout": 30}
+    command = ["cat", REMOTE_ADMIN_CONF]
+    connection = connect(ctx, first)  # host-key verified; failures are KwizardErrors already
     try:
-        connection = connect(ctx, first)
-        try:
-            if ctx.spec.ssh_user(first) == "root":
-                result = connection.run(command, **options)
-            elif ctx.secrets.become_password:
-                result = connection.sudo(command, password=ctx.secrets.become_password, **options)
-            else:  # never wait on a sudo prompt nobody can answer
-                result = connection.run(f"sudo -n -- {command}", **options)
-        finally:
-            connection.close()
+        # As a non-root user: sudo with the become password, or `sudo -n` (never a prompt nobody answers).
+        result = run(
+            connection,
+            command,
+            sudo=ctx.spec.ssh_user(first) != "root",
+            sudo_password=ctx.secrets.become_password,
+            timeout=30,
+        )
     except KwizardError:
         raise
-    except Exception as exc:  # network, auth and timeout errors of paramiko/invoke
+    except Exception as exc:  # a channel dropped mid-command
         raise RemoteError(
             "Cannot fetch admin.conf",
             f"{first.name} ({first.address}): {type(exc).__name__}: {exc}",
-            "Check that the host is reachable over SSH (kwizard --only access) and that the kubespray "
-            "phase finished.",
+            "Check that the host is reachable over SSH (kwizard --only access) and try again.",
         ) from None
+    finally:
+        connection.close()
     if not result.ok or not result.stdout.strip():
+        why = result.stderr.strip() or "no output"
         raise RemoteError(
             "Cannot fetch admin.conf",
-            f"{first.name}: `{command}` exited {result.exited}: {result.stderr.strip() or 'no output'}",
+            f"{first.name}: `{shlex.join(command)}` exited {result.exited}: {why}",
             "Run the kubespray phase first (admin.conf exists on control planes once the cluster is up); "
             "as a non-root user, give the sudo password (ssh.become_password_env).",
         )

@@ -14,6 +14,7 @@ from typing import Any
 from kwizard.loadbalancer import dns
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
+from kwizard.storage.summary import summary_text as storage_summary_text
 
 NAT_BAREMETAL = [
     "Usually nothing to build (the guide's YAGNI): if your network already NATs outbound traffic, or the "
@@ -160,6 +161,7 @@ def build(spec: ClusterSpec, ws: Workspace, results: dict[str, dict[str, Any]] |
         lb_nodes=tuple(_lb_rows(spec, results)),
         nat_advice=tuple(nat_advice(spec)),
         next_steps=tuple(next_steps(spec, ws)),
+        extra=(("Storage", storage_summary_text(spec)),),
     )
 
 

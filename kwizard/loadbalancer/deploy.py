@@ -1,8 +1,9 @@
 """Apply rendered manifests with kwizard's own playbooks, via kubectl on the first control plane.
 
 Shared by the loadbalancer and apps phases: the manifests are written into the workspace (0600, so a
-user can read exactly what was applied), the playbook copies and applies them, waits for the rollouts,
-and the result is turned into a PhaseResult-friendly outcome.
+user can read exactly what was applied), the playbook applies each with the shared
+tasks/kubectl_apply.yml (kept on the host as REMOTE_DIR/<phase>-<file>), waits for the rollouts, and the
+result is turned into a PhaseResult-friendly outcome.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from kwizard.runner import PlaybookResult
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
-REMOTE_BASE = "/etc/kubernetes/kwizard"
+# Where the shared tasks/kubectl_apply.yml leaves each applied manifest on the control plane.
+REMOTE_DIR = "/etc/kwizard/manifests"
 ROLLOUT_TIMEOUT = 300  # seconds the playbook waits for a rollout before it fails, naming what is missing
 ROLLOUT_POLL = 5
 
@@ -72,7 +74,7 @@ def inventory_file(ctx: PhaseContext) -> Path:
 
 def extravars(phase: str, manifests: list[Path], rollouts: list[Rollout], **more: Any) -> dict[str, Any]:
     return {
-        "kwizard_remote_dir": f"{REMOTE_BASE}/{phase}",
+        "kwizard_phase": phase,
         "kwizard_manifests": [str(p) for p in manifests],
         "kwizard_rollouts": [r.to_var() for r in rollouts],
         "kwizard_rollout_timeout": ROLLOUT_TIMEOUT,

@@ -19,6 +19,7 @@ import yaml
 
 from kwizard import apps, loadbalancer
 from kwizard.engine.phase import Event, PhaseContext
+from kwizard.errors import RemoteError
 from kwizard.lab import Lab, LabHost
 from kwizard.loadbalancer import deploy, manifests
 from kwizard.loadbalancer.verify import Target, verify
@@ -37,6 +38,7 @@ needs_ssh = pytest.mark.skipif(
 
 STANDIN = Path(__file__).parent / "standins" / "kubectl"
 STANDIN_DIR = "/etc/kwizard-kubectl-standin"
+REMOTE = deploy.REMOTE_DIR  # where the playbooks leave the applied manifests on the control plane
 PORT = 30800
 PIDFILE = "/run/kwizard-test/server.pid"
 
@@ -105,7 +107,9 @@ def install_standin(control_plane: LabHost, labelled: str, pods: str) -> None:
 
 
 def remove_standin(control_plane: LabHost) -> None:
-    control_plane.exec(f"rm -rf /usr/local/bin/kubectl {STANDIN_DIR} /etc/kubernetes/kwizard", timeout=10)
+    control_plane.exec(
+        f"rm -rf /usr/local/bin/kubectl {STANDIN_DIR} {REMOTE}/loadbalancer-* {REMOTE}/apps-*", timeout=10
+    )
 
 
 def calls(control_plane: LabHost) -> list[list[str]]:
@@ -201,7 +205,6 @@ def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: P
         ctx, events = lab_context(lab, spec, tmp_path)
         result = loadbalancer.run_phase(ctx)
         assert result.status == "ok", result.summary
-        remote = "/etc/kubernetes/kwizard/loadbalancer"
         readiness = (
             '--output=jsonpath={range .items[*]}{.spec.nodeName}{" "}'
             '{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'
@@ -210,11 +213,8 @@ def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: P
             ["get", "nodes", "--selector=role=loadbalancer", "--output=jsonpath={.items[*].metadata.name}"],
             ["label", "node", "lab2", "role-"],
             ["label", "node", "lab4", "lab5", "role=loadbalancer", "--overwrite"],
-            [
-                "apply",
-                f"--filename={remote}/10-controller.yaml",
-                f"--filename={remote}/20-virtual-hosts.yaml",
-            ],
+            ["apply", "-f", f"{REMOTE}/loadbalancer-10-controller.yaml"],
+            ["apply", "-f", f"{REMOTE}/loadbalancer-20-virtual-hosts.yaml"],
             ["--namespace=kube-system", "rollout", "status", "daemonset/kwizard-lb", "--timeout=300s"],
             [
                 "--namespace=kube-system",
@@ -229,14 +229,18 @@ def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: P
             ("10-controller.yaml", manifests.controller_manifests(spec)),
             ("20-virtual-hosts.yaml", manifests.virtual_host_manifests(spec)),
         ):
-            on_host = control_plane.exec(f"cat {remote}/{name}", timeout=10).stdout
+            on_host = control_plane.exec(f"cat {REMOTE}/loadbalancer-{name}", timeout=10).stdout
             assert list(yaml.safe_load_all(on_host)) == expected
             assert on_host == (deploy.manifest_dir(ctx, "loadbalancer") / name).read_text()
-            mode = control_plane.exec(f"stat -c '%a %U' {remote}/{name}", timeout=10).stdout.split()
-            assert mode == ["600", "root"]
+            mode = control_plane.exec(
+                f"stat -c '%a %U' {REMOTE}/loadbalancer-{name}", timeout=10
+            ).stdout.split()
+            assert mode == ["640", "root"]
         service = next(
             m
-            for m in yaml.safe_load_all(control_plane.exec(f"cat {remote}/10-controller.yaml").stdout)
+            for m in yaml.safe_load_all(
+                control_plane.exec(f"cat {REMOTE}/loadbalancer-10-controller.yaml").stdout
+            )
             if m["kind"] == "Service"
         )
         assert [p["nodePort"] for p in service["spec"]["ports"]] == [30800, 30443]
@@ -285,8 +289,7 @@ def test_apps_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> 
         result = apps.run_phase(ctx)
         assert result.status == "ok", result.summary
         made = calls(control_plane)
-        remote = "/etc/kubernetes/kwizard/apps"
-        assert made[0] == ["apply", f"--filename={remote}/10-grafana.yaml"]
+        assert made[0] == ["apply", "-f", f"{REMOTE}/apps-10-grafana.yaml"]
         assert made[1] == ["--namespace=monitoring", "get", "secret", "grafana-admin", "--output=name"]
         create = made[2]
         assert create[:5] == ["--namespace=monitoring", "create", "secret", "generic", "grafana-admin"]
@@ -301,7 +304,7 @@ def test_apps_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> 
             "--timeout=300s",
         ]
         assert len(made) == 5
-        on_host = control_plane.exec(f"cat {remote}/10-grafana.yaml", timeout=10).stdout
+        on_host = control_plane.exec(f"cat {REMOTE}/apps-10-grafana.yaml", timeout=10).stdout
         assert list(yaml.safe_load_all(on_host)) == apps.grafana_manifests(spec)
         assert [(r["node"], r["outcome"]) for r in result.data["verification"]["results"]] == [
             ("lab4", "ok"),
@@ -341,3 +344,11 @@ def test_kubeconfig_fetched_over_ssh_from_the_first_control_plane(
     cluster = merged["clusters"][0]["cluster"]
     assert cluster == {"certificate-authority-data": CA, "server": f"https://{control_plane.address}:6443"}
     assert merged["current-context"] == "labpost"
+    assert result.data["api_check"].startswith(f"the API at {control_plane.address}:6443 is not reachable")
+
+    # Without admin.conf on the host (Kubespray has not run): a clear error, the user's file untouched.
+    before = (home / ".kube" / "config").read_text()
+    with pytest.raises(RemoteError, match=r"Cannot fetch admin\.conf") as caught:
+        kubeconfig.run_phase(ctx)
+    assert "No such file" in caught.value.problem and "kubespray phase first" in caught.value.fix
+    assert (home / ".kube" / "config").read_text() == before

@@ -41,14 +41,15 @@ def test_summary_screen_baremetal(snap_compare: Any) -> None:
     """Bare-metal cluster after a run: the kubectl context line with a yellow "kubectl will fail" warning
     (API not reachable from here), two A records for grafana.example.com with
     the no-health-check warning, the URL, a node table where worker1 shows a green "200 ok" and worker2 a
-    red "refused", the YAGNI NAT advice and the Next steps with facts.yml before scale.yml --limit."""
+    red "refused", the YAGNI NAT advice, the Next steps with facts.yml before scale.yml --limit, and the
+    storage phase's GlusterFS summary at the bottom."""
     assert snap_compare(SummaryHost(build("baremetal-ha")), terminal_size=(130, 90))
 
 
 def test_summary_screen_aws(snap_compare: Any) -> None:
     """AWS 3-AZ cluster before the kubeconfig phase: "not merged yet" in yellow, three A records plus the
     Route53 change batch, the EC2 note that L2 VIPs do not work, LB nodes "not verified yet", and the NAT
-    gateway vs NAT instance advice ending with "3 AZs"."""
+    gateway vs NAT instance advice ending with "3 AZs", and the EBS storage summary at the bottom."""
     assert snap_compare(SummaryHost(build("aws-3az")), terminal_size=(130, 120))
 
 

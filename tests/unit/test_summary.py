@@ -55,6 +55,7 @@ def test_baremetal_summary_text(tmp_path: Path) -> None:
     assert text.index("playbooks/facts.yml") < text.index("scale.yml --limit=NEW_NODE")
     assert f"export KWIZARD_INVENTORY={ws.inventory_dir / 'hosts.yaml'}" in text
     assert "Route53" not in text.split("DNS records to add")[1].split("URLs")[0]
+    assert "GlusterFS volume `gv0`" in text.split("\nStorage\n")[1]  # the storage phase's own summary
 
 
 def test_aws_summary_has_nat_per_az_and_route53(tmp_path: Path) -> None:
