@@ -80,6 +80,12 @@ def start_server(host: LabHost) -> None:
 
 def stop_server(host: LabHost) -> None:
     host.exec(f"test -f {PIDFILE} && kill $(cat {PIDFILE}); rm -f {PIDFILE}", timeout=10)
+    # Bounded wait until the port is closed, so the next request sees a refusal, not a half-dead server.
+    connect = f"python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {PORT}), 1)'"
+    gone = host.exec(
+        f"for i in $(seq 50); do {connect} 2>/dev/null || exit 0; sleep 0.1; done; exit 1", timeout=15
+    )
+    assert gone.returncode == 0, f"server on {host.name} did not stop"
 
 
 @pytest.fixture
