@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import os
 import shutil
@@ -14,10 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from kwizard import kubeconfig
 from kwizard.engine.phase import PhaseContext
@@ -26,55 +21,14 @@ from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.spec import ClusterSpec, Host, KubesprayOptions
 from tests.cli import run_kwizard
+from tests.pki import CertificateAuthority
 
 KUBECTL = shutil.which("kubectl")
 
 
-def _pem_ca(common_name: str) -> tuple[str, str, str]:
-    """A real CA certificate and a client cert/key signed by it, base64-encoded like kubeadm writes them."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes-admin")]))
-        .issuer_name(name)
-        .public_key(client_key.public_key())
-        .serial_number(2)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-
-    def b64(data: bytes) -> str:
-        return base64.b64encode(data).decode()
-
-    return (
-        b64(ca.public_bytes(serialization.Encoding.PEM)),
-        b64(client.public_bytes(serialization.Encoding.PEM)),
-        b64(
-            client_key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.TraditionalOpenSSL,
-                serialization.NoEncryption(),
-            )
-        ),
-    )
-
-
-CA, CLIENT_CERT, CLIENT_KEY = _pem_ca("kubernetes")
+_AUTHORITY = CertificateAuthority()
+_ADMIN = _AUTHORITY.issue("kubernetes-admin")
+CA, CLIENT_CERT, CLIENT_KEY = _AUTHORITY.cert_b64, _ADMIN.cert_b64, _ADMIN.key_b64
 
 
 def admin_conf(server: str = "https://127.0.0.1:6443") -> str:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 import threading
@@ -12,55 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from kwizard.kubeconfig import check_api
-
-
-def _name(text: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+from tests.pki import CertificateAuthority
 
 
 def make_pki(tmp_path: Path, san_ip: str) -> tuple[str, Path, Path]:
     """A CA (base64 PEM, as in admin.conf) and an API server cert/key for `san_ip` signed by it."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("kubernetes"))
-        .issuer_name(_name("kubernetes"))
-        .public_key(ca_key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("kube-apiserver"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(2)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(san_ip))]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    authority = CertificateAuthority()
+    server = authority.issue("kube-apiserver", ip=san_ip)
     cert_file, key_file = tmp_path / f"apiserver-{san_ip}.crt", tmp_path / f"apiserver-{san_ip}.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return base64.b64encode(ca.public_bytes(serialization.Encoding.PEM)).decode(), cert_file, key_file
+    cert_file.write_bytes(server.cert_pem)
+    key_file.write_bytes(server.key_pem)
+    return authority.cert_b64, cert_file, key_file
 
 
 @pytest.fixture
