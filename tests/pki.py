@@ -31,30 +31,31 @@ def _name(text: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
 
 
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePublicKey
+) -> x509.CertificateBuilder:
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+    )
+
+
 class CertificateAuthority:
     """A self-signed CA valid for a day, like the one kubeadm creates for a cluster."""
 
     def __init__(self, common_name: str = "kubernetes") -> None:
         self._key = ec.generate_private_key(ec.SECP256R1())
+        name = _name(common_name)
         self._cert = (
-            self._build(_name(common_name), self._key.public_key(), 1)
+            _builder(name, name, self._key.public_key())
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(self._key, hashes.SHA256())
-        )
-
-    def _build(
-        self, subject: x509.Name, public_key: ec.EllipticCurvePublicKey, serial: int
-    ) -> x509.CertificateBuilder:
-        now = dt.datetime.now(dt.UTC)
-        issuer = subject if serial == 1 else self._cert.subject
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer)
-            .public_key(public_key)
-            .serial_number(serial)
-            .not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(days=1))
         )
 
     @property
@@ -65,7 +66,7 @@ class CertificateAuthority:
     def issue(self, common_name: str, ip: str | None = None) -> Issued:
         """A certificate signed by this CA (with `ip` as its only subject alternative name, if given)."""
         key = ec.generate_private_key(ec.SECP256R1())
-        builder = self._build(_name(common_name), key.public_key(), x509.random_serial_number())
+        builder = _builder(_name(common_name), self._cert.subject, key.public_key())
         if ip:
             san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))])
             builder = builder.add_extension(san, critical=False)
