@@ -1,0 +1,150 @@
+"""The generated inventory really verifies host keys, even under Kubespray's ansible.cfg.
+
+Kubespray's ansible.cfg sets host_key_checking=False and ssh_args with UserKnownHostsFile=/dev/null. A
+throwaway sshd on loopback stands in for a cluster host; real ansible connects with kwizard's inventory:
+an unknown (or wrong) host key must stop it, the key in the workspace known_hosts must let it through,
+directly and through a bastion.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kwizard.engine.phase import PhaseContext
+from kwizard.inventory import run_phase
+from kwizard.options import RunOptions
+from kwizard.paths import Workspace, workspace
+from kwizard.spec import Bastion, ClusterSpec, Host, SSHSettings
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0 or not Path(SSHD).exists(), reason="needs root and sshd"),
+]
+# The settings of Kubespray's ansible.cfg that matter here (facts from its v2.31.0 file).
+KUBESPRAY_LIKE_CFG = """\
+[ssh_connection]
+pipelining=True
+ssh_args = -o ControlMaster=auto -o ControlPersist=30m -o UserKnownHostsFile=/dev/null
+[defaults]
+host_key_checking=False
+"""
+
+
+def _keygen(path: Path) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True, timeout=30)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
+    """(port, host public key, client key) of an sshd on 127.0.0.1 that lets the client key in as root."""
+    keys = tmp_path / "sshd"
+    keys.mkdir()
+    host_key = _keygen(keys / "host")
+    client = _keygen(keys / "client")
+    (keys / "authorized_keys").write_text((keys / "client.pub").read_text())
+    port = _free_port()
+    process = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", "/dev/null", "-o", f"Port={port}", "-o", "ListenAddress=127.0.0.1",
+         "-o", f"HostKey={host_key}", "-o", f"AuthorizedKeysFile={keys / 'authorized_keys'}",
+         "-o", "PidFile=none", "-o", "StrictModes=no", "-o", "UsePAM=no", "-o", "AllowTcpForwarding=yes"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10  # bounded: sshd listens within milliseconds
+        while True:
+            assert process.poll() is None, "sshd exited"
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "sshd did not listen"
+            time.sleep(0.05)
+        yield port, Path(f"{host_key}.pub"), client
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _spec(port: int, client: Path, bastion: bool = False) -> ClusterSpec:
+    return ClusterSpec(
+        name="hostkeys",
+        hosts=[
+            Host(
+                name="n1",
+                address="127.0.0.1",
+                port=port,
+                roles=["control_plane", "etcd", "worker"],
+                python_interpreter=sys.executable,  # sshd runs on this machine
+            )
+        ],
+        ssh=SSHSettings(user="root", key=str(client)),
+        bastion=Bastion(address="127.0.0.1", port=port, user="root") if bastion else None,
+    )
+
+
+def _ping(ws: Workspace, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "ansible.cfg"
+    config.write_text(KUBESPRAY_LIKE_CFG)
+    control = tmp_path / "cp"
+    control.mkdir(exist_ok=True)
+    env = {**os.environ, "ANSIBLE_CONFIG": str(config), "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control)}
+    try:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "ansible"), "-i", str(ws.inventory_dir / "hosts.yaml"), "n1",
+             "-m", "ping", "-vvv", "-e", "ansible_ssh_timeout=10"],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        for socket_file in control.iterdir():  # close the ControlPersist masters this run started
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket_file}", "-O", "exit", "n1"],
+                capture_output=True, timeout=10, check=False,
+            )  # fmt: skip
+
+
+def _inventory(spec: ClusterSpec, root: Path) -> Workspace:
+    ctx = PhaseContext(spec=spec, ws=workspace(spec.name, root).create(), options=RunOptions())
+    assert run_phase(ctx).status == "ok"
+    return ctx.ws
+
+
+@pytest.mark.parametrize("through_bastion", [False, True], ids=["direct", "bastion"])
+def test_unknown_host_key_is_refused_and_the_known_one_accepted(
+    sshd: tuple[int, Path, Path], tmp_path: Path, through_bastion: bool
+) -> None:
+    port, host_pub, client = sshd
+    ws = _inventory(_spec(port, client, through_bastion), tmp_path / "work")
+
+    ws.known_hosts.write_text("")
+    refused = _ping(ws, tmp_path)
+    assert refused.returncode != 0
+    assert "Host key verification failed" in refused.stdout + refused.stderr
+
+    wrong = _keygen(tmp_path / "impostor")
+    ws.known_hosts.write_text(f"[127.0.0.1]:{port} {Path(f'{wrong}.pub').read_text()}")
+    changed = _ping(ws, tmp_path)
+    assert changed.returncode != 0
+    assert "Host key verification failed" in changed.stdout + changed.stderr
+
+    key_type, key = host_pub.read_text().split()[:2]
+    ws.known_hosts.write_text(f"[127.0.0.1]:{port} {key_type} {key}\n")
+    accepted = _ping(ws, tmp_path)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert '"ping": "pong"' in accepted.stdout
