@@ -1,0 +1,215 @@
+"""The end-of-run summary: how to use the cluster, what to add to DNS, what each LB node serves, what next.
+
+Built from the spec, the workspace and the phases' journalled results (pure data, no UI imports); the
+Summary screen and headless mode render the same `Summary`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kwizard.loadbalancer import dns
+from kwizard.paths import Workspace
+from kwizard.spec import ClusterSpec
+from kwizard.storage.summary import summary_text as storage_summary_text
+
+NAT_BAREMETAL = [
+    "Usually nothing to build (the guide's YAGNI): if your network already NATs outbound traffic, or the "
+    "nodes have fixed public addresses behind a firewall, outbound HA is taken care of elsewhere.",
+    "If you must build it, answer three questions first: who does the NAT, how private subnets route to "
+    "the NAT nodes, and what watches those nodes and changes the routes when one fails.",
+]
+NAT_AWS = [
+    "NAT gateway per AZ (simplest, most expensive): one gateway in each AZ's public subnet, and in each "
+    "private subnet's route table a 0.0.0.0/0 route to the gateway of the same AZ.",
+    "NAT instances per AZ (cheaper, yours to run): route each private subnet to the NAT instance in its AZ; "
+    "the instances watch each other and take over the routes (user-data scripts).",
+    "Caveats from the guide: the watchdog script can leave both NAT instances STOPPED (monitor and alert "
+    "on their state); small instance types have much lower network bandwidth, a bottleneck that is hard "
+    "to trace.",
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    commands: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LbNodeRow:
+    node: str
+    address: str
+    # (host, cell text, passed) per verified virtual host; empty when not verified yet
+    served: tuple[tuple[str, str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class Summary:
+    cluster: str
+    target: str
+    context: str
+    kubeconfig: str
+    merged_into: str | None
+    server: str | None
+    api_problem: str | None
+    dns_lines: tuple[str, ...]
+    dns_advice: tuple[str, ...]
+    route53_batch: dict[str, Any] | None
+    urls: tuple[tuple[str, str], ...]
+    lb_nodes: tuple[LbNodeRow, ...]
+    nat_advice: tuple[str, ...]
+    next_steps: tuple[Step, ...]
+    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (title, text) from other phases
+
+
+def kubespray_checkout(spec: ClusterSpec, ws: Workspace) -> Path:
+    """The Kubespray checkout the commands run from: the spec's own, else kwizard's pinned clone."""
+    return (
+        Path(spec.kubespray.dir).expanduser()
+        if spec.kubespray.dir
+        else ws.kubespray_cache / spec.kubespray.version
+    )
+
+
+def next_steps(spec: ClusterSpec, ws: Workspace) -> list[Step]:
+    """Scale, upgrade, remove a node, reset: the exact Kubespray commands for this cluster."""
+    inventory = ws.inventory_dir / "hosts.yaml"
+    playbook = 'ansible-playbook -i "$KWIZARD_INVENTORY" -b'
+    workers = [h.name for h in spec.hosts if h.has("worker")] or [h.name for h in spec.hosts]
+    example_node = workers[-1] if workers else "NODE"
+    checkout = kubespray_checkout(spec, ws)
+    return [
+        Step(
+            "Where to run them",
+            (f"cd {shlex.quote(str(checkout))}", f"export KWIZARD_INVENTORY={shlex.quote(str(inventory))}"),
+            "activate Kubespray's own venv first: its ansible-core, not kwizard's",
+        ),
+        Step(
+            "Add nodes",
+            (
+                f"kwizard --preset {ws.preset_file} --yes --until inventory   # after adding the hosts",
+                f"{playbook} playbooks/facts.yml",
+                f"{playbook} scale.yml --limit=NEW_NODE",
+            ),
+            "--limit needs every host's facts cached: run facts.yml first, without --limit",
+        ),
+        Step(
+            "Upgrade Kubernetes",
+            (f"{playbook} upgrade-cluster.yml -e kube_version=NEXT_VERSION",),
+            f"one minor version at a time, from {spec.kubespray.kube_version}; "
+            f"Kubespray {spec.kubespray.version} lists the versions it supports",
+        ),
+        Step(
+            "Remove a node",
+            (f"{playbook} remove-node.yml -e skip_confirmation=yes -e node={example_node}",),
+            "add -e reset_nodes=false when the node is already unreachable",
+        ),
+        Step(
+            "Tear the cluster down",
+            (f"{playbook} reset.yml -e reset_confirmation=yes",),
+            "destroys every node's Kubernetes state and data",
+        ),
+    ]
+
+
+def _lb_rows(spec: ClusterSpec, results: dict[str, dict[str, Any]]) -> list[LbNodeRow]:
+    served: dict[str, list[tuple[str, str, bool]]] = {}
+    for phase in ("loadbalancer", "apps"):
+        verification = (results.get(phase) or {}).get("verification") or {}
+        for item in verification.get("results", []):
+            ok = item.get("outcome") == "ok"
+            cell = (f"{item['status']} " if item.get("status") else "") + (
+                "ok" if ok else str(item.get("outcome"))
+            )
+            row = served.setdefault(item["node"], [])
+            if item["host"] not in [h for h, _, _ in row]:
+                row.append((item["host"], cell.replace("_", " "), ok))
+    return [LbNodeRow(h.name, h.address, tuple(served.get(h.name, []))) for h in dns.lb_nodes(spec)]
+
+
+def _urls(spec: ClusterSpec, results: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    http, https = spec.loadbalancer.http_node_port, spec.loadbalancer.https_node_port
+    urls = [(host, f"http://{host}:{http}/  https://{host}:{https}/") for host in dns.hostnames(spec)]
+    grafana = (results.get("apps") or {}).get("grafana")
+    if grafana:
+        urls.append(("Grafana admin password", grafana["password_command"]))
+    return urls
+
+
+def build(spec: ClusterSpec, ws: Workspace, results: dict[str, dict[str, Any]] | None = None) -> Summary:
+    """The summary of `spec`'s cluster from the phases' results (missing phases show what to expect)."""
+    results = results or {}
+    kube = results.get("kubeconfig") or {}
+    found = dns.records(spec)
+    return Summary(
+        cluster=spec.name,
+        target=spec.target,
+        context=kube.get("context", spec.name),
+        kubeconfig=kube.get("kubeconfig", str(ws.kubeconfig)),
+        merged_into=kube.get("merged_into"),
+        server=kube.get("server"),
+        api_problem=kube.get("api_check") if kube.get("api_check") not in (None, "ok") else None,
+        dns_lines=tuple(dns.zone_lines(found)),
+        dns_advice=tuple(dns.advice(spec)),
+        route53_batch=dns.route53_change_batch(found) if spec.target == "aws" and found else None,
+        urls=tuple(_urls(spec, results)),
+        lb_nodes=tuple(_lb_rows(spec, results)),
+        nat_advice=tuple(nat_advice(spec)),
+        next_steps=tuple(next_steps(spec, ws)),
+        extra=(("Storage", storage_summary_text(spec)),),
+    )
+
+
+def nat_advice(spec: ClusterSpec) -> list[str]:
+    """Outbound (NAT) HA advice for the target, with the AZ count on AWS."""
+    if spec.target != "aws":
+        return list(NAT_BAREMETAL)
+    zones = sorted({h.az for h in spec.hosts if h.az})
+    count = f"Your hosts use {len(zones)} AZs ({', '.join(zones)}): {len(zones)} NAT gateways or instances."
+    return [*NAT_AWS, count] if zones else list(NAT_AWS)
+
+
+def render_text(summary: Summary) -> str:
+    """The summary as plain text (headless mode, logs, terminals without rich)."""
+    out = [f"Cluster {summary.cluster} ({summary.target})", ""]
+    out += ["Kubeconfig", f"  kubectl --context {summary.context} get nodes"]
+    if summary.merged_into:
+        out.append(
+            f"  context {summary.context} in {summary.merged_into}; cluster-only copy: {summary.kubeconfig}"
+        )
+    else:
+        out.append(f"  not merged yet: run kwizard kubeconfig {summary.cluster}")
+    if summary.server:
+        out.append(f"  API server: {summary.server}")
+    if summary.api_problem:
+        out.append(f"  ! kubectl will fail: {summary.api_problem}")
+    out += ["", "DNS records to add"]
+    out += [f"  {line}" for line in summary.dns_lines] or [
+        "  (no virtual hosts yet: kwizard expose SERVICE --host NAME)"
+    ]
+    if summary.route53_batch:
+        batch = dns.route53_json(summary.route53_batch)
+        out += [
+            "  Route53 change batch (aws route53 change-resource-record-sets --change-batch file://FILE):"
+        ]
+        out += [f"    {line}" for line in batch.splitlines()]
+    out += [f"  ! {line}" for line in summary.dns_advice]
+    if summary.urls:
+        out += ["", "URLs"] + [f"  {name}: {url}" for name, url in summary.urls]
+    out += ["", "Load-balancer nodes"]
+    for row in summary.lb_nodes:
+        served = ", ".join(f"{h} {cell}" for h, cell, _ in row.served) or "not verified yet"
+        out.append(f"  {row.node} ({row.address}): {served}")
+    out += ["", "Outbound traffic (HA NAT)"] + [f"  - {line}" for line in summary.nat_advice]
+    out += ["", "Next steps"]
+    for step in summary.next_steps:
+        out.append(f"  {step.title}" + (f" ({step.note})" if step.note else ""))
+        out += [f"    {command}" for command in step.commands]
+    for title, text in summary.extra:
+        out += ["", title, *(f"  {line}" for line in text.splitlines())]
+    return "\n".join(out)

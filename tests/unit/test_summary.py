@@ -1,0 +1,88 @@
+"""The end-of-run summary (headless text and rich renderables) built from the phases' results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from kwizard import preset, summary
+from kwizard.paths import workspace
+from kwizard.ui.summary_view import print_summary
+
+RESULTS = {
+    "kubeconfig": {
+        "context": "baremetal-ha",
+        "kubeconfig": "/w/clusters/baremetal-ha/artifacts/admin.conf",
+        "merged_into": "/home/me/.kube/config",
+        "server": "https://10.0.0.11:6443",
+        "api_check": "the API at 10.0.0.11:6443 is not reachable from here (No route to host)",
+    },
+    "loadbalancer": {
+        "verification": {
+            "results": [
+                {"node": "worker1", "host": "grafana.example.com", "outcome": "ok", "status": 200},
+                {"node": "worker2", "host": "grafana.example.com", "outcome": "refused", "status": None},
+            ]
+        }
+    },
+    "apps": {
+        "grafana": {
+            "password_command": "kubectl --context baremetal-ha -n monitoring get secret grafana-admin"
+        }
+    },
+}
+
+
+def test_baremetal_summary_text(tmp_path: Path) -> None:
+    spec = preset.load("presets/baremetal-ha.yaml")
+    ws = workspace(spec.name, tmp_path)
+    text = summary.render_text(summary.build(spec, ws, RESULTS))
+    assert "kubectl --context baremetal-ha get nodes" in text
+    assert "context baremetal-ha in /home/me/.kube/config" in text
+    assert (
+        "grafana.example.com. 60 IN A 10.0.0.21" in text and "grafana.example.com. 60 IN A 10.0.0.22" in text
+    )
+    assert "no health checks" in text
+    assert "! kubectl will fail: the API at 10.0.0.11:6443 is not reachable from here" in text
+    assert "http://grafana.example.com:30800/" in text
+    assert "worker1 (10.0.0.21): grafana.example.com 200 ok" in text
+    assert "worker2 (10.0.0.22): grafana.example.com refused" in text
+    assert "YAGNI" in text
+    assert 'ansible-playbook -i "$KWIZARD_INVENTORY" -b reset.yml -e reset_confirmation=yes' in text
+    assert "remove-node.yml -e skip_confirmation=yes -e node=worker3" in text
+    assert text.index("playbooks/facts.yml") < text.index("scale.yml --limit=NEW_NODE")
+    assert f"export KWIZARD_INVENTORY={ws.inventory_dir / 'hosts.yaml'}" in text
+    assert "Route53" not in text.split("DNS records to add")[1].split("URLs")[0]
+    assert "GlusterFS volume `gv0`" in text.split("\nStorage\n")[1]  # the storage phase's own summary
+
+
+def test_aws_summary_has_nat_per_az_and_route53(tmp_path: Path) -> None:
+    spec = preset.load("presets/aws-3az.yaml")
+    built = summary.build(spec, workspace(spec.name, tmp_path))
+    text = summary.render_text(built)
+    assert "NAT gateway per AZ" in text and "STOPPED" in text and "bandwidth" in text
+    assert "3 AZs (eu-west-1a, eu-west-1b, eu-west-1c)" in text
+    assert "do not work on EC2" in text
+    assert built.route53_batch is not None
+    assert '"Action": "UPSERT"' in text
+    assert "not merged yet: run kwizard kubeconfig aws-3az" in text
+    assert "worker-a (10.139.91.136): not verified yet" in text
+
+
+def test_rich_rendering_shows_the_same_facts(tmp_path: Path) -> None:
+    spec = preset.load("presets/baremetal-ha.yaml")
+    console = Console(width=120, record=True, color_system=None)
+    print_summary(summary.build(spec, workspace(spec.name, tmp_path), RESULTS), console)
+    out = console.export_text()
+    for needle in (
+        "Kubeconfig",
+        "DNS records to add",
+        "Load-balancer nodes",
+        "HA NAT",
+        "Next steps",
+        "refused",
+    ):
+        assert needle in out
+    json.dumps(summary.build(spec, workspace(spec.name, tmp_path), RESULTS).route53_batch)
