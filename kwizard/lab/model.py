@@ -31,13 +31,20 @@ class LabHost:
         self, command: str | Sequence[str], timeout: float = 60.0, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run `command` (shell text or argv) as root inside the host's namespaces, without ssh."""
-        if not self.init_pid:
+        pid = self._live_init()
+        if not pid:
             raise RuntimeError(f"lab host {self.name} is not running")
-        return process.exec_in(self.init_pid, command, timeout=timeout, input=input)
+        return process.exec_in(pid, command, timeout=timeout, input=input)
 
     def is_running(self) -> bool:
         """Is the host's PID 1 (its sshd) alive?"""
-        return process.alive(self.init_pid, self.netns)
+        return self._live_init() is not None
+
+    def _live_init(self) -> int | None:
+        # The recorded PID goes stale when the host is restarted (`lab reset`); look the new one up.
+        if process.alive(self.init_pid, self.netns):
+            return self.init_pid
+        return process.current_init(self.netns)
 
     def ssh_argv(self, command: Sequence[str] = (), user: str = "root") -> list[str]:
         """An `ssh` command line for this host, checking its host key against the lab's known_hosts."""

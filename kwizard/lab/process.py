@@ -157,6 +157,25 @@ def alive(pid: int | None, netns: str | None = None) -> bool:
         return False
 
 
+def current_init(netns: str) -> int | None:
+    """The PID (as this machine sees it) of the process that is PID 1 of the host living in `netns`.
+
+    A host restarted by `lab reset` gets a new init process; callers holding an older LabHost find the
+    new one here instead of a stale PID.
+    """
+    from kwizard.lab.net import netns_pids
+
+    for pid in netns_pids(netns):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        nspid = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+        if len(nspid) > 1 and nspid[-1] == "1" and alive(pid, netns):
+            return pid
+    return None
+
+
 def kill_all(pids: Iterable[int], timeout: float = KILL_TIMEOUT) -> list[int]:
     """SIGKILL `pids` and wait until they are gone; returns those still alive after `timeout`."""
     targets = set(pids)

@@ -40,7 +40,8 @@ def _lab_spec(lab: kwlab.Lab) -> ClusterSpec:
     return spec.model_copy(update={"hosts": hosts, "ssh": SSHSettings(user="root", key=str(lab.key_path))})
 
 
-def test_groups_and_variables_reach_the_hosts(lab: kwlab.Lab, tmp_path: Path) -> None:
+def test_groups_and_variables_reach_the_hosts(clean_lab: kwlab.Lab, tmp_path: Path) -> None:
+    lab = clean_lab  # pristine hosts: lab3 must still lack python3, whatever earlier tests fixed
     spec = _lab_spec(lab)
     ctx = PhaseContext(spec=spec, ws=workspace(spec.name, tmp_path).create(), options=RunOptions())
     assert run_phase(ctx).status == "ok"

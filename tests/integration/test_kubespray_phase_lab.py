@@ -102,9 +102,10 @@ def test_cluster_yml_runs_with_the_venv_and_the_inventory(lab: kwlab.Lab, stand_
 
 
 def test_a_failing_host_fails_the_phase_naming_task_and_host(
-    lab: kwlab.Lab, stand_in: Path, root: Path
+    clean_lab: kwlab.Lab, stand_in: Path, root: Path
 ) -> None:
     """lab3 has no python3: the phase fails and says where, instead of raising."""
+    lab = clean_lab  # pristine hosts: earlier tests may have installed python3 on lab3
     roles = {"lab1": ["control_plane", "etcd"], "lab3": ["worker"]}
     _, result = _run(_spec("ks-fail", lab, stand_in, roles), lab, root, [])
     assert result.status == "failed"
