@@ -1,0 +1,137 @@
+"""Turn matches into findings: apply evidence, merge per rule, rank best first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kwizard.diagnostics.evidence import Evidence
+from kwizard.diagnostics.matcher import Match
+from kwizard.diagnostics.model import ContextRule, Rule
+
+MIN_CONFIDENCE = 0.2  # below this a match is noise, not a finding
+MAX_EVIDENCE_LINES = 6
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A known error found in the input: the cause, the proof, the fix."""
+
+    id: str
+    category: str
+    title: str
+    confidence: float
+    evidence: tuple[str, ...]
+    fix: tuple[str, ...]
+    explanation: str = ""
+    hosts: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+    remedy: str | None = None
+    links: tuple[str, ...] = ()
+    order: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The `kwizard diagnose --json` shape."""
+        return {
+            "id": self.id,
+            "category": self.category,
+            "title": self.title,
+            "confidence": round(self.confidence, 2),
+            "evidence": list(self.evidence),
+            "fix": list(self.fix),
+        }
+
+
+@dataclass
+class _Acc:
+    rule: Rule
+    confidence: float = 0.0
+    remedy: str | None = None
+    order: int = 0
+    evidence: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+
+    def add_lines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            if line not in self.evidence:
+                self.evidence.append(line)
+
+
+def _holds(entry: ContextRule, value: Any) -> bool:
+    if value is None:
+        return False
+    if entry.equals is not None:
+        return bool(value == entry.equals)
+    if isinstance(value, bool):
+        return False
+    if entry.below is not None and not value < entry.below:
+        return False
+    return not (entry.at_least is not None and not value >= entry.at_least)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def apply_context(match: Match, evidence: Evidence) -> tuple[float, str | None, str | None]:
+    """The match's confidence after evidence, the remedy that fits, and the evidence note (if any)."""
+    rule = match.rule.rule
+    for entry in rule.context:
+        if entry.setting is not None:
+            setting = evidence.settings.get(entry.setting)
+            if _holds(entry, setting):
+                note = entry.note.format(host=match.record.host or "", value=_format_value(setting))
+                return entry.confidence, entry.remedy or rule.remedy, note
+            continue
+        for host, facts in evidence.facts_for(match.record.host):
+            fact = facts.get(entry.fact or "")
+            if _holds(entry, fact):
+                note = entry.note.format(host=host, value=_format_value(fact))
+                return entry.confidence, entry.remedy or rule.remedy, note
+    return match.confidence, rule.remedy, None
+
+
+def rank(matches: Iterable[Match], evidence: Evidence | None = None) -> list[Finding]:
+    """Findings, one per rule, best first; nothing below MIN_CONFIDENCE."""
+    evidence = evidence or Evidence()
+    merged: dict[str, _Acc] = {}
+    for match in matches:
+        rule = match.rule.rule
+        confidence, remedy, note = apply_context(match, evidence)
+        acc = merged.get(rule.id)
+        if acc is None:
+            acc = merged[rule.id] = _Acc(rule, order=match.record.order)
+        if confidence > acc.confidence:
+            acc.confidence, acc.remedy = confidence, remedy
+        acc.order = min(acc.order, match.record.order)
+        if note:
+            acc.add_lines([note])
+        if len(acc.evidence) < MAX_EVIDENCE_LINES:
+            acc.add_lines(match.record.evidence)
+        if match.record.host and match.record.host not in acc.hosts:
+            acc.hosts.append(match.record.host)
+        if match.record.task and match.record.task not in acc.tasks:
+            acc.tasks.append(match.record.task)
+    findings = [
+        Finding(
+            id=acc.rule.id,
+            category=acc.rule.category,
+            title=acc.rule.title,
+            confidence=acc.confidence,
+            evidence=tuple(acc.evidence[:MAX_EVIDENCE_LINES]),
+            fix=tuple(acc.rule.fix),
+            explanation=acc.rule.explanation.strip(),
+            hosts=tuple(acc.hosts),
+            tasks=tuple(acc.tasks),
+            remedy=acc.remedy,
+            links=tuple(acc.rule.links),
+            order=acc.order,
+        )
+        for acc in merged.values()
+        if acc.confidence >= MIN_CONFIDENCE
+    ]
+    return sorted(findings, key=lambda f: (-f.confidence, f.order, f.id))

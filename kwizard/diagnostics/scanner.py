@@ -1,0 +1,210 @@
+"""Fast scan of a text log for failure records, without reading it line by line in Python.
+
+The log is read in 16 MB chunks. Only lines containing an anchor are decoded: the four literals that
+open an Ansible result plus the literal of every free-text rule (see `Prefilter`). A result block is
+parsed from its first line on (JSON or YAML, possibly many lines, possibly running past the chunk, in
+which case the chunk boundary moves back to the block's start). Other hit lines become free-text
+records unless they are ok/changed/skipping noise. Each record keeps the lines around it, which rules
+consult for `also` patterns (a "Permission denied" next to a glusterfs mount).
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
+
+from kwizard.diagnostics.loader import RuleSet
+from kwizard.diagnostics.prefilter import Prefilter, find_all
+from kwizard.diagnostics.records import FailureRecord
+from kwizard.diagnostics.textlog import (
+    Block,
+    is_noise,
+    is_result_start,
+    parse_block,
+    task_name,
+    text_evidence,
+)
+
+CHUNK = 16 * 1024 * 1024
+MAX_BLOCK_BYTES = 4 * 1024 * 1024  # a result block larger than this is parsed as far as it goes
+FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
+NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
+NEARBY_BYTES = 4096
+BLOCK_ANCHORS: tuple[bytes, ...] = (b"FAILED!", b"UNREACHABLE!", b"failed: [", b"fatal: [")
+HEADER_ANCHORS: tuple[bytes, ...] = (b"TASK [", b"RUNNING HANDLER [", b"TASK: [", b"FAILED - RETRYING: ")
+
+
+@dataclass
+class ScanResult:
+    records: list[FailureRecord] = field(default_factory=list)
+    bytes_scanned: int = 0
+
+
+def scan_anchors(ruleset: RuleSet) -> tuple[bytes, ...]:
+    """Every literal the scanner looks for: result openers plus the free-text rules' anchors."""
+    return tuple(sorted(set(BLOCK_ANCHORS) | ruleset.text_anchors))
+
+
+def _line_start(buf: bytes, pos: int) -> int:
+    return buf.rfind(b"\n", 0, pos) + 1
+
+
+def _line_end(buf: bytes, start: int, end: int) -> int:
+    pos = buf.find(b"\n", start, end)
+    return end if pos < 0 else pos
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def _nearby(buf: bytes, start: int, stop: int, end: int) -> str:
+    """The lines around buf[start:stop], at most NEARBY_LINES on each side."""
+    before = max(0, start - NEARBY_BYTES)
+    head = buf[before:start].split(b"\n")[-NEARBY_LINES - 1 :]
+    tail = buf[stop : min(end, stop + NEARBY_BYTES)].split(b"\n")[: NEARBY_LINES + 1]
+    return _decode(b"\n".join(head)) + "\n" + _decode(b"\n".join(tail))
+
+
+class _Chunk:
+    """One buffer being scanned, with lazily found task headers."""
+
+    def __init__(self, buf: bytes, end: int, base: int, carried_task: str | None) -> None:
+        self.buf = buf
+        self.end = end
+        self.base = base
+        self.carried_task = carried_task
+        self._headers: list[int] | None = None
+
+    def task_before(self, pos: int) -> str | None:
+        if self._headers is None:
+            hits = find_all(self.buf, self.end, HEADER_ANCHORS)
+            self._headers = sorted({_line_start(self.buf, p) for p in hits})
+        index = bisect.bisect_right(self._headers, pos) - 1
+        while index >= 0:
+            start = self._headers[index]
+            name = task_name(_decode(self.buf[start : _line_end(self.buf, start, self.end)]))
+            if name:
+                return name
+            index -= 1
+        return self.carried_task
+
+
+def _parse_block_at(chunk: _Chunk, start: int) -> Block | None:
+    """Parse the block at `start`, decoding a few lines first and more only when it runs on."""
+    buf, end = chunk.buf, chunk.end
+    count = FIRST_WINDOW_LINES
+    while True:
+        stop = min(_advance_lines(buf, start, count, end), start + MAX_BLOCK_BYTES)
+        lines = [_decode(raw) for raw in buf[start:stop].split(b"\n")]
+        block = parse_block(lines, 0, chunk.task_before(start), chunk.base + start)
+        # Near the end of the window the block (or its `...ignoring`/MSG: tail) may go on: read more.
+        if block is None or block.end < len(lines) - 4 or stop >= end or stop - start >= MAX_BLOCK_BYTES:
+            return block
+        count *= 16
+
+
+def _ignored_one_liner(buf: bytes, line: str, line_end: int, end: int) -> int | None:
+    """The end of `...ignoring` when a one-line result is followed by it, else None."""
+    if not line.rstrip().endswith("}"):
+        return None
+    next_end = _line_end(buf, line_end + 1, end)
+    if buf[line_end + 1 : next_end].strip() == b"...ignoring":
+        return min(next_end + 1, end)
+    return None
+
+
+def _advance_lines(buf: bytes, start: int, count: int, end: int) -> int:
+    pos = start
+    for _ in range(count):
+        nxt = buf.find(b"\n", pos, end)
+        if nxt < 0:
+            return end
+        pos = nxt + 1
+    return pos
+
+
+def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult) -> int:
+    """Scan `chunk`; returns the offset up to which it was consumed (the rest is carried over)."""
+    buf, end = chunk.buf, chunk.end
+    starts = sorted({_line_start(buf, p) for p in prefilter.hits(buf, end)})
+    consumed = 0
+    for start in starts:
+        if start < consumed:
+            continue
+        line_end = _line_end(buf, start, end)
+        line = _decode(buf[start:line_end])
+        if is_noise(line) or not line.strip():
+            continue
+        if is_result_start(line):
+            ignored_end = _ignored_one_liner(buf, line, line_end, end)
+            if ignored_end is not None:
+                consumed = ignored_end  # Kubespray ignores many failures on purpose: skip them cheaply
+                continue
+            block = _parse_block_at(chunk, start)
+            if block is None:
+                continue
+            block_end = _advance_lines(buf, start, block.end, end)
+            if block_end >= end and not eof and end - start < MAX_BLOCK_BYTES and start > 0:
+                return start  # the block continues in the next chunk: rescan it from its start
+            consumed = block_end
+            if not block.ignored:
+                out.records.append(replace(block.record, nearby=_nearby(buf, start, block_end, end)))
+            continue
+        out.records.append(
+            FailureRecord(
+                "text",
+                task=chunk.task_before(start),
+                fields={"text": line},
+                evidence=text_evidence(line),
+                order=chunk.base + start,
+                nearby=_nearby(buf, start, line_end, end),
+            )
+        )
+    return end
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while True:
+        data = stream.read(CHUNK)
+        if not data:
+            return
+        yield data
+
+
+def scan_stream(stream: BinaryIO, ruleset: RuleSet) -> ScanResult:
+    """Scan a binary stream (file, stdin) for failure records."""
+    out = ScanResult()
+    prefilter: Prefilter | None = None
+    carry = b""
+    base = 0  # offset of `carry` in the whole input
+    task: str | None = None
+    pending = _chunks(stream)
+    while True:
+        data = next(pending, None)
+        eof = data is None
+        buf = carry + (data or b"")
+        if not buf:
+            break
+        out.bytes_scanned += len(data or b"")
+        if prefilter is None:
+            prefilter = Prefilter(scan_anchors(ruleset), sample=buf[:1_000_000])
+        end = len(buf) if eof else buf.rfind(b"\n") + 1
+        if end == 0:  # no newline at all in a huge chunk: take all of it
+            end = len(buf)
+        chunk = _Chunk(buf, end, base, task)
+        consumed = _scan_chunk(chunk, prefilter, eof, out)
+        if eof:
+            break
+        task = chunk.task_before(consumed)
+        carry = buf[consumed:]
+        base += consumed
+    return out
+
+
+def scan_bytes(data: bytes, ruleset: RuleSet) -> ScanResult:
+    """Scan an in-memory log."""
+    return scan_stream(io.BytesIO(data), ruleset)

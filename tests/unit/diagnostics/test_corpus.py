@@ -1,0 +1,48 @@
+"""Every real failure of the public corpus gets its category as the top finding."""
+
+from __future__ import annotations
+
+import pytest
+from diagnostics_support import CorpusCase, corpus_cases
+
+from kwizard.diagnostics import Evidence, diagnose_text, load_ruleset
+from kwizard.diagnostics.model import CATEGORIES
+
+CASES = corpus_cases()
+ISSUE_CATEGORIES = CATEGORIES[: CATEGORIES.index("inventory_invalid") + 1]
+
+
+def _top_rule(case: CorpusCase) -> tuple[str, str]:
+    findings = diagnose_text(case.excerpt, Evidence.from_mapping(case.evidence))
+    assert findings, f"{case.name}: no finding for an excerpt of {case.source}"
+    return findings[0].category, findings[0].id
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus_case_gets_its_category_first(case: CorpusCase) -> None:
+    category, rule_id = _top_rule(case)
+    assert category == case.category, f"{case.name} ({case.source}): top finding {rule_id}"
+
+
+def test_corpus_is_large_enough_and_quotes_public_threads() -> None:
+    assert len(CASES) >= 40
+    for case in CASES:
+        assert case.source.startswith("https://github.com/"), case.name
+        assert len(case.cause) > 20, f"{case.name}: say what the thread established"
+        lines = case.excerpt.strip().splitlines()
+        assert 1 <= len(lines) <= 30 and len(case.excerpt) <= 3000, f"{case.name}: keep quotations short"
+        assert case.category in CATEGORIES
+
+
+def test_every_rule_has_a_real_case() -> None:
+    tops = {_top_rule(case)[1] for case in CASES}
+    rule_ids = {compiled.rule.id for compiled in load_ruleset().rules}
+    assert rule_ids - tops == set()
+
+
+def test_every_category_of_the_issue_has_a_rule_and_a_case() -> None:
+    ruled = {compiled.rule.category for compiled in load_ruleset().rules}
+    cased = {case.category for case in CASES}
+    for category in ISSUE_CATEGORIES:
+        assert category in ruled, category
+        assert category in cased, category
