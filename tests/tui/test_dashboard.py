@@ -108,7 +108,8 @@ def test_snapshot_after_failure(snap_compare) -> None:
     """After the failure: phase list ✓ Inventory / ✗ Kubespray-shaped failed / · Sample apps pending;
     the red banner names lab6 (unreachable at 'Gather minimal facts') and lab2 (failed at 'Stop if the
     node is not ready for Kubernetes' with the injected-failure message); the host grid has lab2 with
-    1 failed and lab6 with 1 unreachable; slowest tasks start with 'Gather minimal facts'."""
+    1 failed and lab6 with 1 unreachable; the diagnostics pane names lab6's cause ("The host cannot be
+    reached over SSH") with its fix; slowest tasks start with 'Gather minimal facts'."""
     app = DashboardApp(replay_feed(RECORDING))
     assert snap_compare(app, terminal_size=(120, 40), run_before=_drain)
 

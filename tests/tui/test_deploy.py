@@ -3,6 +3,7 @@ dashboard, fix it, resume — driven with real keys and clicks."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def _workspace_with_failed_run(root: Path) -> ClusterSpec:
         ],
         phases=["inventory", "kubespray", "apps"],
     )
-    run_dir = root / "clusters" / "rec" / "runs" / "20261126-182432"
+    run_id = json.loads((FIXTURES / "lab-failed-run.state.json").read_text())["run_id"]
+    run_dir = root / "clusters" / "rec" / "runs" / run_id
     run_dir.mkdir(parents=True)
     shutil.copy(FIXTURES / "lab-failed-run.jsonl", run_dir / "events.jsonl")
     shutil.copy(FIXTURES / "lab-failed-run.state.json", run_dir / "state.json")
@@ -72,9 +74,10 @@ def _workspace_with_failed_run(root: Path) -> ClusterSpec:
 
 
 def test_snapshot_deploy_offers_resume(snap_compare, tmp_path: Path) -> None:
-    """The Deploy step of a cluster whose last run failed: the result line says run 20261126-182432
+    """The Deploy step of a cluster whose last run failed: the result line says run 20261126-191742
     stopped at kubespray, a Resume button next to Start, and the dashboard replays that run: lab2 failed
-    at 'Stop if the node is not ready for Kubernetes', lab6 unreachable, Sample apps pending."""
+    at 'Stop if the node is not ready for Kubernetes', lab6 unreachable with the diagnosis "The host
+    cannot be reached over SSH" and its fix, Sample apps pending."""
     spec = _workspace_with_failed_run(tmp_path / "root")
     app = WizardApp(spec, root=tmp_path / "root", start_step="deploy")
     assert snap_compare(app, terminal_size=(120, 48))

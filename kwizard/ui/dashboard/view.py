@@ -50,13 +50,12 @@ class Dashboard(Vertical):
     Dashboard #dash-top { height: auto; max-height: 14; }
     Dashboard PhaseList { width: 36; height: auto; border: round $primary; padding: 0 1; }
     Dashboard RunProgress { width: 1fr; border: round $primary; padding: 0 1; }
+    Dashboard SlowestTasks { width: 44; height: auto; border: round $primary; padding: 0 1; }
     Dashboard FailureBanner { height: auto; border: heavy $error; padding: 0 1; }
     Dashboard HostGrid { height: 1fr; min-height: 5; border: round $primary; }
     Dashboard #dash-bottom { height: 1fr; min-height: 8; }
-    Dashboard LogPane { width: 2fr; border: round $primary; }
-    Dashboard #dash-side { width: 1fr; }
-    Dashboard DiagnosticsPane { height: 1fr; border: round $warning; padding: 0 1; }
-    Dashboard SlowestTasks { height: auto; border: round $primary; padding: 0 1; }
+    Dashboard LogPane { width: 3fr; border: round $primary; }
+    Dashboard DiagnosticsPane { width: 2fr; height: 1fr; border: round $warning; padding: 0 1; }
     """
 
     BINDINGS: ClassVar = [
@@ -87,13 +86,12 @@ class Dashboard(Vertical):
         with Horizontal(id="dash-top"):
             yield PhaseList(id="phases")
             yield RunProgress(id="progress")
+            yield SlowestTasks(id="slowest")
         yield FailureBanner(id="failure-banner")
         yield HostGrid(id="hosts")
         with Horizontal(id="dash-bottom"):
             yield LogPane(id="log")
-            with Vertical(id="dash-side"):
-                yield DiagnosticsPane(self.diagnostics_available, id="diagnostics")
-                yield SlowestTasks(id="slowest")
+            yield DiagnosticsPane(self.diagnostics_available, id="diagnostics")
 
     def on_mount(self) -> None:
         self.query_one("#phases").border_title = "Phases"

@@ -25,6 +25,7 @@ ICONS = {
     "pending": ("·", "dim"),
 }
 LOG_LINES_PER_TICK = 200
+SLOWEST_SHOWN = 8
 # Lines the log pane keeps (each holds a rendered strip with caches: more costs memory and GC time);
 # the state's ring keeps ~2000, so a filter still finds a host's older lines.
 LOG_PANE_LINES = 500
@@ -280,19 +281,19 @@ class DiagnosticsPane(Static):
         if key == self._shown:
             return
         self._shown = key
+        explained = {(finding.host, finding.phase) for finding in state.findings}
+        unexplained = sorted({f.host for f in state.failures if (f.host, f.phase) not in explained})
         text = Text()
-        for finding in state.findings[-6:]:
-            where = f" on {finding.host}" if finding.host else ""
+        if unexplained:  # first: short, and the findings' fixes below may not fit
+            what = "no known cause" if self.available else "diagnostics are not part of this build"
+            text.append(f"{', '.join(unexplained)}: {what} (see the failure and the log)\n", style="dim")
+        for finding in reversed(state.findings[-6:]):  # newest first
+            where = f" ({finding.host})" if finding.host else ""
             text.append(f"● {finding.title}{where}\n", style="bold yellow")
             if finding.fix:
                 text.append(f"  Fix: {finding.fix}\n")
-        if not state.findings:
-            if not state.failures:
-                text.append("No failures.", style="dim")
-            elif self.available:
-                text.append(f"{len(state.failures)} failure(s); no known cause recognised.", style="dim")
-            else:
-                text.append("Diagnostics are not part of this build.", style="dim")
+        if not state.failures:
+            text.append("No failures.", style="dim")
         self.update(text)
 
 
@@ -310,7 +311,7 @@ class SlowestTasks(Static):
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(justify="right", no_wrap=True, min_width=6)
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        for timing in state.slowest[:6]:
+        for timing in state.slowest[:SLOWEST_SHOWN]:
             table.add_row(Text(duration_text(timing.seconds), style="cyan"), timing.task)
         self.update(table if state.slowest else Text("No task finished yet.", style="dim"))
 
