@@ -53,7 +53,8 @@ def context(lab: kwlab.Lab, spec: ClusterSpec, tmp_path: Path, **kwargs: object)
     return PhaseContext(spec=spec, ws=ws, options=RunOptions(), **kwargs)  # type: ignore[arg-type]
 
 
-def test_default_lab_fails_the_guides_traps_with_the_right_fix(lab: kwlab.Lab, tmp_path: Path) -> None:
+def test_default_lab_fails_the_guides_traps_with_the_right_fix(clean_lab: kwlab.Lab, tmp_path: Path) -> None:
+    lab = clean_lab  # pristine hosts: other tests remedy lab3 and lab5 on the shared lab
     ctx = context(lab, lab_spec(lab), tmp_path)
     result = run_phase(ctx)
     assert result.status == "failed"  # the engine exits with 3 (EXIT_PREFLIGHT_FAILED)
@@ -114,7 +115,8 @@ def test_one_gib_host_as_control_plane_fails_sizing_and_names_instance_types(
     assert "t3.small (2 vCPUs, 2 GiB)" in cpus.fix and "t2.medium" in cpus.fix
 
 
-def test_acknowledged_failures_let_the_phase_pass(lab: kwlab.Lab, tmp_path: Path) -> None:
+def test_acknowledged_failures_let_the_phase_pass(clean_lab: kwlab.Lab, tmp_path: Path) -> None:
+    lab = clean_lab
     spec = lab_spec(lab, preflight={"acknowledged": ["python@lab3", "ip_forward@lab5"]})
     ctx = context(lab, spec, tmp_path)
     ctx.options = RunOptions(ignore_preflight=frozenset({"systemd"}))
