@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,19 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
         return PhaseResult("skipped", "No persistent storage (storage.type: none).")
     inventory = ctx.ws.inventory_dir / "hosts.yaml"
     groups = inventory_groups(inventory)
+    builds_cluster = "kubespray" in spec.phases
     if spec.storage.type == "gluster":
         plan = gluster_plan(spec)
         _check_groups(plan, groups, inventory)
+        if not builds_cluster:
+            # No Kubernetes here (e.g. the lab): build and mount the volume, leave the API objects out.
+            plan = replace(plan, control_plane=None)
         playbook, extravars = PLAYBOOKS / "gluster.yml", plan.extravars(to_yaml(gluster_manifests(plan)))
         data: dict[str, Any] = {"storage_class": "gluster", "volume": plan.volume, "pvs": plan.pv_names()}
+    elif not builds_cluster:
+        return PhaseResult(
+            "skipped", f"{spec.storage.type} storage lives in Kubernetes, and this preset builds no cluster."
+        )
     else:
         playbook, extravars = PLAYBOOKS / "storage_class.yml", provisioner_extravars(spec)
         data = {"storage_class": extravars["kwizard_storage_class"]}
@@ -54,6 +63,14 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
         return PhaseResult("failed", f"Storage setup failed: {failure_text(result)}", data)
     changed = sum(host.get("changed", 0) for host in result.stats.values())
     data["changed"] = changed
+    if not builds_cluster:
+        data["kubernetes"] = "not applied: the kubespray phase is not part of this preset"
+        return PhaseResult(
+            "ok",
+            f"Gluster volume {plan.volume} built and mounted; the StorageClass and PVs were not applied "
+            "because this preset builds no Kubernetes cluster (no kubespray phase).",
+            data,
+        )
     return PhaseResult("ok", summary_text(spec), data)
 
 

@@ -176,3 +176,12 @@ def test_playbooks_pass_ansibles_syntax_check(tmp_path: Path, playbook: str) -> 
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cluster_storage_is_skipped_when_the_preset_builds_no_cluster(tmp_path: Path):
+    spec = load(PRESETS / "aws-3az.yaml").updated(phases=["access", "preflight", "inventory", "storage"])
+    ctx = context(tmp_path, spec)
+    write_inventory(ctx, {"kube_control_plane": [h.name for h in spec.hosts_with("control_plane")]})
+    result = run_phase(ctx)
+    assert result.status == "skipped"
+    assert "builds no cluster" in result.summary
