@@ -57,7 +57,8 @@ def render(report: PreflightReport) -> RenderableType:
     matrix.add_column("check", style="bold", no_wrap=True, min_width=max(map(len, report.checks), default=5))
     for column in matrix_columns(report):
         matrix.add_column(column, justify="center", no_wrap=True, min_width=len(column))
-    matrix.add_column("", style="dim", overflow="ellipsis", no_wrap=True)
+    # The description gives way first: the host columns must stay visible on an 80-column terminal.
+    matrix.add_column("", style="dim", overflow="fold", ratio=1)
     for check, results in matrix_rows(report):
         title = CHECK_INFO[check].title if check in CHECK_INFO else ""
         matrix.add_row(check, *(Text(*cell(r)) for r in results), title)

@@ -98,9 +98,15 @@ class HeadlessConsole:
 
     # Called on engine/runner threads: print only events worth a line.
     def observe(self, event: Event) -> None:
+        out = self.live.console if self.live else self.console
+        if event.kind == "preflight_report":
+            from kwizard.preflight.table import render_json
+
+            out.print(render_json(event.data))  # checks × hosts, then each problem with its fix
+            return
         line = _line_for(event)
         if line is not None:
-            (self.live.console if self.live else self.console).print(line)
+            out.print(line)
 
     def run(
         self, work: Callable[[], RunOutcome], cancel: threading.Event, snapshot: Callable[[], RunState]

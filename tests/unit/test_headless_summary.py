@@ -1,0 +1,46 @@
+"""After a headless run that built or exposed the cluster, the cluster summary says what to do next."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kwizard import preset
+from kwizard.engine import run_headless
+from kwizard.engine.phase import PhaseContext, PhaseResult
+from kwizard.engine.pipeline import PhaseDefinition
+from kwizard.options import RunOptions
+from kwizard.paths import workspace
+
+PRESETS = Path(__file__).resolve().parents[2] / "presets"
+
+
+def _ok(ctx: PhaseContext) -> PhaseResult:
+    return PhaseResult("ok", "done")
+
+
+def _phases(*names: str) -> list[PhaseDefinition]:
+    return [PhaseDefinition(name, name, lambda: _ok) for name in names]
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_summary_follows_a_successful_cluster_run(json_mode: bool, tmp_path: Path, capsys):
+    spec = preset.load(PRESETS / "baremetal-ha.yaml").updated(phases=["kubeconfig", "loadbalancer"])
+    ws = workspace(spec.name, tmp_path).create()
+    code = run_headless(spec, ws, RunOptions(json=json_mode), phases=_phases("kubeconfig", "loadbalancer"))
+    out = capsys.readouterr()
+    assert code == 0
+    shown = out.err if json_mode else out.out
+    assert "Next steps" in shown and "reset.yml" in shown
+    assert "grafana.example.com" in shown  # the DNS records to add
+    if json_mode:
+        assert json.loads(out.out)["status"] == "ok"  # stdout stays pure JSON
+
+
+def test_no_summary_when_the_run_built_nothing(tmp_path: Path, capsys):
+    spec = preset.load(PRESETS / "lab.yaml")
+    ws = workspace(spec.name, tmp_path).create()
+    assert run_headless(spec, ws, RunOptions(), phases=_phases("inventory")) == 0
+    assert "Next steps" not in capsys.readouterr().out
