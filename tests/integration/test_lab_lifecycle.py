@@ -223,7 +223,9 @@ def test_reset_restores_pristine_hosts_and_keeps_keys(lab_factory: LabFactory, l
     assert p2.exec("sysctl -qw net.ipv4.ip_forward=1").returncode == 0
     fresh = kwlab.reset(lab.name, root=lab_root)
     f1, f2 = fresh.host("p1"), fresh.host("p2")
-    assert f1.init_pid != p1.init_pid and not p1.is_running() and f1.is_running()
+    assert f1.init_pid != p1.init_pid and f1.is_running()
+    # A LabHost held from before the reset follows the restarted host rather than its old process.
+    assert p1.is_running() and p1.exec("hostname").stdout.strip() == "p1"
     assert (
         f1.exec("cat /home/kwuser/.ssh/authorized_keys; ls /data /etc/x 2>&1").stdout.count("No such file")
         == 1
