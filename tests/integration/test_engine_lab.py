@@ -161,8 +161,10 @@ def test_a_host_lost_mid_run_is_unreachable_and_resume_finishes_after_it_is_back
         ).start()
         assert lost and outcome.status == "failed" and outcome.exit_code == 1
         failures = [f for f in outcome.state.failures if f.host == "lab4"]
-        assert failures and failures[0].kind == "unreachable"
-        assert outcome.state.hosts["lab4"].unreachable == 1
+        # Ansible says UNREACHABLE, or FAILED when the loss hits a file transfer; either way it could
+        # not connect.
+        assert failures and "Failed to connect to the host via ssh" in failures[0].message, failures
+        assert outcome.state.hosts["lab4"].unreachable + outcome.state.hosts["lab4"].failed == 1
         assert outcome.state.hosts["lab1"].failed == 0
     finally:
         on_host(

@@ -14,15 +14,12 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from kwizard.engine.phase import HostKeyPrompt, Secrets
+from kwizard.engine.phase import Secrets
 from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
-from kwizard.ui.modals import ChoiceModal
+from kwizard.ui.hostkey import confirm_host_key_from_thread
 from kwizard.ui.steps import StepScreen
-
-# How long a host-key question may stay unanswered before the phase gets "no".
-HOST_KEY_ANSWER_SECONDS = 600.0
 
 
 class DeployStep(StepScreen):
@@ -134,14 +131,17 @@ class DeployStep(StepScreen):
             per_host_password=dict(wizard.secrets.per_host_password),
         )
         table: dict[str, Any] = {} if self.phases is None else {"phases": tuple(self.phases)}
+        ws, cancel = wizard.ws.create(), threading.Event()
         self.engine = Engine(
             wizard.spec,
-            wizard.ws.create(),
+            ws,
             wizard.options,
             secrets=secrets,
             observer=self.feed.put,
-            confirm_host_key=self._confirm_host_key,
+            # The same trust-on-first-use dialog as the Access step, asked from the engine's thread.
+            confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
             diagnose=default_diagnoser(),
+            cancel=cancel,
             **table,
         )
         dashboard = self.query_one(Dashboard)
@@ -210,34 +210,6 @@ class DeployStep(StepScreen):
 
     def _result(self, text: str) -> None:
         self.query_one("#deploy-result", Static).update(text)
-
-    def _confirm_host_key(self, prompt: HostKeyPrompt) -> bool:
-        """Ask the user (on the UI thread) whether to trust a host key seen for the first time."""
-        answer: list[bool] = []
-        answered = threading.Event()
-
-        def ask() -> None:
-            modal = ChoiceModal(
-                "New host key",
-                f"{prompt.host} ({prompt.address}:{prompt.port}) presents a {prompt.key_type} key never seen "
-                f"before:\n{prompt.fingerprint}\nTrust it only if this is the fingerprint you expect.",
-                [("trust", "Trust and continue"), ("refuse", "Refuse")],
-                cancel="refuse",
-            )
-
-            def decided(choice: str | None) -> None:
-                answer.append(choice == "trust")
-                answered.set()
-
-            self.app.push_screen(modal, decided)
-
-        self.app.call_from_thread(ask)
-        cancel = self.engine.cancel if self.engine else threading.Event()
-        deadline = time.monotonic() + HOST_KEY_ANSWER_SECONDS
-        while not answered.wait(0.2):
-            if cancel.is_set() or time.monotonic() > deadline:
-                return False
-        return bool(answer and answer[0])
 
     def on_unmount(self) -> None:
         # Leaving the wizard mid-run: stop the phase cleanly; the journal says "interrupted".
