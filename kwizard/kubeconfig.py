@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kwizard import yamltext
 from kwizard.errors import InputError, KwizardError, RemoteError
 from kwizard.fsutil import atomic_write
 from kwizard.spec import ClusterSpec
@@ -84,16 +85,8 @@ def api_endpoint(spec: ClusterSpec) -> ApiEndpoint:
 
 def parse_kubeconfig(text: str, source: str) -> dict[str, Any]:
     """Parse and shape-check a kubeconfig; every problem is an InputError naming `source`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise InputError(
-            "Kubeconfig is not valid YAML",
-            f"{where}: {getattr(exc, 'problem', None) or exc}",
-            f"Repair or move {source} aside; kwizard did not change it.",
-        ) from None
+    fix = f"Repair or move {source} aside; kwizard did not change it."
+    data = yamltext.load(text, source, "Kubeconfig is not valid YAML", fix)
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from kwizard import yamltext
 from kwizard.errors import PresetError
 from kwizard.fsutil import atomic_write
 from kwizard.spec import SPEC_VERSION, ClusterSpec, describe_error, format_loc, secret_looking_keys
@@ -62,9 +63,7 @@ def parse(text: str, source: str = "<preset>") -> ClusterSpec:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where, problem = yamltext.error_location(exc, source)
         raise PresetError(
             "Preset is not valid YAML",
             f"{where}: {problem}",

@@ -22,7 +22,7 @@ def open_cluster(name: str | None) -> tuple[ClusterSpec, Workspace]:
         raise InputError(
             "Which cluster?",
             "No cluster was named and none was opened before.",
-            "Name one, e.g. `kwizard kubeconfig mycluster` (see `kwizard runs`).",
+            "Name it, e.g. `kwizard --resume mycluster` or `kwizard kubeconfig mycluster`.",
         )
     ws = workspace(cluster)
     if not ws.preset_file.exists():

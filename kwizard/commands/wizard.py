@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kwizard.errors import EnvironmentProblem, InputError, PresetError
+from kwizard.errors import EnvironmentProblem, InputError
 from kwizard.options import RunOptions
-from kwizard.paths import last_cluster, workspace
+from kwizard.paths import workspace
 from kwizard.spec import ClusterSpec
 
 
@@ -20,20 +20,10 @@ def run(args: argparse.Namespace) -> int:
     spec = _load_preset(args.preset) if args.preset else None
 
     if args.resume is not None:
-        cluster = args.resume or (spec.name if spec else None) or last_cluster()
-        if not cluster:
-            raise InputError(
-                "Nothing to resume",
-                "No cluster was named and no cluster was opened before.",
-                "Name one: kwizard --resume CLUSTER (see `kwizard runs`).",
-            )
-        ws = workspace(cluster)
-        if not ws.preset_file.exists():
-            raise InputError(
-                "Unknown cluster",
-                f"There is no saved cluster {cluster!r} under {ws.root}.",
-                "Check the name (and --workdir), or start it with kwizard --preset FILE.",
-            )
+        from kwizard.commands._cluster import open_cluster
+
+        _, ws = open_cluster(args.resume or (spec.name if spec else None))
+        cluster = ws.cluster
         if args.yes:
             from kwizard.engine import resume_headless
 
@@ -60,10 +50,7 @@ def run(args: argparse.Namespace) -> int:
 def _load_preset(path: str) -> ClusterSpec:
     from kwizard import preset as presets
 
-    try:
-        return presets.load(path)
-    except PresetError:
-        raise
+    return presets.load(path)
 
 
 def _interactive(

@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kwizard import yamltext
 from kwizard.errors import InputError
 from kwizard.spec import is_rfc1123
 
@@ -132,16 +132,7 @@ def default_profile(hosts: int = len(_DEFAULT_HOSTS)) -> LabProfile:
 
 def parse_profile(text: str, source: str = "<profile>") -> LabProfile:
     """Parse profile YAML; every failure is an InputError naming the source and the key."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise InputError(
-            "Lab profile is not valid YAML",
-            f"{where}: {getattr(exc, 'problem', None) or exc}",
-            "Fix the YAML syntax at that line.",
-        ) from None
+    data = yamltext.load(text, source, "Lab profile is not valid YAML", "Fix the YAML syntax at that line.")
     if not isinstance(data, dict):
         raise InputError(
             "Lab profile has the wrong shape",
