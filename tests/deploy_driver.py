@@ -25,7 +25,8 @@ async def wait_until_idle(pilot: object, app: WizardApp, seconds: float = 300.0)
     """Wait (bounded) until the Deploy step's run has finished; returns the step."""
     for _ in range(int(seconds * 10)):
         await pilot.pause(0.1)  # type: ignore[attr-defined]
-        screen = app.screen
-        if isinstance(screen, DeployStep) and screen.engine is not None and not screen.running:
+        # A finished run opens the Summary over the Deploy step: look below it too.
+        screen = next((s for s in reversed(app.screen_stack) if isinstance(s, DeployStep)), None)
+        if screen is not None and screen.engine is not None and not screen.running:
             return screen
     raise AssertionError("the run did not finish in time")

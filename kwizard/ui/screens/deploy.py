@@ -6,10 +6,11 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
@@ -21,9 +22,18 @@ from kwizard.ui.dashboard import Dashboard, EventFeed
 from kwizard.ui.hostkey import confirm_host_key_from_thread
 from kwizard.ui.steps import StepScreen
 
+if TYPE_CHECKING:
+    from kwizard.diagnostics.apply import HostOutcome
+    from kwizard.diagnostics.remedies import RemedyPlan
+
 
 class DeployStep(StepScreen):
     step_id = "deploy"
+
+    BINDINGS: ClassVar = [
+        Binding("x", "apply_fix", "Apply fix and retry"),
+        Binding("m", "show_summary", "Summary"),
+    ]
 
     class RunFinished(Message):
         """The engine returned (the run succeeded, failed or was interrupted)."""
@@ -39,6 +49,21 @@ class DeployStep(StepScreen):
             super().__init__()
             self.error = error
 
+    class FixApplied(Message):
+        """A host command remedy ran on every affected host; the retry follows."""
+
+        def __init__(self, plan: RemedyPlan, outcomes: list[HostOutcome]) -> None:
+            super().__init__()
+            self.plan = plan
+            self.outcomes = outcomes
+
+    class FixFailed(Message):
+        """A host command remedy could not be applied (host unreachable, command failed…)."""
+
+        def __init__(self, error: KwizardError) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(self, phases: Sequence[PhaseDefinition] | None = None) -> None:
         super().__init__()
         self.phases = phases  # None: the product's pipeline; tests give a table of fixture phases
@@ -46,12 +71,16 @@ class DeployStep(StepScreen):
         self.engine: Engine | None = None
         self.running = False
         self.resumable: Path | None = None
+        self.fix: RemedyPlan | None = None  # the remedy "Apply fix and retry" applies
+        self.finished_run: Path | None = None  # the last run that finished ok (its Summary)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="deploy-actions"):
             yield Static("", id="deploy-plan")
             yield Button("Start deployment", id="deploy-start", variant="success")
             yield Button("Resume", id="deploy-resume", variant="primary")
+            yield Button("Apply fix and retry", id="deploy-fix", variant="warning")
+            yield Button("Summary", id="deploy-summary", variant="primary")
             yield Button("Cancel run", id="deploy-cancel", variant="error", disabled=True)
         yield Static("", id="deploy-result")
         yield Dashboard(self.feed, diagnostics_available=_diagnostics_available(), id="dashboard")
@@ -76,6 +105,8 @@ class DeployStep(StepScreen):
                 record = RunJournal.load(directory).record
             except KwizardError:
                 record = None
+            if record is not None and record.status == "ok":
+                self.finished_run = directory
             if record is not None and record.status != "ok":
                 self.resumable = directory
                 self._replay(directory)
@@ -86,6 +117,8 @@ class DeployStep(StepScreen):
                     f"Run {record.run_id} stopped: {failed or record.status}. Fix the cause, then Resume."
                 )
         self.query_one("#deploy-resume", Button).display = self.resumable is not None
+        self._offer_fix()
+        self.query_one("#deploy-summary", Button).display = self.finished_run is not None
 
     def _replay(self, directory: Path) -> None:
         from kwizard.engine.journal import read_events
@@ -107,6 +140,12 @@ class DeployStep(StepScreen):
         elif button == "deploy-cancel":
             event.stop()
             self.cancel()
+        elif button == "deploy-fix":
+            event.stop()
+            self.action_apply_fix()
+        elif button == "deploy-summary":
+            event.stop()
+            self.action_show_summary()
         elif self.running and button in ("next", "back"):
             event.stop()
             self.notify("A run is in progress: cancel it first.", severity="warning")
@@ -121,15 +160,9 @@ class DeployStep(StepScreen):
         wizard.action_save_preset()
         if wizard.saved_spec != wizard.spec:
             return  # the save failed and said why
-        from kwizard.engine import secrets_from_environment
         from kwizard.engine.findings import default_diagnoser
 
-        from_env, _ = secrets_from_environment(wizard.spec)
-        secrets = Secrets(
-            ssh_password=wizard.secrets.ssh_password or from_env.ssh_password,
-            become_password=wizard.secrets.become_password or from_env.become_password,
-            per_host_password=dict(wizard.secrets.per_host_password),
-        )
+        secrets = self._secrets()
         table: dict[str, Any] = {} if self.phases is None else {"phases": tuple(self.phases)}
         ws, cancel = wizard.ws.create(), threading.Event()
         self.engine = Engine(
@@ -154,6 +187,18 @@ class DeployStep(StepScreen):
         self._result("Running…" if not resume else "Resuming…")
         self._run_engine(resume)
 
+    def _secrets(self) -> Secrets:
+        """The wizard's secrets (memory only), completed from the preset's environment variables."""
+        from kwizard.engine import secrets_from_environment
+
+        wizard = self.wizard
+        from_env, _ = secrets_from_environment(wizard.spec)
+        return Secrets(
+            ssh_password=wizard.secrets.ssh_password or from_env.ssh_password,
+            become_password=wizard.secrets.become_password or from_env.become_password,
+            per_host_password=dict(wizard.secrets.per_host_password),
+        )
+
     @work(thread=True, exclusive=True, group="deploy")
     def _run_engine(self, resume: bool) -> None:
         engine = self.engine
@@ -177,6 +222,8 @@ class DeployStep(StepScreen):
             self._result(
                 f"[green]✓ Run {outcome.run_id} finished.[/] Report: {outcome.directory / 'report.md'}"
             )
+            self.finished_run, self.resumable = outcome.directory, None
+            self.action_show_summary()
         else:
             where = f" in phase {outcome.failed_phase}" if outcome.failed_phase else ""
             later = f"kwizard --resume {self.wizard.spec.name}"
@@ -190,11 +237,100 @@ class DeployStep(StepScreen):
         self.query_one("#deploy-resume", Button).display = (
             self.resumable is not None and outcome.status != "ok"
         )
+        self.query_one("#deploy-summary", Button).display = self.finished_run is not None
+        self._offer_fix()
 
     def on_deploy_step_run_errored(self, message: RunErrored) -> None:
         self._finish()
         self._result(f"[red]{message.error.title}[/]")
         self.wizard.show_error(message.error)
+
+    # -- apply fix and retry ------------------------------------------------------------------------
+    def _offer_fix(self) -> None:
+        """Show "Apply fix and retry" for the newest finding of the stopped run that kwizard can fix."""
+        from kwizard.diagnostics.apply import plan_from_finding
+
+        self.fix = None
+        if self.resumable is not None and _diagnostics_available():
+            for finding in reversed(self.query_one(Dashboard).state.findings):
+                self.fix = plan_from_finding(finding.data, finding.host)
+                if self.fix is not None:
+                    break
+        button = self.query_one("#deploy-fix", Button)
+        button.display = self.fix is not None and not self.running
+        button.tooltip = self.fix.describe() if self.fix is not None else None
+        self.refresh_bindings()
+
+    def action_apply_fix(self) -> None:
+        """Apply the offered remedy (preset change or host command), then resume the run."""
+        plan = self.fix
+        if plan is None or self.running:
+            return
+        from kwizard.diagnostics.apply import apply_to_spec, changes_spec
+
+        if changes_spec(plan):
+            try:
+                self.wizard.spec = apply_to_spec(plan, self.wizard.spec)
+            except KwizardError as error:
+                self.wizard.show_error(error)
+                return
+            self.notify(plan.describe(), title=plan.remedy.title)
+            self.start(resume=True)  # saves the preset first
+            return
+        self._set_running(True)
+        self._result(f"Applying: {plan.remedy.title} on {', '.join(plan.hosts)}…")
+        self._apply_on_hosts(plan)
+
+    @work(thread=True, exclusive=True, group="deploy")
+    def _apply_on_hosts(self, plan: RemedyPlan) -> None:
+        from kwizard.diagnostics.apply import apply_on_hosts
+        from kwizard.engine.phase import PhaseContext
+
+        wizard = self.wizard
+        ws, cancel = wizard.ws.create(), threading.Event()
+        ctx = PhaseContext(
+            wizard.spec,
+            ws,
+            wizard.options,
+            secrets=self._secrets(),
+            cancel=cancel,
+            confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
+        )
+        try:
+            outcomes = apply_on_hosts(ctx, plan)
+        except KwizardError as error:
+            self.post_message(self.FixFailed(error))
+            return
+        self.post_message(self.FixApplied(plan, outcomes))
+
+    def on_deploy_step_fix_applied(self, message: FixApplied) -> None:
+        self._set_running(False)
+        hosts = ", ".join(outcome.host for outcome in message.outcomes)
+        self.notify(f"Applied on {hosts}; retrying.", title=message.plan.remedy.title)
+        self.start(resume=True)
+
+    def on_deploy_step_fix_failed(self, message: FixFailed) -> None:
+        self._set_running(False)
+        self._offer_fix()
+        self._result(f"[red]{message.error.title}[/]")
+        self.wizard.show_error(message.error)
+
+    # -- summary ------------------------------------------------------------------------------------
+    def action_show_summary(self) -> None:
+        """Open the Summary screen of the last run that finished ok."""
+        if self.finished_run is None or self.running:
+            return
+        from kwizard import summary
+        from kwizard.engine.journal import RunJournal
+        from kwizard.ui.screens.summary import SummaryScreen
+
+        try:
+            record = RunJournal.load(self.finished_run).record
+            shown = summary.build(self.wizard.spec, self.wizard.ws, _results(record))
+        except KwizardError as error:
+            self.wizard.show_error(error)
+            return
+        self.app.push_screen(SummaryScreen(shown))
 
     def _finish(self) -> None:
         self._set_running(False)
@@ -202,11 +338,22 @@ class DeployStep(StepScreen):
         dashboard.drain_all()
         dashboard.clock = None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The footer shows "Apply fix and retry" and "Summary" only when there is one to act on.
+        if action == "apply_fix":
+            return self.fix is not None and not self.running
+        if action == "show_summary":
+            return self.finished_run is not None and not self.running
+        return super().check_action(action, parameters)
+
     def _set_running(self, running: bool) -> None:
         self.running = running
+        self.refresh_bindings()
         self.query_one("#deploy-start", Button).disabled = running
         self.query_one("#deploy-resume", Button).disabled = running
         self.query_one("#deploy-cancel", Button).disabled = not running
+        self.query_one("#deploy-fix", Button).disabled = running
+        self.query_one("#deploy-summary", Button).disabled = running
 
     def _result(self, text: str) -> None:
         self.query_one("#deploy-result", Static).update(text)
@@ -221,3 +368,8 @@ def _diagnostics_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("kwizard.diagnostics") is not None
+
+
+def _results(record: Any) -> dict[str, dict[str, Any]]:
+    """The phases' outputs of a journalled run, as kwizard.summary.build takes them."""
+    return {name: dict(record.phase(name).data) for name in record.selected}
