@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -105,7 +106,18 @@ class StepScreen(Screen[None]):
         """The spec with this step's answers applied."""
         return spec
 
+    def step_buttons(self) -> dict[str, Callable[[], object]]:
+        """This step's own buttons, id → handler; they take precedence over Back/Save/Next."""
+        return {}
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        # The one button dispatcher of every step: subclasses declare `step_buttons` instead of
+        # handling Button.Pressed themselves (Textual would run both handlers).
+        own = self.step_buttons().get(event.button.id or "")
+        if own is not None:
+            event.stop()
+            own()
+            return
         actions = {"back": "previous_step", "next": "next_step", "save": "save_preset"}
         action = actions.get(event.button.id or "")
         if action:

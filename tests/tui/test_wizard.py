@@ -126,3 +126,16 @@ async def test_buttons_navigate_like_the_keys(kwizard_root: Path):
         await pilot.click("#save")
         await pilot.pause()
     assert presets.load(kwizard_root / "clusters" / "baremetal-ha" / "preset.yaml") == spec
+
+
+async def test_next_on_the_review_step_moves_exactly_one_step(kwizard_root: Path):
+    """Each step's own buttons and Back/Next share one dispatcher: Next from Review lands on Deploy (and
+    does not go on to Deploy's Finish, which would quit)."""
+    spec = presets.load(next(p for p in shipped_presets() if p.name == "baremetal-ha.yaml"))
+    app = WizardApp(spec, root=kwizard_root, start_step="review")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.click("#next")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DeployStep"
+        assert app.is_running

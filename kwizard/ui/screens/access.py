@@ -9,6 +9,7 @@ uses. A host with a different password gets its own from "Password for host…".
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -212,18 +213,12 @@ class AccessStep(StepScreen):
         self.notify(f"{ready} of {len(self.wizard.spec.hosts)} hosts accept the key", title="Access checked")
 
     # ── actions ────────────────────────────────────────────────────────────
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        handlers = {
+    def step_buttons(self) -> dict[str, Callable[[], object]]:
+        return {
             "check": self.action_check,
             "generate": self._generate_key,
             "host-password": self._host_password,
         }
-        handler = handlers.get(event.button.id or "")
-        if handler is not None:
-            # Textual also runs StepScreen's handler (the navigation buttons) unless prevented.
-            event.prevent_default()
-            event.stop()
-            handler()
 
     def _generate_key(self) -> None:
         path = cluster_key_path(self.wizard.ws)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -129,28 +129,21 @@ class DeployStep(StepScreen):
         dashboard.drain_all()
 
     # -- running ------------------------------------------------------------------------------------
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        button = event.button.id or ""
-        if button == "deploy-start":
-            event.stop()
-            self.start(resume=False)
-        elif button == "deploy-resume":
-            event.stop()
-            self.start(resume=True)
-        elif button == "deploy-cancel":
-            event.stop()
-            self.cancel()
-        elif button == "deploy-fix":
-            event.stop()
-            self.action_apply_fix()
-        elif button == "deploy-summary":
-            event.stop()
-            self.action_show_summary()
-        elif self.running and button in ("next", "back"):
-            event.stop()
-            self.notify("A run is in progress: cancel it first.", severity="warning")
-        else:
-            super().on_button_pressed(event)
+    def step_buttons(self) -> dict[str, Callable[[], object]]:
+        buttons: dict[str, Callable[[], object]] = {
+            "deploy-start": lambda: self.start(resume=False),
+            "deploy-resume": lambda: self.start(resume=True),
+            "deploy-cancel": self.cancel,
+            "deploy-fix": self.action_apply_fix,
+            "deploy-summary": self.action_show_summary,
+        }
+        if self.running:
+            for leave in ("next", "back"):
+                buttons[leave] = self._busy
+        return buttons
+
+    def _busy(self) -> None:
+        self.notify("A run is in progress: cancel it first.", severity="warning")
 
     def start(self, resume: bool) -> None:
         """Save the preset and run (or resume) the phases on a worker thread."""

@@ -8,6 +8,7 @@ token, duplicate or failed source becomes a line in the problems panel with its 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -200,8 +201,8 @@ class HostsStep(StepScreen):
             event.stop()
             self._add_typed()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        handlers = {
+    def step_buttons(self) -> dict[str, Callable[[], object]]:
+        return {
             "add": self._add_typed,
             "scan": self._ask_scan,
             "import": self._ask_import,
@@ -209,12 +210,6 @@ class HostsStep(StepScreen):
             "roles": self.action_edit_roles,
             "remove": self.action_remove,
         }
-        handler = handlers.get(event.button.id or "")
-        if handler is not None:
-            # Textual also runs StepScreen's handler (the navigation buttons) unless prevented.
-            event.prevent_default()
-            event.stop()
-            handler()
 
     def _ask_scan(self) -> None:
         def answered(text: str | None) -> None:

@@ -9,6 +9,7 @@ fixed or acknowledged ("Continue anyway") before the next step; acknowledgements
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -337,19 +338,14 @@ class PreflightStep(StepScreen):
 
     # -- actions ----------------------------------------------------------------------------------
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        actions = {
+    def step_buttons(self) -> dict[str, Callable[[], object]]:
+        return {
             "pf-rerun": self.action_rerun,
             "pf-fix": self.action_fix_selected,
             "pf-fix-all": self.action_fix_all,
             "pf-ack": self.action_continue_anyway,
             "next": self.action_next_checked,
         }
-        action = actions.get(event.button.id or "")
-        if action is not None:
-            event.prevent_default()  # StepScreen would otherwise also move to the next step
-            event.stop()
-            action()
 
     def action_rerun(self) -> None:
         if not self.running and self.wizard.spec.hosts:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -140,10 +142,9 @@ class ReviewStep(StepScreen):
             return
         view.update(Syntax(change.diff(), "diff", theme="ansi_dark", background_color="default"))
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "copy-command":
-            event.stop()
-            self.app.copy_to_clipboard(self.command)
-            self.notify("Command copied to the clipboard", title="Copied")
-            return
-        super().on_button_pressed(event)
+    def step_buttons(self) -> dict[str, Callable[[], object]]:
+        return {"copy-command": self._copy_command}
+
+    def _copy_command(self) -> None:
+        self.app.copy_to_clipboard(self.command)
+        self.notify("Command copied to the clipboard", title="Copied")
