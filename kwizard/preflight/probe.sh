@@ -140,20 +140,30 @@ df -Pk / /var ${brick_at:+"$brick_at"} 2>/dev/null | {
   done
 }
 
-# Listening TCP ports, from the kernel's own tables (no ss/netstat needed). State 0A is LISTEN.
-taken=
-for table in /proc/net/tcp /proc/net/tcp6; do
-  [ -r "$table" ] || continue
-  while read -r _ local _ state _; do
-    [ "$state" = 0A ] || continue
-    port=$((0x${local##*:}))
+# Listening TCP ports. `ss` asks the kernel for listening sockets only (netlink); reading /proc/net/tcp
+# walks every socket of the machine, which costs milliseconds on a busy host, so it is only the fallback
+# for hosts without a working ss. As root, ss also names the program holding a port: that line is
+# passed on for the ports the roles need. State 0A in /proc/net/tcp is LISTEN.
+if [ "$uid" = 0 ]; then ssflags=-ltnp; else ssflags=-ltn; fi
+if have ss && sockets=$(ss $ssflags 2>/dev/null); then
+  set -f  # the peer column ("0.0.0.0:*") must not be expanded as a file name pattern
+  while IFS= read -r line; do
+    set -- $line
+    [ "$1" = LISTEN ] && [ $# -ge 4 ] || continue
+    port=${4##*:}
     echo "listen=$port"
-    case $ports in *",$port,"*) taken=1 ;; esac
-  done <"$table"
-done
-# Which program holds a port the roles need: asked only when one is taken (only root sees them all).
-if [ -n "$taken" ] && [ "$uid" = 0 ] && have ss; then
-  ss -Hltnp 2>/dev/null | while IFS= read -r line; do echo "ss=$line"; done
+    case $ports in *",$port,"*) [ "$uid" = 0 ] && echo "ss=$line" ;; esac
+  done <<SOCKETS
+$sockets
+SOCKETS
+  set +f
+else
+  for table in /proc/net/tcp /proc/net/tcp6; do
+    [ -r "$table" ] || continue
+    while read -r _ local _ state _; do
+      [ "$state" = 0A ] && echo "listen=$((0x${local##*:}))"
+    done <"$table"
+  done
 fi
 
 # The storage device named in the spec: the storage module's own read-only probe (devcmd=), run as root

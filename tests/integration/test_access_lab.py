@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kwizard import access
+from kwizard import access, ssh
 from kwizard import lab as kwlab
 from kwizard.engine.phase import Event, HostKeyPrompt, PhaseContext, Secrets
 from kwizard.hostkeys import KnownHosts, fingerprint, key_from_line, scan_host_key
@@ -332,3 +333,15 @@ def test_new_host_keys_are_asked_and_a_changed_key_is_refused(
     # Real OpenSSH agrees with the file: it refuses the changed host too.
     assert openssh_login(moved, made.user, made.key_path, ws.known_hosts) != 0
     assert openssh_login(steady, made.user, made.key_path, ws.known_hosts) == 0
+
+
+def test_connections_turn_nagle_off_ack_at_once_and_prefer_aes_gcm(lab: kwlab.Lab, tmp_path: Path) -> None:
+    """The socket options that keep sshd's back-to-back small packets from waiting on delayed ACKs."""
+    ws = Workspace(tmp_path / "kw", "access-test").create()
+    spec = make_spec(lab.hosts[:1], "root", lab.key_path)
+    with connect(make_ctx(spec, ws, accept_new_host_keys=True), spec.hosts[0]) as conn:
+        sock = conn.transport.sock
+        assert isinstance(sock, ssh._PromptAckSocket)
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        assert conn.transport.remote_cipher == conn.transport.local_cipher == "aes128-gcm@openssh.com"
+        assert run(conn, ["echo", "a b"]).stdout == "a b\n"

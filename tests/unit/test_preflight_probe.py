@@ -87,6 +87,40 @@ def test_probe_finishes_on_a_host_without_python():
     assert parsed.mem_mb and parsed.hostname and parsed.package_manager == "apt-get"
 
 
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ss"),
+    reason="needs root for a mount namespace, and ss to hide",
+)
+def test_listening_ports_come_from_proc_when_ss_is_missing_or_broken():
+    """ss replaced by an unrunnable file: the ports are read from /proc/net/tcp instead, none lost."""
+    ss = os.path.realpath(shutil.which("ss") or "")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with_ss = parse_probe(run_probe_locally(f"ports={port}"), host="h")
+        result = subprocess.run(
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                f"mount --bind /dev/null {shlex.quote(ss)} && sh -c {shlex.quote(probe_script())} "
+                f"kwizard-probe ports={port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    without_ss = parse_probe(result.stdout, host="h")
+    assert port in with_ss.listening and with_ss.program_on(port) is not None
+    assert port in without_ss.listening
+    assert without_ss.listeners == ()  # no program names without ss
+
+
 def test_probe_runs_the_storage_modules_device_probe(tmp_path):
     missing = parse_probe(run_probe_locally(f"devcmd={device_probe_command('/dev/kwizard-no')}"), host="h")
     assert missing.device is not None and not missing.device.exists
