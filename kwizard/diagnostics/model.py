@@ -10,7 +10,7 @@ measured at 1 GB is a memory problem, not a scheduler problem.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -175,7 +175,23 @@ class RemedyAction(_Strict):
     name: str | None = None  # variable, playbook or secret name
     value: str | bool | int | None = None
     command: str | None = None  # for host_command: a fixed shell command, run with become, no user input
+    script: str | None = None  # for host_command: one of kwizard.hostfixes.SCRIPTS (the preflight's fix)
     probe: str | None = None  # optional command whose output refines `value` (e.g. which python exists)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _script_text(cls, data: Any) -> Any:
+        """`script: NAME` brings the command's text from kwizard.hostfixes."""
+        if isinstance(data, dict) and data.get("script") is not None:
+            from kwizard.hostfixes import SCRIPTS
+
+            name = data["script"]
+            if name not in SCRIPTS:
+                raise ValueError(f"unknown script {name!r}; known: {', '.join(SCRIPTS)}")
+            if data.get("command") is not None:
+                raise ValueError("a remedy has either a command or a script, not both")
+            data = {**data, "command": SCRIPTS[name]}
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> RemedyAction:

@@ -57,6 +57,8 @@ class RemedyPlan:
         if action.kind == "prompt_secret":
             secret = action.name.replace("_", " ") if action.name else "secret"
             return f"Ask for the {secret} (kept in memory only), then retry."
+        if action.script:  # a whole script: its title says what it does
+            return f"{self.remedy.title}{where} (as root), then retry."
         return f"Run `{action.command}`{where} (as root), then retry."
 
 

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from kwizard.hostfixes import ENABLE_IP_FORWARD, INSTALL_PYTHON3, PACKAGE_MANAGERS
 from kwizard.preflight.checks.base import HostInput
 from kwizard.preflight.checks.system import STANDARD_PYTHON, choose_interpreter
 from kwizard.preflight.facts import HostFacts
@@ -39,43 +40,13 @@ FIXES: dict[str, FixInfo] = {
     )
 }
 
-SYSCTL_FILE = "/etc/sysctl.d/99-kwizard-ip-forward.conf"
-
-ENABLE_IP_FORWARD = (
-    f"printf 'net.ipv4.ip_forward = 1\\n' > {SYSCTL_FILE}"
-    # /etc/sysctl.conf is applied after sysctl.d on many systems: an explicit 0 there would win at boot.
-    " && { [ ! -f /etc/sysctl.conf ] || sed -i"
-    " 's/^[[:space:]]*net\\.ipv4\\.ip_forward[[:space:]]*=[[:space:]]*0/net.ipv4.ip_forward = 1/'"
-    " /etc/sysctl.conf; }"
-    " && { sysctl -w net.ipv4.ip_forward=1 >/dev/null 2>&1 || echo 1 > /proc/sys/net/ipv4/ip_forward; }"
-)
-
-# Debian family: when dpkg still lists the interpreter's packages but the binary is gone (deleted by
-# hand, or a broken image), a plain install is a no-op; reinstall the packages that own the paths.
-_APT_INSTALL = """export DEBIAN_FRONTEND=noninteractive
-owners=$(dpkg -S /usr/bin/python3 '/usr/bin/python3.[0-9]*' 2>/dev/null \
-  | sed -n 's|^\\([^:, ]*\\): /usr/bin/python3[.0-9]*$|\\1|p' | sort -u)
-apt-get update -qq || true
-if [ -n "$owners" ]; then
-  apt-get install -y -qq --reinstall $owners
-else
-  apt-get install -y -qq python3
-fi"""
-
-INSTALL_PYTHON3: dict[str, str] = {
-    "apt-get": _APT_INSTALL,
-    "dnf": "dnf install -y python3",
-    "yum": "yum install -y python3",
-    "zypper": "zypper --non-interactive install python3",
-}
-
 
 def host_fix_command(fix_id: str, facts: HostFacts) -> str | None:
     """The shell command (run as root) for a host fix, or None when it does not apply to this host."""
     if fix_id == "enable_ip_forward":
         return ENABLE_IP_FORWARD
     if fix_id == "install_python3":
-        return INSTALL_PYTHON3.get(facts.package_manager)
+        return INSTALL_PYTHON3 if facts.package_manager in PACKAGE_MANAGERS else None
     return None
 
 

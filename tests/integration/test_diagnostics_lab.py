@@ -3,7 +3,9 @@ remedy is applied on the host, and the retry succeeds (checked inside the host, 
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -13,8 +15,17 @@ from typing import Any
 import pytest
 
 from kwizard import lab as kwlab
+from kwizard import preset
 from kwizard.diagnostics import Evidence, HostFacts, diagnose_events, diagnose_path, remedy_for
+from kwizard.engine.journal import read_events
 from kwizard.engine.phase import Event
+from kwizard.engine.pipeline import product_phases
+from kwizard.paths import Workspace
+from kwizard.spec import ClusterSpec
+from kwizard.ui.dashboard import Dashboard
+from kwizard.ui.dashboard.widgets import DiagnosticsPane, FailureBanner
+from tests.deploy_driver import wait_until_idle, wizard_with_phases
+from tests.fixture_phases import fixture_phases
 
 PLAYBOOK = """\
 - hosts: all
@@ -127,3 +138,78 @@ def test_host_without_python_is_named_remedied_and_retried(clean_lab: kwlab.Lab,
     assert diagnose_events(_events_of(retry_events)) == []
     marker = nopy.exec("cat /root/kwizard-diagnostics-ok")
     assert marker.returncode == 0 and "python3" in marker.stdout
+
+
+def test_dashboard_names_missing_python_applies_the_fix_and_the_retry_succeeds(
+    clean_lab: kwlab.Lab, tmp_path: Path
+) -> None:
+    """The whole story through the Deploy step (Pilot), as a user runs it on the lab: preflight found no
+    python3 on lab3 and the user continued anyway; the Kubespray-shaped playbook then fails there; the
+    dashboard names `python_interpreter_missing` with its fix and offers "Apply fix and retry"; one key
+    installs python3 on lab3 over SSH and resumes; the retry succeeds on every host."""
+    nopy = clean_lab.host("lab3")
+    assert nopy.exec("command -v python3").returncode != 0  # the trap is real
+    root = "/var/tmp/kwfx-pyfix"
+    spec = ClusterSpec(
+        name="labpy",
+        hosts=[
+            {"name": "lab1", "address": clean_lab.host("lab1").address, "roles": ["control_plane", "etcd"]},
+            {"name": "lab2", "address": clean_lab.host("lab2").address, "roles": ["worker"]},
+            {"name": "lab3", "address": nopy.address, "roles": ["worker"]},
+        ],
+        ssh={"user": "root", "key": str(clean_lab.key_path)},
+        phases=["preflight", "inventory", "kubespray"],
+        # "Continue anyway" on the Preflight step: the lab has no systemd, and lab3's python3 is left.
+        preflight={"acknowledged": ["systemd", "python@lab3"]},
+        kubespray={"extra_vars": {"fixture_root": root}},
+    )
+    ws = Workspace(root=tmp_path / "root", cluster=spec.name).create()
+    shutil.copy(clean_lab.known_hosts, ws.known_hosts)  # the Access step's trust, done before
+    preset.save(spec, ws.preset_file)
+    preflight = [p for p in product_phases() if p.name == "preflight"]
+    phases = (*preflight, *fixture_phases("quick.yml"))
+
+    async def drive() -> None:
+        app = wizard_with_phases(phases)(spec, root=tmp_path / "root", start_step="deploy")
+        async with app.run_test(size=(120, 45)) as pilot:
+            await pilot.pause()
+            await pilot.click("#deploy-start")
+            screen = await wait_until_idle(pilot, app)
+            state = screen.query_one(Dashboard).state
+            assert state.status == "failed"
+            assert [f.host for f in state.failures] == ["lab3"]
+            (finding,) = [f for f in state.findings if f.host == "lab3"]
+            assert finding.id == "python_interpreter_missing"
+            assert "preflight: lab3 has no python3" in finding.data["evidence"]
+            banner = screen.query_one(FailureBanner)
+            assert banner.display and "python_interpreter_missing" in str(banner.render())
+            pane = str(screen.query_one(DiagnosticsPane).render())
+            assert "python_interpreter_missing" in pane and finding.fix in pane.replace("\n  ", " ")
+            button = screen.query_one("#deploy-fix")
+            assert button.display and not button.disabled
+            assert screen.fix is not None and screen.fix.id == "install_python3"
+            assert screen.fix.hosts == ("lab3",)
+
+            await pilot.press("x")  # Apply fix and retry
+            for _ in range(600):  # the retry starts once the command ran on lab3
+                await pilot.pause(0.1)
+                if screen.engine is not None and screen.running:
+                    break
+            screen = await wait_until_idle(pilot, app)
+            state = screen.query_one(Dashboard).state
+            assert state.status == "ok", state.failures
+
+    asyncio.run(drive())
+    assert nopy.exec("command -v python3").returncode == 0  # the preflight re-check finds it too
+    for host in ("lab1", "lab2", "lab3"):
+        written = clean_lab.host(host).exec(f"cat {root}/{host}/etc/node.conf")
+        assert written.stdout == f"{host}\n", written.stderr
+    run_dir = sorted(ws.runs_dir.glob("2*"))[-1]
+    starts = [
+        (e.phase, e.data.get("reason"))
+        for e in read_events(run_dir / "events.jsonl")
+        if e.kind == "phase_start"
+    ]
+    # One run: the retry resumed at the failed phase; preflight and the inventory were not redone.
+    assert [phase for phase, _ in starts] == ["preflight", "inventory", "kubespray", "kubespray"]
+    assert starts[-1][1] == "failed last time"

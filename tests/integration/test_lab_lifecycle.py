@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FACTORY_NAME, FACTORY_SUBNET, LabFactory
 
 from kwizard import lab as kwlab
 from kwizard.errors import InputError, KwizardError
 from kwizard.lab import HostTraits, process
 from kwizard.lab.layout import LabLayout
+from tests.integration.conftest import FACTORY_NAME, FACTORY_SUBNET, LabFactory
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import paramiko
-from conftest import LabFactory
 
 from kwizard.lab import HostTraits, LabHost
+from tests.integration.conftest import LabFactory
 
 
 def _connect(host: LabHost, user: str, **auth: object) -> paramiko.SSHClient:

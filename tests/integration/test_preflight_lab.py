@@ -21,8 +21,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import LabFactory
-from preflight_offline_repo import build_repo, point_apt_at, python_packages
 
 from kwizard import lab as kwlab
 from kwizard import preset
@@ -31,6 +29,8 @@ from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.preflight import Preflight, PreflightReport, run_phase
 from kwizard.spec import ClusterSpec
+from tests.integration.conftest import LabFactory
+from tests.integration.preflight_offline_repo import build_repo, point_apt_at, python_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_CANNOT_PASS = {"systemd": "fail", "storage": "warn"}
@@ -182,7 +182,7 @@ def test_accepting_fixes_turns_ip_forward_and_python3_green(lab_factory: LabFact
     assert [(o.host, o.fix_id, o.ok) for o in sorted(outcomes, key=lambda o: o.host)] == [
         ("nofwd", "enable_ip_forward", True),
         ("nopy", "install_python3", True),
-    ]
+    ], outcomes
     assert after.result("nopy", "python").status == "pass"
     assert after.result("nofwd", "ip_forward").status == "pass"
     # What really happened on the hosts: apt reinstalled the interpreter from the offline source...

@@ -289,7 +289,8 @@ class DiagnosticsPane(Static):
             text.append(f"{', '.join(unexplained)}: {what} (see the failure and the log)\n", style="dim")
         for finding in reversed(state.findings[-6:]):  # newest first
             where = f" ({finding.host})" if finding.host else ""
-            text.append(f"● {finding.title}{where}\n", style="bold yellow")
+            text.append(f"● {finding.title}{where}", style="bold yellow")
+            text.append(f"  {finding.id}\n", style="dim")
             if finding.fix:
                 text.append(f"  Fix: {finding.fix}\n")
         if not state.failures:
@@ -317,7 +318,7 @@ class SlowestTasks(Static):
 
 
 class FailureBanner(Static):
-    """The first failure, big enough to see at a glance: host, task, message."""
+    """The first failures, big enough to see at a glance: host, task, message, and the known cause."""
 
     def show(self, state: RunState, now: float) -> None:
         if not state.failures:
@@ -335,6 +336,16 @@ class FailureBanner(Static):
                     (failure.message, "red"),
                 )
             )
+            cause = next(
+                (f for f in reversed(state.findings) if (f.host, f.phase) == (failure.host, failure.phase)),
+                None,
+            )
+            if cause is not None:  # what it really is, right under what Ansible said
+                lines.append_text(
+                    Text.assemble(
+                        ("\n  ↳ ", "yellow"), (cause.title, "bold yellow"), (f"  {cause.id}", "dim")
+                    )
+                )
         if len(state.failures) > 3:
             lines.append(
                 f"\n  … and {len(state.failures) - 3} more (press f for the failures log)", style="dim"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from kwizard.diagnostics import diagnose_text, remedy_for
 from kwizard.diagnostics.loader import load_ruleset
+from kwizard.diagnostics.model import RemedyAction
+from kwizard.hostfixes import ENABLE_IP_FORWARD, INSTALL_PYTHON3
 
 
 def test_inventory_var_remedy_for_the_failed_hosts() -> None:
@@ -43,6 +48,19 @@ def test_host_commands_are_fixed_strings() -> None:
     )
     assert ip_forward is not None and ip_forward.action.kind == "host_command"
     assert "net.ipv4.ip_forward=1" in (ip_forward.action.command or "")
+    # The same repair as the Preflight step's fix, text for text.
+    assert ip_forward.action.command == ENABLE_IP_FORWARD
+    assert load_ruleset().remedies["install_python3"].action.command == INSTALL_PYTHON3
+    assert ip_forward.describe() == "Enable IPv4 forwarding (as root), then retry."  # no host in this log
+
+
+def test_a_remedy_names_a_known_script_or_gives_a_command_never_both() -> None:
+    with pytest.raises(ValidationError, match="unknown script 'reboot'"):
+        RemedyAction.model_validate({"kind": "host_command", "script": "reboot"})
+    with pytest.raises(ValidationError, match="either a command or a script"):
+        RemedyAction.model_validate({"kind": "host_command", "script": "install_python3", "command": "true"})
+    with pytest.raises(ValidationError, match="needs a command"):
+        RemedyAction.model_validate({"kind": "host_command"})
 
 
 def test_no_automatic_remedy_for_a_changed_host_key() -> None:
