@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --yes: trust host keys seen for the first time (changed keys are still refused)",
     )
     parser.add_argument(
+        "--apply-fixes",
+        action="store_true",
+        help="with --resume --yes: first apply the fixes kwizard knows for the last run's diagnosed "
+        "failures (as the dashboard's Apply fix and retry does)",
+    )
+    parser.add_argument(
         "--kubespray-dir",
         metavar="DIR",
         help="use this Kubespray checkout instead of a pinned clone",

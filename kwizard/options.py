@@ -18,6 +18,7 @@ class RunOptions:
     ignore_preflight: frozenset[str] = field(default_factory=frozenset)
     accept_new_host_keys: bool = False
     kubespray_dir: str | None = None
+    apply_fixes: bool = False  # with --resume --yes: apply the last run's known remedies first
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
@@ -35,6 +36,7 @@ class RunOptions:
             ignore_preflight=ignored,
             accept_new_host_keys=bool(args.accept_new_host_keys),
             kubespray_dir=args.kubespray_dir,
+            apply_fixes=bool(getattr(args, "apply_fixes", False)),
         )
 
     def selected_phases(self, spec: ClusterSpec) -> list[str]:

@@ -18,6 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:  # the top-level par
 def run(args: argparse.Namespace) -> int:
     options = RunOptions.from_args(args)
     spec = _load_preset(args.preset) if args.preset else None
+    if options.apply_fixes and (args.resume is None or not args.yes):
+        raise InputError(
+            "--apply-fixes needs --resume and --yes",
+            "Fixes are applied to a stopped run before it is resumed headless.",
+            "Run: kwizard --resume CLUSTER --yes --apply-fixes  (in the wizard, use the Deploy step's "
+            "Apply fix and retry).",
+        )
 
     if args.resume is not None:
         from kwizard.commands._cluster import open_cluster

@@ -7,8 +7,8 @@ fixed strings of remedies.yaml, run as one quoted `sh -c` argument.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kwizard.diagnostics.ranking import Finding
@@ -47,6 +47,19 @@ def plan_from_finding(data: Mapping[str, Any], host: str | None) -> RemedyPlan |
     )
     plan = remedy_for(finding)
     return plan if plan is not None and can_apply(plan) else None
+
+
+def plans_for_findings(findings: Iterable[tuple[Mapping[str, Any], str | None]]) -> list[RemedyPlan]:
+    """What kwizard can apply for (finding data, host) pairs: one plan per remedy, with all its hosts."""
+    merged: dict[str, RemedyPlan] = {}
+    for data, host in findings:
+        plan = plan_from_finding(data, host)
+        if plan is None:
+            continue
+        known = merged.get(plan.id)
+        hosts = plan.hosts if known is None else tuple(dict.fromkeys(known.hosts + plan.hosts))
+        merged[plan.id] = replace(known or plan, hosts=hosts)
+    return list(merged.values())
 
 
 def can_apply(plan: RemedyPlan) -> bool:

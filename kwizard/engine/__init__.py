@@ -111,6 +111,8 @@ def resume_headless(
             f"Start one: kwizard --preset {ws.preset_file} --yes",
         )
     console = HeadlessConsole(json_mode=options.json)
+    if options.apply_fixes:
+        spec = _apply_fixes(spec, ws, options, directory, console.console)
     engine, warnings = headless_engine(spec, ws, options, console.observe, phases)
     journal = RunJournal.load(directory)
     plan = engine.plan_resume(journal)
@@ -135,6 +137,38 @@ def resume_headless(
     console.summary(outcome)
     _cluster_summary(spec, ws, outcome, options)
     return outcome.exit_code
+
+
+def _apply_fixes(
+    spec: ClusterSpec, ws: Workspace, options: RunOptions, directory: Any, out: Any
+) -> ClusterSpec:
+    """Apply the remedies of the last attempt's findings (preset changes saved, commands run over SSH)."""
+    from kwizard import preset as presets
+    from kwizard.diagnostics.apply import apply_on_hosts, apply_to_spec, changes_spec, plans_for_findings
+    from kwizard.engine.journal import read_events
+    from kwizard.engine.phase import PhaseContext
+
+    events = list(read_events(directory / "events.jsonl"))
+    attempt = max((i for i, e in enumerate(events) if e.kind == "run_start"), default=0)
+    plans = plans_for_findings((e.data, e.host) for e in events[attempt:] if e.kind == "finding")
+    if not plans:
+        out.print(
+            "[yellow]--apply-fixes: no diagnosed failure of the last run has a fix kwizard can apply; "
+            "resuming as it is.[/]"
+        )
+        return spec
+    secrets, _ = secrets_from_environment(spec)
+    accept = options.accept_new_host_keys or spec.ssh.accept_new_host_keys
+    for plan in plans:
+        out.print(f"[bold]Applying:[/] {plan.describe()}")
+        if changes_spec(plan):
+            spec = apply_to_spec(plan, spec)
+            presets.save(spec, ws.preset_file)
+            continue
+        ctx = PhaseContext(spec, ws, options, secrets=secrets, confirm_host_key=lambda prompt: accept)
+        for done in apply_on_hosts(ctx, plan):
+            out.print(f"  ✓ {done.host}")
+    return spec
 
 
 # Phases after which the cluster summary (kubeconfig context, DNS records, URLs, next steps) means something.

@@ -208,10 +208,25 @@ class HeadlessConsole:
             out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
         out.print(f"Report: {outcome.directory / 'report.md'}")
         if outcome.status != "ok":
+            fixable = _fixable(state.findings)
+            if fixable:
+                out.print(
+                    f"kwizard can apply: {escape(', '.join(fixable))}. Apply and continue with: "
+                    f"[bold]kwizard --resume {escape(record.cluster)} --yes --apply-fixes[/]"
+                )
             out.print("Continue with: [bold]kwizard --resume " + escape(record.cluster) + "[/]")
         if self.json_mode:
             sys.stdout.write(json.dumps(summary_json(outcome), indent=2) + "\n")
             sys.stdout.flush()
+
+
+def _fixable(findings: Any) -> list[str]:
+    """Titles of the remedies kwizard could apply itself for these findings (none without diagnostics)."""
+    try:
+        from kwizard.diagnostics.apply import plans_for_findings
+    except ImportError:
+        return []
+    return [plan.remedy.title for plan in plans_for_findings((f.data, f.host) for f in findings)]
 
 
 def _line_for(event: Event) -> Text | None:

@@ -17,9 +17,11 @@ import pytest
 from kwizard import lab as kwlab
 from kwizard import preset
 from kwizard.diagnostics import Evidence, HostFacts, diagnose_events, diagnose_path, remedy_for
+from kwizard.engine import resume_headless, run_headless
 from kwizard.engine.journal import read_events
 from kwizard.engine.phase import Event
 from kwizard.engine.pipeline import product_phases
+from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
 from kwizard.ui.dashboard import Dashboard
@@ -150,24 +152,7 @@ def test_dashboard_names_missing_python_applies_the_fix_and_the_retry_succeeds(
     nopy = clean_lab.host("lab3")
     assert nopy.exec("command -v python3").returncode != 0  # the trap is real
     root = "/var/tmp/kwfx-pyfix"
-    spec = ClusterSpec(
-        name="labpy",
-        hosts=[
-            {"name": "lab1", "address": clean_lab.host("lab1").address, "roles": ["control_plane", "etcd"]},
-            {"name": "lab2", "address": clean_lab.host("lab2").address, "roles": ["worker"]},
-            {"name": "lab3", "address": nopy.address, "roles": ["worker"]},
-        ],
-        ssh={"user": "root", "key": str(clean_lab.key_path)},
-        phases=["preflight", "inventory", "kubespray"],
-        # "Continue anyway" on the Preflight step: the lab has no systemd, and lab3's python3 is left.
-        preflight={"acknowledged": ["systemd", "python@lab3"]},
-        kubespray={"extra_vars": {"fixture_root": root}},
-    )
-    ws = Workspace(root=tmp_path / "root", cluster=spec.name).create()
-    shutil.copy(clean_lab.known_hosts, ws.known_hosts)  # the Access step's trust, done before
-    preset.save(spec, ws.preset_file)
-    preflight = [p for p in product_phases() if p.name == "preflight"]
-    phases = (*preflight, *fixture_phases("quick.yml"))
+    spec, ws, phases = _python_story(clean_lab, tmp_path, root)
 
     async def drive() -> None:
         app = wizard_with_phases(phases)(spec, root=tmp_path / "root", start_step="deploy")
@@ -200,16 +185,66 @@ def test_dashboard_names_missing_python_applies_the_fix_and_the_retry_succeeds(
             assert state.status == "ok", state.failures
 
     asyncio.run(drive())
-    assert nopy.exec("command -v python3").returncode == 0  # the preflight re-check finds it too
+    _check_retry_succeeded(clean_lab, ws, root)
+
+
+def test_headless_resume_with_apply_fixes_installs_python3_and_finishes(
+    clean_lab: kwlab.Lab, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The same story without a UI: the failed run's summary says what kwizard can apply and how;
+    `kwizard --resume labpy --yes --apply-fixes` applies it on lab3 over SSH and the run finishes."""
+    root = "/var/tmp/kwfx-pyfix-headless"
+    spec, ws, phases = _python_story(clean_lab, tmp_path, root)
+
+    assert run_headless(spec, ws, RunOptions(), phases=phases) == 1
+    first = capfd.readouterr()
+    said = " ".join((first.out + first.err).split())  # rich wraps long lines
+    assert "python_interpreter_missing" in said
+    assert "kwizard can apply: Install Python 3 on the host" in said
+    assert "kwizard --resume labpy --yes --apply-fixes" in said
+
+    assert resume_headless(ws, RunOptions(apply_fixes=True), phases=phases) == 0
+    second = capfd.readouterr()
+    said = " ".join((second.out + second.err).split())
+    assert "Applying: Install Python 3 on the host on lab3 (as root), then retry." in said
+    assert "✓ lab3" in said
+    _check_retry_succeeded(clean_lab, ws, root)
+
+
+Story = tuple[ClusterSpec, Workspace, tuple[Any, ...]]
+
+
+def _python_story(lab: kwlab.Lab, tmp_path: Path, root: str) -> Story:
+    """lab1-lab3 with the real preflight phase and a Kubespray-shaped playbook: lab3 has no python3, and
+    the user continued past that preflight failure ("continue anyway", recorded in the preset)."""
+    spec = ClusterSpec(
+        name="labpy",
+        hosts=[
+            {"name": "lab1", "address": lab.host("lab1").address, "roles": ["control_plane", "etcd"]},
+            {"name": "lab2", "address": lab.host("lab2").address, "roles": ["worker"]},
+            {"name": "lab3", "address": lab.host("lab3").address, "roles": ["worker"]},
+        ],
+        ssh={"user": "root", "key": str(lab.key_path)},
+        phases=["preflight", "inventory", "kubespray"],
+        # The lab has no systemd; lab3's python3 is left for the diagnosis to find.
+        preflight={"acknowledged": ["systemd", "python@lab3"]},
+        kubespray={"extra_vars": {"fixture_root": root}},
+    )
+    ws = Workspace(root=tmp_path / "root", cluster=spec.name).create()
+    shutil.copy(lab.known_hosts, ws.known_hosts)  # the Access step's trust, done before
+    preset.save(spec, ws.preset_file)
+    preflight = [p for p in product_phases() if p.name == "preflight"]
+    return spec, ws, (*preflight, *fixture_phases("quick.yml"))
+
+
+def _check_retry_succeeded(lab: kwlab.Lab, ws: Workspace, root: str) -> None:
+    assert lab.host("lab3").exec("command -v python3").returncode == 0  # the preflight re-check finds it too
     for host in ("lab1", "lab2", "lab3"):
-        written = clean_lab.host(host).exec(f"cat {root}/{host}/etc/node.conf")
+        written = lab.host(host).exec(f"cat {root}/{host}/etc/node.conf")
         assert written.stdout == f"{host}\n", written.stderr
     run_dir = sorted(ws.runs_dir.glob("2*"))[-1]
-    starts = [
-        (e.phase, e.data.get("reason"))
-        for e in read_events(run_dir / "events.jsonl")
-        if e.kind == "phase_start"
-    ]
+    events = read_events(run_dir / "events.jsonl")
+    starts = [(e.phase, e.data.get("reason")) for e in events if e.kind == "phase_start"]
     # One run: the retry resumed at the failed phase; preflight and the inventory were not redone.
     assert [phase for phase, _ in starts] == ["preflight", "inventory", "kubespray", "kubespray"]
     assert starts[-1][1] == "failed last time"

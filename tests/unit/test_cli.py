@@ -104,6 +104,16 @@ def test_until_and_only_together_are_refused(tmp_path: Path):
     assert result.returncode == 2 and "Conflicting options" in result.stderr
 
 
+def test_apply_fixes_only_with_a_headless_resume(tmp_path):
+    preset = tmp_path / "p.yaml"
+    preset.write_text((REPO / "presets" / "lab.yaml").read_text())
+    for extra in (("--preset", str(preset), "--yes"), ("--resume", "lab")):
+        result = run(*extra, "--apply-fixes")
+        assert result.returncode == 2, result.stderr
+        assert "--apply-fixes needs --resume and --yes" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_resume_of_an_unknown_cluster_is_bad_input():
     result = run("--resume", "ghost", "--yes")
     assert result.returncode == 2 and "Unknown cluster" in result.stderr
