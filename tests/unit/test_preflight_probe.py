@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,16 @@ from kwizard.storage.checks import device_probe_command
 from tests.unit.preflight_samples import UBUNTU_T3_MEDIUM, facts, spec
 
 
-def run_probe_locally(*args: str, shell: str = "/bin/sh", env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [shell, "-c", probe_script(), "kwizard-probe", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-        check=True,
-    )
+def run_probe_locally(
+    *args: str, shell: str = "/bin/sh", env: dict[str, str] | None = None, hiding: Sequence[str] = ()
+) -> str:
+    """The probe on this machine; with `hiding`, in a private mount namespace where each of those paths
+    is /dev/null (so it cannot run)."""
+    argv = [shell, "-c", probe_script(), "kwizard-probe", *args]
+    if hiding:
+        hide = " && ".join(f"mount --bind /dev/null {shlex.quote(p)}" for p in hiding)
+        argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", f"{hide} && {shlex.join(argv)}"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env, check=True)
     return result.stdout
 
 
@@ -64,25 +66,10 @@ def test_probe_finishes_on_a_host_without_python():
     pythons = sorted(
         {str(Path(p)) for p in Path("/usr/bin").glob("python3*") if p.is_file()} | {"/usr/bin/python3"}
     )
-    hide = " && ".join(f"mount --bind /dev/null {shlex.quote(p)}" for p in pythons if Path(p).exists())
-    script = shlex.quote(probe_script())
-    result = subprocess.run(
-        [
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            f"{hide} && sh -c {script} kwizard-probe",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        check=True,
+    text = run_probe_locally(
+        hiding=[p for p in pythons if Path(p).exists()], env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     )
-    parsed = parse_probe(result.stdout, host="no-python")
+    parsed = parse_probe(text, host="no-python")
     assert [i.path for i in parsed.interpreters if i.path.startswith("/usr/bin/python3")] == []
     assert parsed.mem_mb and parsed.hostname and parsed.package_manager == "apt-get"
 
@@ -99,23 +86,7 @@ def test_listening_ports_come_from_proc_when_ss_is_missing_or_broken():
         listener.listen()
         port = listener.getsockname()[1]
         with_ss = parse_probe(run_probe_locally(f"ports={port}"), host="h")
-        result = subprocess.run(
-            [
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                f"mount --bind /dev/null {shlex.quote(ss)} && sh -c {shlex.quote(probe_script())} "
-                f"kwizard-probe ports={port}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-    without_ss = parse_probe(result.stdout, host="h")
+        without_ss = parse_probe(run_probe_locally(f"ports={port}", hiding=[ss]), host="h")
     assert port in with_ss.listening and with_ss.program_on(port) is not None
     assert port in without_ss.listening
     assert without_ss.listeners == ()  # no program names without ss
