@@ -117,7 +117,8 @@ def resume_headless(
     journal = RunJournal.load(directory)
     plan = engine.plan_resume(journal)
     console.show_plan(journal.record, plan)
-    if not any(step.run for step in plan):
+    # Every phase done but no final status (killed right after the last phase): the resume only closes it.
+    if not any(step.run for step in plan) and journal.record.status == "ok":
         console.console.print(
             f"Nothing to resume: every phase of run {journal.record.run_id} succeeded and the preset did not "
             "change since. Start a new run with --preset FILE --yes."

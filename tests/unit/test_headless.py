@@ -81,6 +81,30 @@ def test_json_summary_failure_then_resume(tmp_path: Path) -> None:
     assert "Nothing to resume" in third.stderr
 
 
+def test_a_run_killed_after_its_last_phase_is_closed_by_the_resume(tmp_path: Path) -> None:
+    """Every phase ok, but no final status (SIGKILL between the last phase and the end of the run):
+    `--resume` runs nothing again and the run is recorded as finished."""
+    preset_file = write_preset(tmp_path)
+    workdir = tmp_path / "work"
+    env = {"KWIZARD_FIXTURE_PLAYBOOK": "quick.yml"}
+    assert (
+        kwizard_fixture("--preset", str(preset_file), "--yes", "--workdir", str(workdir), env=env).returncode
+        == 0
+    )
+    ws = Workspace(root=workdir.resolve(), cluster="fx")
+    directory = last_run(ws)
+    assert directory is not None
+    journal = RunJournal.load(directory)
+    journal.update(status="interrupted")  # what the killed process left
+
+    resumed = kwizard_fixture("--resume", "fx", "--yes", "--workdir", str(workdir), env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Nothing to resume" not in resumed.stdout + resumed.stderr
+    record = RunJournal.load(directory).record
+    assert record.status == "ok" and all(record.phase(n).status == "ok" for n in record.selected)
+    assert len(record.attempts) == 2
+
+
 def test_resume_of_an_unknown_cluster_is_bad_input(tmp_path: Path) -> None:
     result = kwizard_fixture("--resume", "ghost", "--yes", "--workdir", str(tmp_path))
     assert result.returncode == 2
