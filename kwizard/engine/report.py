@@ -103,19 +103,18 @@ def _failures(state: RunState, record: RunRecord) -> list[str]:
         if error.get("fix"):
             lines += ["", f"**Fix:** {error['fix']}"]
     for failure in state.failures:
-        lines += [
-            "",
-            f"### {failure.host} — {failure.task or '(no task)'} ({failure.kind}, phase {failure.phase})",
-            "",
-        ]
+        # After a resume, earlier attempts' failures stay in the report, marked as such.
+        where = f"phase {failure.phase}" + (f", attempt {failure.attempt}" if state.attempt > 1 else "")
+        lines += ["", f"### {failure.host} — {failure.task or '(no task)'} ({failure.kind}, {where})", ""]
         if failure.action:
             lines.append(f"Module `{failure.action}`.")
         lines += ["", "```", failure.message, "```"]
         stderr = str(failure.res.get("stderr") or failure.res.get("module_stderr") or "").strip()
         if stderr and stderr.splitlines()[0] != failure.message:
             lines += ["", "stderr:", "", "```", stderr[-1500:], "```"]
+        where_from = (failure.host, failure.phase, failure.attempt)
         for finding in state.findings:
-            if finding.host == failure.host and finding.phase == failure.phase:
+            if (finding.host, finding.phase, finding.attempt) == where_from:
                 lines += ["", f"**Diagnosis — {finding.title}** (`{finding.id}`)"]
                 explanation = str(finding.data.get("explanation", "")).strip()
                 if explanation:

@@ -135,6 +135,7 @@ class Failure:
     kind: str  # failed | unreachable
     message: str
     res: MappingProxyType[str, Any]
+    attempt: int = 0  # the run's attempt it happened in (1 = the first run, 2 = the first resume, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class Finding:
     title: str
     fix: str
     data: MappingProxyType[str, Any]
+    attempt: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +165,9 @@ class RunState(NamedTuple):
     phases: MappingProxyType[str, PhaseView] = MappingProxyType({})
     hosts: MappingProxyType[str, HostView] = MappingProxyType({})
     log: LogRing = LogRing()
-    failures: tuple[Failure, ...] = ()
+    failures: tuple[Failure, ...] = ()  # of every attempt (the report's history)
     findings: tuple[Finding, ...] = ()
+    attempt: int = 0  # run_start events seen: the attempt running now (or last)
     slowest: tuple[TaskTiming, ...] = ()
     # The task being timed: (phase, name, start time).
     open_task: tuple[str, str, float] | None = None
@@ -174,6 +177,15 @@ class RunState(NamedTuple):
     events: int = 0
     started: float | None = None
     now: float = 0.0
+
+    @property
+    def live_failures(self) -> tuple[Failure, ...]:
+        """The failures of the attempt running now (or last): what a resume has not fixed yet."""
+        return tuple(f for f in self.failures if f.attempt == self.attempt)
+
+    @property
+    def live_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.attempt == self.attempt)
 
     # ----------------------------------------------------------------------------------------------
     def apply(self, event: Event) -> RunState:
@@ -287,6 +299,7 @@ def _evolve_kw(obj: _T, **changes: Any) -> _T:
 
 def _run_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
     data = event.data
+    changes["attempt"] = state.attempt + 1
     changes.update(run_id=data.get("run_id", state.run_id), cluster=data.get("cluster", state.cluster))
     changes["status"] = "running"
     order = tuple(data.get("phases", state.order))
@@ -389,7 +402,7 @@ def _host_result(state: RunState, event: Event, changes: dict[str, Any]) -> None
     state._with_host(changes, event.host, view)
     if kind in ("host_failed", "host_unreachable") and not ignored:
         message = failure_message(event.data.get("res") or {})
-        if len(state.failures) < MAX_FAILURES:
+        if len(state.live_failures) < MAX_FAILURES:
             failure = Failure(
                 event.time,
                 event.phase,
@@ -399,6 +412,7 @@ def _host_result(state: RunState, event: Event, changes: dict[str, Any]) -> None
                 name,
                 message,
                 MappingProxyType(dict(event.data.get("res") or {})),
+                state.attempt,
             )
             changes["failures"] = (*state.failures, failure)
         state._log(changes, event, "error", f"{name}: [{event.host}] {message}")
@@ -428,7 +442,7 @@ def _log_event(state: RunState, event: Event, changes: dict[str, Any]) -> None:
 
 def _finding(state: RunState, event: Event, changes: dict[str, Any]) -> None:
     data = event.data
-    if len(state.findings) < MAX_FINDINGS:
+    if len(state.live_findings) < MAX_FINDINGS:
         finding = Finding(
             event.time,
             event.phase,
@@ -437,6 +451,7 @@ def _finding(state: RunState, event: Event, changes: dict[str, Any]) -> None:
             str(data.get("title", "")),
             str(data.get("fix", "")),
             MappingProxyType(dict(data)),
+            state.attempt,
         )
         changes["findings"] = (*state.findings, finding)
     where = f"[{event.host}] " if event.host else ""

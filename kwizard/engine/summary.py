@@ -21,11 +21,11 @@ def summary_json(outcome: RunOutcome) -> dict[str, Any]:
             "skipped": view.skipped,
             "failures": [
                 {"phase": f.phase, "task": f.task, "kind": f.kind, "message": f.message}
-                for f in state.failures
+                for f in state.live_failures
                 if f.host == name
             ],
             "findings": [
-                {"id": f.id, "title": f.title, "fix": f.fix} for f in state.findings if f.host == name
+                {"id": f.id, "title": f.title, "fix": f.fix} for f in state.live_findings if f.host == name
             ],
         }
     return {
@@ -52,7 +52,7 @@ def summary_json(outcome: RunOutcome) -> dict[str, Any]:
         "hosts": hosts,
         "findings": [
             {"id": f.id, "host": f.host, "phase": f.phase, "title": f.title, "fix": f.fix}
-            for f in state.findings
+            for f in state.live_findings
         ],
         "report": str(outcome.directory / "report.md"),
         "journal": str(outcome.directory / "state.json"),

@@ -35,6 +35,11 @@ class CheckResult:
     def blocking(self) -> bool:
         return self.status == "fail" and not self.acknowledged
 
+    def with_acknowledged(self, acknowledged: set[str] | frozenset[str]) -> CheckResult:
+        """This result, marked acknowledged when its check id (all hosts) or `check@host` is named."""
+        hit = self.check in acknowledged or self.key in acknowledged
+        return replace(self, acknowledged=hit) if hit != self.acknowledged else self
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -51,6 +56,14 @@ class HostReport:
     @property
     def status(self) -> Status:
         return worst(r.status for r in self.results)
+
+    @property
+    def effective_status(self) -> Status:
+        """The status that counts for going on: an acknowledged failure is only a warning."""
+        return worst("warn" if r.status == "fail" and r.acknowledged else r.status for r in self.results)
+
+    def with_acknowledged(self, acknowledged: set[str] | frozenset[str]) -> HostReport:
+        return replace(self, results=tuple(r.with_acknowledged(acknowledged) for r in self.results))
 
 
 @dataclass(frozen=True)
@@ -95,15 +108,10 @@ class PreflightReport:
 
     def with_acknowledged(self, acknowledged: set[str] | frozenset[str]) -> PreflightReport:
         """Mark failures named by check id (all hosts) or by `check@host` as acknowledged."""
-
-        def mark(result: CheckResult) -> CheckResult:
-            hit = result.check in acknowledged or result.key in acknowledged
-            return replace(result, acknowledged=hit) if hit != result.acknowledged else result
-
         return replace(
             self,
-            hosts=tuple(replace(h, results=tuple(mark(r) for r in h.results)) for h in self.hosts),
-            cluster=tuple(mark(r) for r in self.cluster),
+            hosts=tuple(h.with_acknowledged(acknowledged) for h in self.hosts),
+            cluster=tuple(r.with_acknowledged(acknowledged) for r in self.cluster),
         )
 
     def merged(self, newer: PreflightReport) -> PreflightReport:

@@ -119,9 +119,12 @@ def _host_status(host_report: HostReport) -> dict[str, Any]:
         "unreachable: " + host_report.results[0].observed if unreachable else "preflight: all checks passed"
     )
     if problems and not unreachable:
-        text = "preflight: " + ", ".join(f"{r.check} {STATUS_WORDS[r.status]}" for r in problems)
+        words = [f"{r.check} {STATUS_WORDS[r.status]}" for r in problems]
+        marks = [" (acknowledged)" if r.acknowledged else "" for r in problems]
+        text = "preflight: " + ", ".join(w + m for w, m in zip(words, marks, strict=True))
     return {
-        "status": "unreachable" if unreachable else ENGINE_STATUS[host_report.status],
+        # An acknowledged failure does not make the host a failed one (the run goes on past it).
+        "status": "unreachable" if unreachable else ENGINE_STATUS[host_report.effective_status],
         "text": text,
         "results": [r.to_json() for r in host_report.results],
     }
@@ -152,7 +155,8 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     ctx.log(PHASE, f"checking {len(ctx.spec.hosts)} hosts at once")
 
     def on_host(host_report: HostReport) -> None:
-        ctx.emit(Event("host_status", PHASE, host_report.host, _host_status(host_report)))
+        acknowledged_here = host_report.with_acknowledged(acknowledged)
+        ctx.emit(Event("host_status", PHASE, host_report.host, _host_status(acknowledged_here)))
 
     report = Preflight(ctx).run(on_host=on_host).with_acknowledged(acknowledged)
     # One host_status per host (the engine counts them); problems found by the cross-host checks

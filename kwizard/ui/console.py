@@ -202,13 +202,13 @@ class HeadlessConsole:
             from kwizard.cli import report_error
 
             report_error(outcome.error)
-        for failure in state.failures[:10]:
+        for failure in state.live_failures[:10]:
             out.print(f"[red]✗ {escape(failure.host)}[/] — {escape(failure.task)}: {escape(failure.message)}")
-        for finding in state.findings[:10]:
+        for finding in state.live_findings[:10]:
             out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
         out.print(f"Report: {outcome.directory / 'report.md'}")
         if outcome.status != "ok":
-            fixable = _fixable(state.findings)
+            fixable = _fixable(state.live_findings)
             if fixable:
                 out.print(
                     f"kwizard can apply: {escape(', '.join(fixable))}. Apply and continue with: "

@@ -182,7 +182,8 @@ def test_dashboard_names_missing_python_applies_the_fix_and_the_retry_succeeds(
                     break
             screen = await wait_until_idle(pilot, app)
             state = screen.query_one(Dashboard).state
-            assert state.status == "ok", state.failures
+            assert state.status == "ok", state.live_failures
+            assert not screen.query_one(FailureBanner).display  # lab3's failure was fixed
 
     asyncio.run(drive())
     _check_retry_succeeded(clean_lab, ws, root)

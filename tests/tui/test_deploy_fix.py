@@ -12,6 +12,7 @@ from kwizard import preset
 from kwizard.engine.journal import read_events
 from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard import Dashboard
+from kwizard.ui.dashboard.widgets import FailureBanner
 from kwizard.ui.screens.deploy import DeployStep
 from kwizard.ui.screens.summary import SummaryScreen
 from tests.deploy_driver import wait_until_idle, wizard_with_phases
@@ -72,6 +73,9 @@ async def test_apply_fix_sets_the_extra_var_resumes_and_opens_the_summary(tmp_pa
         back = app.screen
         assert isinstance(back, DeployStep)
         assert back.query_one(Dashboard).state.status == "ok"
+        assert not back.query_one(FailureBanner).display  # the fixed attempt's failures are history now
+        report = (run_dir / "report.md").read_text()
+        assert "reset_confirmation" in report and "attempt 1" in report  # ... kept in the report
         assert not back.query_one("#deploy-fix").display and not back.query_one("#deploy-resume").display
         assert back.query_one("#deploy-summary").display
         await pilot.click("#deploy-summary")

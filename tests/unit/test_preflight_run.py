@@ -98,6 +98,24 @@ def test_cancelled_run_checks_nothing(tmp_path):
     assert {r.observed for r in report.results if r.check == "ssh"} == {"not checked: cancelled"}
 
 
+def test_acknowledged_failures_make_a_host_a_warning_not_a_failed_host(tmp_path, monkeypatch):
+    """What the dashboard counts: a host whose only failures were acknowledged is not a failed host."""
+    monkeypatch.setattr(run_module, "_default_connect", local)
+    first, _ = context(tmp_path / "a")
+    failing = {r.key for r in Preflight(first).run().results if r.status == "fail"}
+    assert failing  # this machine fails some checks when probed as three hosts (machine_id at least)
+    ctx, events = context(tmp_path / "b", options=RunOptions(ignore_preflight=frozenset(failing)))
+    assert run_phase(ctx).status == "ok"
+    statuses = {e.host: e.data for e in events if e.kind == "host_status"}
+    assert statuses and all(data["status"] in ("ok", "warning") for data in statuses.values())
+    for key in failing:
+        check, host = key.split("@")
+        per_host = {r["check"] for r in statuses.get(host, {}).get("results", [])}
+        if check in per_host:  # the cross-host checks (machine_id, …) come after the hosts' statuses
+            assert statuses[host]["status"] == "warning"
+            assert f"{check} failed (acknowledged)" in statuses[host]["text"]
+
+
 def test_run_phase_fails_with_the_report_events_and_data(tmp_path, monkeypatch):
     monkeypatch.setattr(run_module, "_default_connect", local)
     ctx, events = context(tmp_path)

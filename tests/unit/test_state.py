@@ -103,6 +103,21 @@ def test_findings_and_host_status_events() -> None:
     assert state.findings[0].id == "python_interpreter_missing" and state.findings[0].host == "lab3"
 
 
+def test_a_resume_starts_with_no_live_failures_and_keeps_the_earlier_ones_as_history() -> None:
+    failed = (
+        started()
+        .apply(ev("host_failed", "lab3", 1.0, task="Learn the OS family", res={"msg": "no python"}))
+        .apply(ev("finding", "lab3", 1.1, id="python_interpreter_missing", title="No python3", fix="install"))
+        .apply(Event("run_end", "", None, {"status": "failed"}, 2.0))
+    )
+    assert [f.host for f in failed.live_failures] == ["lab3"] and failed.live_findings[0].attempt == 1
+    resumed = failed.apply(Event("run_start", "", None, {"run_id": "r1", "phases": ["inventory", P]}, 3.0))
+    assert resumed.attempt == 2 and resumed.live_failures == () and resumed.live_findings == ()
+    assert [(f.host, f.attempt) for f in resumed.failures] == [("lab3", 1)]  # the report's history
+    again = resumed.apply(ev("host_failed", "lab2", 4.0, task="Mount", res={"msg": "refused"}))
+    assert [(f.host, f.attempt) for f in again.live_failures] == [("lab2", 2)]
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(

@@ -277,23 +277,24 @@ class DiagnosticsPane(Static):
         self._shown: tuple[Any, ...] = ()
 
     def show(self, state: RunState, now: float) -> None:
-        key = (state.findings, len(state.failures))
+        failures, findings = state.live_failures, state.live_findings  # this attempt's
+        key = (findings, len(failures))
         if key == self._shown:
             return
         self._shown = key
-        explained = {(finding.host, finding.phase) for finding in state.findings}
-        unexplained = sorted({f.host for f in state.failures if (f.host, f.phase) not in explained})
+        explained = {(finding.host, finding.phase) for finding in findings}
+        unexplained = sorted({f.host for f in failures if (f.host, f.phase) not in explained})
         text = Text()
         if unexplained:  # first: short, and the findings' fixes below may not fit
             what = "no known cause" if self.available else "diagnostics are not part of this build"
             text.append(f"{', '.join(unexplained)}: {what} (see the failure and the log)\n", style="dim")
-        for finding in reversed(state.findings[-6:]):  # newest first
+        for finding in reversed(findings[-6:]):  # newest first
             where = f" ({finding.host})" if finding.host else ""
             text.append(f"● {finding.title}{where}", style="bold yellow")
             text.append(f"  {finding.id}\n", style="dim")
             if finding.fix:
                 text.append(f"  Fix: {finding.fix}\n")
-        if not state.failures:
+        if not failures:
             text.append("No failures.", style="dim")
         self.update(text)
 
@@ -321,11 +322,12 @@ class FailureBanner(Static):
     """The first failures, big enough to see at a glance: host, task, message, and the known cause."""
 
     def show(self, state: RunState, now: float) -> None:
-        if not state.failures:
+        failures, findings = state.live_failures, state.live_findings  # a resume starts afresh
+        if not failures:
             self.display = False
             return
         lines = Text()
-        for failure in state.failures[:3]:
+        for failure in failures[:3]:
             if lines:
                 lines.append("\n")
             lines.append_text(
@@ -337,7 +339,7 @@ class FailureBanner(Static):
                 )
             )
             cause = next(
-                (f for f in reversed(state.findings) if (f.host, f.phase) == (failure.host, failure.phase)),
+                (f for f in reversed(findings) if (f.host, f.phase) == (failure.host, failure.phase)),
                 None,
             )
             if cause is not None:  # what it really is, right under what Ansible said
@@ -346,9 +348,7 @@ class FailureBanner(Static):
                         ("\n  ↳ ", "yellow"), (cause.title, "bold yellow"), (f"  {cause.id}", "dim")
                     )
                 )
-        if len(state.failures) > 3:
-            lines.append(
-                f"\n  … and {len(state.failures) - 3} more (press f for the failures log)", style="dim"
-            )
+        if len(failures) > 3:
+            lines.append(f"\n  … and {len(failures) - 3} more (press f for the failures log)", style="dim")
         self.display = True
         self.update(lines)

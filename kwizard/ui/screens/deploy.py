@@ -245,7 +245,7 @@ class DeployStep(StepScreen):
 
         self.fix = None
         if self.resumable is not None and _diagnostics_available():
-            for finding in reversed(self.query_one(Dashboard).state.findings):
+            for finding in reversed(self.query_one(Dashboard).state.live_findings):
                 self.fix = plan_from_finding(finding.data, finding.host)
                 if self.fix is not None:
                     break
