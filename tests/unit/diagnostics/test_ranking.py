@@ -70,7 +70,7 @@ def test_t2_micro_in_the_preset_is_evidence_too() -> None:
 
 
 def test_unreachable_that_is_really_python() -> None:
-    assert diagnose_text(UNREACHABLE)[0].id == "ssh_unreachable"
+    assert diagnose_text(UNREACHABLE)[0].id == "ssh_data_not_sent"  # category ssh_unreachable
     evidence = Evidence.from_mapping({"hosts": [{"name": "kubernetes-mcore-gluster1", "python3": False}]})
     top = diagnose_text(UNREACHABLE, evidence)[0]
     assert (top.id, top.remedy) == ("python_interpreter_missing", "install_python3")
