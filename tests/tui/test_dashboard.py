@@ -13,6 +13,7 @@ from rich.console import Console
 from textual.widgets import Static
 
 from kwizard.engine.journal import read_events
+from kwizard.engine.state import LogLine
 from kwizard.ui.dashboard import EventFeed, replay_feed
 from kwizard.ui.dashboard.app import DashboardApp
 from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid, LogPane, PhaseList
@@ -118,3 +119,12 @@ async def _drain(pilot: object) -> None:
     app = pilot.app  # type: ignore[attr-defined]
     app.dashboard.drain_all()
     await pilot.pause()  # type: ignore[attr-defined]
+
+
+def test_a_message_of_several_lines_stays_in_the_log_message_column() -> None:
+    text = "Storage failed: lab3\nSee stdout/stderr for the exact error"
+    line = LogLine(0.0, "storage", None, "error", text)
+    assert LogPane._text(line).plain.splitlines() == [
+        "   storage Storage failed: lab3",
+        "           See stdout/stderr for the exact error",
+    ]

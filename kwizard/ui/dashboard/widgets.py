@@ -262,7 +262,10 @@ class LogPane(RichLog):
 
     @staticmethod
     def _text(line: LogLine) -> Text:
-        text = Text(line.text, style=LEVEL_STYLE.get(line.level, ""))
+        body = line.text
+        if line.phase:  # a message of several lines stays in the message column
+            body = body.replace("\n", "\n" + " " * 11)
+        text = Text(body, style=LEVEL_STYLE.get(line.level, ""))
         if line.phase:
             text = Text.assemble((f"{line.phase:>10} ", "dim"), text)
         return text
