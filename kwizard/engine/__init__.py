@@ -40,6 +40,11 @@ def secrets_from_environment(spec: ClusterSpec) -> tuple[Secrets, list[str]]:
     return Secrets(**values), warnings  # type: ignore[arg-type]
 
 
+def accepts_new_host_keys(spec: ClusterSpec, options: RunOptions) -> bool:
+    """Headless trust on first use: --accept-new-host-keys or ssh.accept_new_host_keys in the preset."""
+    return options.accept_new_host_keys or spec.ssh.accept_new_host_keys
+
+
 def headless_engine(
     spec: ClusterSpec,
     ws: Workspace,
@@ -52,7 +57,7 @@ def headless_engine(
     from kwizard.engine.pipeline import Engine
 
     secrets, warnings = secrets_from_environment(spec)
-    accept = options.accept_new_host_keys or spec.ssh.accept_new_host_keys
+    accept = accepts_new_host_keys(spec, options)
     table: dict[str, Any] = {} if phases is None else {"phases": tuple(phases)}
     engine = Engine(
         spec, ws, options, secrets=secrets, observer=observer, diagnose=default_diagnoser(), **table
@@ -148,10 +153,10 @@ def _apply_fixes(
     from kwizard.diagnostics.apply import apply_on_hosts, apply_to_spec, changes_spec, plans_for_findings
     from kwizard.engine.journal import read_events
     from kwizard.engine.phase import PhaseContext
+    from kwizard.engine.state import RunState
 
-    events = list(read_events(directory / "events.jsonl"))
-    attempt = max((i for i, e in enumerate(events) if e.kind == "run_start"), default=0)
-    plans = plans_for_findings((e.data, e.host) for e in events[attempt:] if e.kind == "finding")
+    state = RunState().apply_all(read_events(directory / "events.jsonl"))
+    plans = plans_for_findings((f.data, f.host) for f in state.live_findings)
     if not plans:
         out.print(
             "[yellow]--apply-fixes: no diagnosed failure of the last run has a fix kwizard can apply; "
@@ -159,7 +164,7 @@ def _apply_fixes(
         )
         return spec
     secrets, _ = secrets_from_environment(spec)
-    accept = options.accept_new_host_keys or spec.ssh.accept_new_host_keys
+    accept = accepts_new_host_keys(spec, options)
     for plan in plans:
         out.print(f"[bold]Applying:[/] {plan.describe()}")
         if changes_spec(plan):
