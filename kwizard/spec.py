@@ -44,6 +44,63 @@ _LOOKS_LIKE_IPV4 = re.compile(r"^[0-9.]+$")
 _SECRET_KEY = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_key_data", re.IGNORECASE)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+# Values that land in the inventory, group_vars or a playbook's variables are written so that Ansible never
+# evaluates them (kwizard.yamlout tags them !unsafe). Fields that can only ever hold a name, a path or a
+# URL are also held to that shape here, so a template, a shell fragment or a newline in one is refused
+# with the key named instead of being carried along.
+# A login name: what useradd accepts on the distributions Kubespray supports (plus upper case and '.').
+USER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$")
+# A Kubernetes label value (a zone or an instance type becomes a node label).
+LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)$")
+# A DNS-1123 label: Kubernetes namespace and Service names.
+DNS_LABEL = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
+# An absolute path made of plain characters, for paths kwizard hands to remote commands and playbooks.
+PLAIN_ABSOLUTE_PATH = re.compile(r"^/[A-Za-z0-9_.+/-]*$")
+# A tag or branch name: it becomes a folder name and an argument of git (no '..', '/', leading '-').
+VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+# An Ansible variable name (what Kubespray's variables look like).
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Extra vars that would override how kwizard connects or start programs on this machine.
+_KWIZARD_OWNED_VARIABLE = re.compile(
+    r"^ansible_(?:host|user|port|ssh_.*|scp_.*|sftp_.*|.*_exe|.*_executable|.*_args|host_key_checking"
+    r"|private_key_file|become.*|password|pass)$"
+)
+# Characters no path, URL or name kwizard asks for ever needs, and that templates and shells are made of.
+_CODE_CHARACTERS = frozenset("{}`$;|&<>\\\"'")
+
+
+def check_user_name(value: str) -> str:
+    if not USER_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a login name: use letters, digits, '_', '.' and '-' "
+            "(at most 32, not starting with '.' or '-')"
+        )
+    return value
+
+
+def check_path_text(value: str, what: str = "path") -> str:
+    """A local path given by the user: printable, and free of template and shell syntax."""
+    if not value.strip():
+        raise ValueError(f"the {what} is empty")
+    bad = sorted({c for c in value if c in _CODE_CHARACTERS or not c.isprintable()})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise ValueError(f"{value!r} is not a usable {what}: it contains {shown}")
+    if value.startswith("-"):
+        raise ValueError(f"{value!r} is not a usable {what}: it starts with '-'")
+    return value
+
+
+def check_plain_absolute_path(value: str, example: str) -> str:
+    """An absolute path of letters, digits and `_.+-/`, without '..' (it is used on the hosts)."""
+    value = value.rstrip("/") or value
+    if not PLAIN_ABSOLUTE_PATH.match(value) or value == "/" or ".." in value.split("/") or "//" in value:
+        raise ValueError(
+            f"{value!r} must be an absolute path other than '/', of letters, digits and '_.+-/', "
+            f"without '..' (e.g. {example})"
+        )
+    return value
+
 
 def is_rfc1123(name: str) -> bool:
     return len(name) <= 253 and bool(RFC1123_NAME.match(name))
@@ -126,9 +183,29 @@ class Host(_Model):
     @field_validator("storage_device")
     @classmethod
     def _storage_device(cls, value: str | None) -> str | None:
-        if value is not None and (not re.match(r"^/dev/[^\s]+$", value) or ".." in value):
+        if value is not None and (not re.match(r"^/dev/[A-Za-z0-9_.:+@/-]+$", value) or ".." in value):
             raise ValueError(f"{value!r} is not a block device path like /dev/sdb or /dev/disk/by-id/…")
         return value
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else check_user_name(value)
+
+    @field_validator("az", "instance_type")
+    @classmethod
+    def _label_value(cls, value: str | None) -> str | None:
+        if value is not None and not LABEL_VALUE.match(value):
+            raise ValueError(
+                f"{value!r} cannot be a node label: letters, digits, '-', '_' and '.', at most 63 "
+                "(e.g. 'eu-west-1a', 't3.medium', 'rack-2')"
+            )
+        return value
+
+    @field_validator("python_interpreter")
+    @classmethod
+    def _interpreter(cls, value: str | None) -> str | None:
+        return None if value is None else check_plain_absolute_path(value, "/usr/bin/python3")
 
     @field_validator("roles")
     @classmethod
@@ -159,6 +236,16 @@ class SSHSettings(_Model):
             raise ValueError(f"{value!r} is not an environment variable name")
         return value
 
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        return check_user_name(value)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return check_path_text(value, "key path")
+
 
 class Bastion(_Model):
     address: str
@@ -170,6 +257,16 @@ class Bastion(_Model):
     @classmethod
     def _address(cls, value: str) -> str:
         return check_address(value)
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else check_user_name(value)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return None if value is None else check_path_text(value, "key path")
 
 
 class KubesprayOptions(_Model):
@@ -202,6 +299,66 @@ class KubesprayOptions(_Model):
     def _cidr(cls, value: str) -> str:
         return check_cidr(value)
 
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not VERSION_NAME.match(value) or ".." in value:
+            raise ValueError(f"{value!r} is not a Kubespray tag or branch name like 'v2.31.0'")
+        return value
+
+    @field_validator("repo_url")
+    @classmethod
+    def _repo_url(cls, value: str) -> str:
+        check_path_text(value, "repository address")
+        if not re.match(
+            r"^(?:(?:https?|ssh|git|file)://[^\s]+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s]+|/[^\s]*)$", value
+        ):
+            raise ValueError(
+                f"{value!r} is not a git repository address: use https://…, ssh://…, user@host:path, "
+                "file://… or an absolute path"
+            )
+        return value
+
+    @field_validator("dir")
+    @classmethod
+    def _dir(cls, value: str | None) -> str | None:
+        return None if value is None else check_path_text(value, "Kubespray folder")
+
+    @field_validator("http_proxy", "https_proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(?:https?|socks5h?)://[A-Za-z0-9._~:@%+/=-]+$", value):
+            raise ValueError(f"{value!r} is not a proxy URL like 'http://proxy.example.com:3128'")
+        return value
+
+    @field_validator("no_proxy")
+    @classmethod
+    def _no_proxy(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z0-9._:/*,-]+$", value):
+            raise ValueError(
+                f"{value!r} is not a no_proxy list: host names, addresses and ranges separated by ',' "
+                "without spaces (e.g. '.corp.example.com,10.0.0.0/8')"
+            )
+        return value
+
+    @field_validator("extra_vars")
+    @classmethod
+    def _extra_vars(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not isinstance(key, str) or not VARIABLE_NAME.match(key):
+                raise ValueError(
+                    f"{key!r} is not an Ansible variable name (letters, digits and '_', not starting "
+                    "with a digit)"
+                )
+            if _KWIZARD_OWNED_VARIABLE.match(key):
+                # kwizard sets these from ssh.*/bastion/hosts[]: host-key checking, the key, and the
+                # programs and arguments Ansible starts on this machine (a ProxyCommand is a command).
+                raise ValueError(
+                    f"{key!r} is an Ansible connection variable that kwizard sets itself (host keys are "
+                    "verified through it): use ssh.*, bastion.* and hosts[].user/port instead"
+                )
+        return value
+
     @model_validator(mode="after")
     def _no_overlap(self) -> KubesprayOptions:
         pods = ipaddress.ip_network(self.pods_subnet)
@@ -228,6 +385,15 @@ class VirtualHost(_Model):
             raise ValueError(f"{value!r} is not a valid DNS name")
         return value
 
+    @field_validator("service", "namespace")
+    @classmethod
+    def _object_name(cls, value: str) -> str:
+        if not DNS_LABEL.match(value):
+            raise ValueError(
+                f"{value!r} is not a Kubernetes name: lower-case letters, digits and '-', at most 63"
+            )
+        return value
+
 
 class LoadBalancerSettings(_Model):
     enabled: bool = True
@@ -236,6 +402,13 @@ class LoadBalancerSettings(_Model):
     https_node_port: NodePort = 30443
     domain: str = "example.com"
     virtual_hosts: list[VirtualHost] = Field(default_factory=list)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not is_rfc1123(value):
+            raise ValueError(f"{value!r} is not a DNS domain like 'example.com'")
+        return value
 
     @model_validator(mode="after")
     def _ports_differ(self) -> LoadBalancerSettings:
@@ -248,6 +421,12 @@ class LoadBalancerSettings(_Model):
 GLUSTER_SIZE = re.compile(r"^[1-9][0-9]{0,8}[mgt]$", re.IGNORECASE)
 # Gluster's own rule for volume names, kept short so PV names derived from it stay valid.
 GLUSTER_VOLUME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+# Folders a brick or a mount must never replace or hide (kwizard creates, chowns and mounts these paths).
+_SYSTEM_DIRECTORIES = frozenset(
+    ("bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "proc", "root", "run", "sbin", "sys", "usr")
+)
 
 
 class GlusterSettings(_Model):
@@ -280,9 +459,14 @@ class GlusterSettings(_Model):
     @field_validator("brick_dir", "mount_point")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if not value.startswith("/") or value.rstrip("/") == "" or any(c.isspace() for c in value):
-            raise ValueError(f"{value!r} must be an absolute path other than '/', without spaces")
-        return value.rstrip("/")
+        value = check_plain_absolute_path(value, "/data/glusterfs/brick1")
+        top = value.split("/")[1]
+        if top in _SYSTEM_DIRECTORIES:
+            raise ValueError(
+                f"{value!r} is inside /{top}, which belongs to the operating system: use a folder of "
+                "its own such as /data/glusterfs/brick1 or /mnt/gluster"
+            )
+        return value
 
 
 class StorageSettings(_Model):
@@ -298,6 +482,16 @@ class AppSettings(_Model):
 class PreflightSettings(_Model):
     # Failed checks the user acknowledged ("continue anyway"); recorded so a replay does not stop again.
     acknowledged: list[str] = Field(default_factory=list)
+
+    @field_validator("acknowledged")
+    @classmethod
+    def _check_ids(cls, value: list[str]) -> list[str]:
+        for check in value:
+            if not re.match(r"^[a-z0-9_]{1,64}(?:@[a-z0-9.-]{1,253})?$", check):
+                raise ValueError(
+                    f"{check!r} is not a preflight check id like 'ip_forward' or 'ip_forward@node1'"
+                )
+        return value
 
 
 class ClusterSpec(_Model):

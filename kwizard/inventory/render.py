@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kwizard.inventory import yamlout
+from kwizard import yamlout
 from kwizard.spec import ClusterSpec, Host
 
 HOSTS_FILE = "hosts.yaml"
@@ -72,7 +72,8 @@ def _header(spec: ClusterSpec) -> str:
 
 
 def _dump(data: dict[str, Any]) -> str:
-    return "---\n" + yamlout.dump(data)
+    # Every string that could be Jinja is tagged !unsafe: nothing from a preset is ever evaluated.
+    return "---\n" + yamlout.dump(data, unsafe=True)
 
 
 def k8s_hosts(spec: ClusterSpec) -> list[Host]:

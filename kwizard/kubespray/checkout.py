@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import threading
@@ -20,14 +19,11 @@ from kwizard.errors import EnvironmentProblem, InputError, KwizardError
 from kwizard.kubespray.process import OnLine, run_streaming
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
-from kwizard.spec import ClusterSpec
+from kwizard.spec import VERSION_NAME, ClusterSpec
 
 CLONE_TIMEOUT_SECONDS = 900.0
 GIT_TIMEOUT_SECONDS = 30.0
 REQUIRED_FILES = ("cluster.yml", "ansible.cfg", "requirements.txt")
-# A tag name: it becomes a folder name in the cache and an argument of git, so nothing path- or
-# option-like ('..', '/', a leading '-') may pass.
-VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 @dataclass(frozen=True)

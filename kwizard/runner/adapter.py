@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kwizard import yamlout
 from kwizard.fsutil import atomic_write, ensure_private_dir
 from kwizard.runner import settings
 from kwizard.runner.events import translate
@@ -67,6 +68,12 @@ def run(
     runner_settings = {"pexpect_timeout": CANCEL_POLL_SECONDS, "suppress_ansible_output": True}
     atomic_write(data_dir / "env" / "settings", json.dumps(runner_settings))
     arguments = [str(Path(playbook).resolve())]
+    if extravars:
+        # Not ansible-runner's `extravars` (JSON, which Ansible templates): a YAML file whose strings carry
+        # !unsafe, so a value from a preset reaches the playbook as text and never runs as Jinja.
+        variables_file = data_dir / "env" / "kwizard-extravars.yml"
+        atomic_write(variables_file, "---\n" + yamlout.dump(extravars, unsafe=True))
+        arguments += ["--extra-vars", f"@{variables_file}"]
     passwords: dict[str, str] = {}
     if become:
         arguments.append("--become")
@@ -88,7 +95,6 @@ def run(
         binary=str(binary),
         cmdline=shlex.join(arguments),
         limit=limit,
-        extravars=extravars or None,
         envvars=envvars,
         # In memory only: ansible-runner turns these into pexpect prompt answers; nothing is written.
         passwords=passwords,

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from kwizard import yamlout
 from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.errors import KwizardError, RemoteError
 from kwizard.runner import PlaybookResult, run_playbook
@@ -110,7 +111,7 @@ def provisioner_extravars(spec: ClusterSpec) -> dict[str, Any]:
 def inventory_groups(inventory: Path) -> dict[str, set[str]]:
     """Group name → host names of a YAML inventory (children folded into their parents)."""
     try:
-        data = yaml.safe_load(inventory.read_text()) or {}
+        data = yamlout.load(inventory.read_text()) or {}
     except FileNotFoundError:
         raise KwizardError(
             "No inventory yet",

@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
-from kwizard import preset
+from kwizard import preset, yamlout
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import InputError
 from kwizard.inventory import GENERATED_FILES, plan, run_phase
@@ -121,7 +120,7 @@ def test_preflight_findings_reach_the_inventory(tmp_path: Path) -> None:
     ctx = _context(spec, tmp_path)
     ctx.results["preflight"] = {"python_interpreters": {"lab2": "/usr/bin/python3.11"}}
     run_phase(ctx)
-    inventory = yaml.safe_load((ctx.ws.inventory_dir / "hosts.yaml").read_text())
+    inventory = yamlout.load((ctx.ws.inventory_dir / "hosts.yaml").read_text())
     assert inventory["all"]["hosts"]["lab2"]["ansible_python_interpreter"] == "/usr/bin/python3.11"
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from kwizard import preset
+from kwizard import preset, yamlout
 from kwizard.inventory.render import ALL_VARS_FILE, HOSTS_FILE, K8S_VARS_FILE, render
 from kwizard.spec import Bastion, ClusterSpec, Host
 
@@ -23,7 +22,7 @@ def _load(name: str) -> ClusterSpec:
 
 def _documents(spec: ClusterSpec, results: dict[str, Any] | None = None) -> dict[str, Any]:
     files = render(spec, KNOWN_HOSTS, results)
-    return {name: yaml.safe_load(text) for name, text in files.files.items()}
+    return {name: yamlout.load(text) for name, text in files.files.items()}
 
 
 @pytest.mark.parametrize("name", ["baremetal-ha", "aws-3az", "lab"])

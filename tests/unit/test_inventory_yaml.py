@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kwizard.inventory.yamlout import dump
+from kwizard.yamlout import dump
 
 _scalars = st.one_of(
     st.none(),
