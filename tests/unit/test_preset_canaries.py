@@ -151,7 +151,9 @@ def _ansible_files(spec: ClusterSpec, tmp_path: Path) -> dict[str, str]:
     files = dict(render(spec, tmp_path / "known_hosts").files)
     if spec.storage.type == "gluster":
         plan = gluster_plan(spec)
-        files["gluster-extravars"] = yamlout.dump(plan.extravars(to_yaml(gluster_manifests(plan))), unsafe=True)
+        files["gluster-extravars"] = yamlout.dump(
+            plan.extravars(to_yaml(gluster_manifests(plan))), unsafe=True
+        )
     manifests = [tmp_path / f"{vhost.host}.yaml" for vhost in spec.loadbalancer.virtual_hosts]
     files["lb-extravars"] = yamlout.dump(
         deploy.extravars("loadbalancer", manifests, [], kwizard_description=spec.description), unsafe=True
