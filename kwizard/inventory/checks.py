@@ -288,7 +288,8 @@ def _address_space(
         )
         return
     nodes = len(k8s_hosts(spec))
-    if pods is not None:
+    # Kubespray skips this check for calico, which hands out address blocks to nodes as they need them.
+    if pods is not None and variables.get("kube_network_plugin") != "calico":
         room = 2 ** (prefix - pods.prefixlen) if prefix >= pods.prefixlen else 0
         if room < nodes:
             needed = max(1, prefix - (nodes - 1).bit_length())

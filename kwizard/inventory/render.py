@@ -231,10 +231,11 @@ def group_vars(spec: ClusterSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     k8s_cluster beat those of all), otherwise to all, so it reaches every host.
     """
     options = spec.kubespray
-    all_vars: dict[str, Any] = {
-        # nginx on every node proxies the API servers: HA without an external load balancer.
-        "loadbalancer_apiserver_localhost": True,
-    }
+    all_vars: dict[str, Any] = {}
+    if "loadbalancer_apiserver" not in options.extra_vars:
+        # nginx on every node proxies the API servers: HA without an external load balancer. Kubespray
+        # documents it as exclusive with an external `loadbalancer_apiserver`, so only without one.
+        all_vars["loadbalancer_apiserver_localhost"] = True
     if options.http_proxy:
         all_vars["http_proxy"] = options.http_proxy
     if options.https_proxy:

@@ -140,8 +140,8 @@ CASES: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
         "kube_pods_subnet cannot be the same network segment as kube_service_addresses",
     ),
     (
-        "pod range too small for the nodes",
-        lambda s: _kubespray(s, pods_subnet="10.233.64.0/22"),
+        "pod range too small for the nodes (flannel: one range per node)",
+        lambda s: _kubespray(s, pods_subnet="10.233.64.0/22", network_plugin="flannel"),
         "kubespray.pods_subnet",
         "room for 4 node ranges of /24 but the cluster has 6 nodes",
     ),
@@ -305,3 +305,14 @@ def test_several_errors_are_reported_together(base: ClusterSpec) -> None:
     assert raised.value.title == "Inventory is not valid"
     assert "kubespray.kube_version" in raised.value.problem
     assert "kubespray.extra_vars.bootstrap_os" in raised.value.problem
+
+
+def test_calico_hands_out_blocks_as_needed_so_many_nodes_fit_the_default_range(base: ClusterSpec) -> None:
+    # 3 control planes + 70 workers on the default /18: more nodes than /24 ranges, which Kubespray
+    # checks for every plugin but calico.
+    workers = [Host(name=f"w{i}", address=f"10.0.1.{i}", roles=["worker"]) for i in range(1, 71)]
+    spec = _hosts(base, lambda hs: [h for h in hs if h.has("control_plane") or h.has("storage")] + workers)
+    assert spec.kubespray.network_plugin == "calico"
+    assert [p for p in check_spec(spec) if p.severity == "error"] == []
+    flannel = _kubespray(spec, network_plugin="flannel")
+    assert any("room for 64 node ranges" in p.message for p in check_spec(flannel))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kwizard import preset, yamlout
-from kwizard.inventory.render import ALL_VARS_FILE, HOSTS_FILE, K8S_VARS_FILE, render
+from kwizard.inventory.render import ALL_VARS_FILE, HOSTS_FILE, K8S_VARS_FILE, group_vars, render
 from kwizard.spec import Bastion, ClusterSpec, Host
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
@@ -201,3 +201,19 @@ def test_dns_name_without_ip_leaves_binding_to_kubespray() -> None:
         "ansible_port": 2200,
         "etcd_member_name": "n1",
     }
+
+
+def test_an_external_api_load_balancer_replaces_the_local_nginx_proxy(tmp_path: Path) -> None:
+    spec = preset.load(PRESETS / "baremetal-ha.yaml")
+    assert group_vars(spec)[0]["loadbalancer_apiserver_localhost"] is True
+    external = {"address": "10.0.0.100", "port": 6443}
+    spec = spec.model_copy(
+        update={
+            "kubespray": spec.kubespray.model_copy(
+                update={"extra_vars": {"loadbalancer_apiserver": external}}
+            )
+        }
+    )
+    all_vars, _ = group_vars(spec)
+    assert all_vars["loadbalancer_apiserver"] == external
+    assert "loadbalancer_apiserver_localhost" not in all_vars  # Kubespray: the two exclude each other
