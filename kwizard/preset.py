@@ -59,20 +59,14 @@ def migrate(data: dict[str, Any], source: str = "<preset>") -> dict[str, Any]:
 
 def parse(text: str, source: str = "<preset>") -> ClusterSpec:
     """Parse preset text into a validated ClusterSpec; every failure is a PresetError."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where, problem = yamltext.error_location(exc, source)
-        raise PresetError(
-            "Preset is not valid YAML",
-            f"{where}: {problem}",
-            "Fix the YAML syntax at that line (indentation, a missing ':' or an unclosed quote).",
-        ) from None
-    except (ValueError, RecursionError) as exc:  # e.g. surrogates, absurd nesting
-        raise PresetError(
-            "Preset cannot be read", f"{source}: {exc}", "Save the file as plain UTF-8 YAML."
-        ) from None
+    document = yamltext.parse(
+        text,
+        source,
+        "Preset is not valid YAML",
+        "Fix the YAML syntax at that line (indentation, a missing ':' or an unclosed quote).",
+        PresetError,
+    )
+    data, root = document.data, document.root
     if not isinstance(data, dict):
         raise PresetError(
             "Preset has the wrong shape",
@@ -120,8 +114,24 @@ def dump(spec: ClusterSpec, file_hint: str = "preset.yaml") -> str:
     """The YAML text of a spec: header comment, then only non-default settings plus the essentials."""
     data = spec.model_dump(mode="json", exclude_defaults=True)
     data = {"version": SPEC_VERSION, "name": spec.name, **data}
-    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    body = yaml.dump(
+        data, Dumper=_PresetDumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
     return HEADER.format(file=file_hint) + body
+
+
+class _PresetDumper(yaml.SafeDumper):
+    """SafeDumper whose strings load back unchanged."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # PyYAML writes NEL (U+0085) raw in plain and single-quoted scalars, where YAML reads it as a line
+    # break (folded to a space); double quotes escape it as \N.
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_PresetDumper.add_representer(str, _represent_str)
 
 
 def save(spec: ClusterSpec, path: Path | str) -> Path:
