@@ -537,12 +537,16 @@ def run(count: int, subprocesses: int, seed: int = 14) -> tuple[Figures, int]:
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="kwizard-fuzz-", dir=shm) as tmp:
         runner = Runner(Path(tmp))
-        all_cases = list(cases(count, seed))
-        for index, case in enumerate(all_cases):
+        # Cases are generated one at a time (10,000 held at once would dwarf kwizard's own memory);
+        # an evenly spread sample is kept for the subprocess runs.
+        step = max(1, count // max(1, subprocesses))
+        sample: list[tuple[int, Case]] = []
+        for index, case in enumerate(cases(count, seed)):
             runner.run_in_process(case, index)
-        step = max(1, len(all_cases) // max(1, subprocesses))
-        for index in range(0, len(all_cases), step)[:subprocesses]:
-            runner.run_subprocess(all_cases[index], index)
+            if index % step == 0 and len(sample) < subprocesses:
+                sample.append((index, case))
+        for index, case in sample:
+            runner.run_subprocess(case, index)
         return runner.figures, getattr(runner, "subprocess_peak_rss_kb", 0)
 
 
