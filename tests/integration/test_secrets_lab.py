@@ -10,6 +10,7 @@ and the crash-file locations are searched for the password.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -17,9 +18,17 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 from kwizard import lab as kwlab
+from kwizard.engine import secrets_from_environment
+from kwizard.engine.phase import PhaseContext
+from kwizard.fsutil import atomic_write
+from kwizard.options import RunOptions
+from kwizard.paths import Workspace
+from kwizard.runner import run_playbook
+from kwizard.spec import ClusterSpec
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD_ENV = "KWIZARD_TEST_SECRET_PASSWORD"
@@ -79,6 +88,15 @@ def _hits(folder: Path, secret: bytes) -> list[str]:
             except OSError:
                 continue
     return found
+
+
+def _private(path: Path, top: Path) -> bool:
+    """Only the owner can reach `path`: it is private itself, or a folder on the way to it is 0700."""
+    if stat.S_IMODE(path.lstat().st_mode) & 0o077 == 0 or path.suffix == ".pub":
+        return True
+    return any(
+        stat.S_IMODE(parent.stat().st_mode) == 0o700 for parent in path.parents if top in parent.parents
+    )
 
 
 def test_a_run_with_passwords_leaves_no_trace_and_private_modes(
@@ -171,3 +189,53 @@ def test_a_run_with_passwords_leaves_no_trace_and_private_modes(
         else:
             assert mode & 0o077 == 0, f"{path} is {mode:o}"
     assert (state / "runs").is_dir() and any((state / "runs").iterdir())
+
+
+def test_sudo_password_reaches_sudo_but_not_ansible_playbooks_environment(
+    lab_factory: LabFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ansible-playbook --become through ansible-runner, with the sudo password in kwizard's environment:
+    sudo gets it (on its prompt), no child process's environment and no artifact holds it."""
+    blab = lab_factory(kwlab.HostTraits(name="b1", user_key=True))
+    host = blab.host("b1")
+    monkeypatch.setenv(PASSWORD_ENV, host.password)
+    spec = ClusterSpec(
+        name="become",
+        hosts=[{"name": "b1", "address": host.address, "roles": ["control_plane", "etcd"]}],
+        ssh={"user": host.user, "key": str(blab.key_path), "become_password_env": PASSWORD_ENV},
+        phases=["inventory"],
+    )
+    ws = Workspace(root=tmp_path / "work", cluster=spec.name).create()
+    shutil.copy(blab.known_hosts, ws.known_hosts)
+    secrets, warnings = secrets_from_environment(spec)
+    assert warnings == [] and secrets.become_password == host.password
+    inventory = {"all": {"hosts": {"b1": {"ansible_host": host.address, "ansible_user": host.user}}}}
+    atomic_write(ws.inventory_dir / "hosts.yaml", yaml.safe_dump(inventory))
+    playbook = tmp_path / "whoami.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.command: id -un\n      register: who\n"
+        "    - ansible.builtin.copy: {dest: /root/secret-proof, content: '{{ who.stdout }}', mode: '0600'}\n"
+    )
+    watcher = ChildWatcher(os.getpid())
+    watcher.start()
+    try:
+        ctx = PhaseContext(spec=spec, ws=ws, options=RunOptions(), secrets=secrets)
+        result = run_playbook(ctx, "kubespray", playbook, ws.inventory_dir / "hosts.yaml", become=True)
+    finally:
+        watcher.stop.set()
+        watcher.join(timeout=5)
+    assert result.ok, result.failures
+    assert host.exec("cat /root/secret-proof").stdout == "root"  # sudo took the password
+    commands = [command for command, _ in watcher.seen.values()]
+    assert any("ansible-playbook" in command for command in commands), commands
+    secret = host.password.encode()
+    assert [command for command, environ in watcher.seen.values() if secret in environ] == []
+    assert _hits(ws.root, secret) == []  # artifacts (command, env/, job_events), journal, inventory
+    (data_dir,) = ws.artifacts_dir.iterdir()
+    for folder in (ws.cluster_dir, ws.artifacts_dir, data_dir, data_dir / "env", data_dir / "artifacts"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    # What ansible itself writes below (fact cache, stdout) may follow the umask: it stays unreachable.
+    assert all(_private(path, ws.root) for path in ws.cluster_dir.rglob("*")), [
+        path for path in ws.cluster_dir.rglob("*") if not _private(path, ws.root)
+    ]
