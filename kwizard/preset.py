@@ -59,20 +59,14 @@ def migrate(data: dict[str, Any], source: str = "<preset>") -> dict[str, Any]:
 
 def parse(text: str, source: str = "<preset>") -> ClusterSpec:
     """Parse preset text into a validated ClusterSpec; every failure is a PresetError."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where, problem = yamltext.error_location(exc, source)
-        raise PresetError(
-            "Preset is not valid YAML",
-            f"{where}: {problem}",
-            "Fix the YAML syntax at that line (indentation, a missing ':' or an unclosed quote).",
-        ) from None
-    except (ValueError, RecursionError) as exc:  # e.g. surrogates, absurd nesting
-        raise PresetError(
-            "Preset cannot be read", f"{source}: {exc}", "Save the file as plain UTF-8 YAML."
-        ) from None
+    document = yamltext.parse(
+        text,
+        source,
+        "Preset is not valid YAML",
+        "Fix the YAML syntax at that line (indentation, a missing ':' or an unclosed quote).",
+        PresetError,
+    )
+    data, root = document.data, document.root
     if not isinstance(data, dict):
         raise PresetError(
             "Preset has the wrong shape",
@@ -120,8 +114,24 @@ def dump(spec: ClusterSpec, file_hint: str = "preset.yaml") -> str:
     """The YAML text of a spec: header comment, then only non-default settings plus the essentials."""
     data = spec.model_dump(mode="json", exclude_defaults=True)
     data = {"version": SPEC_VERSION, "name": spec.name, **data}
-    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    body = yaml.dump(
+        data, Dumper=_PresetDumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
     return HEADER.format(file=file_hint) + body
+
+
+class _PresetDumper(yaml.SafeDumper):
+    """SafeDumper whose strings load back unchanged."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # PyYAML writes NEL (U+0085) raw in plain and single-quoted scalars, where YAML reads it as a line
+    # break (folded to a space); double quotes escape it as \N.
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_PresetDumper.add_representer(str, _represent_str)
 
 
 def save(spec: ClusterSpec, path: Path | str) -> Path:
@@ -134,7 +144,52 @@ def _describe(error: Any, source: str, root: yaml.Node | None) -> str:
     loc = tuple(error.get("loc", ()))
     line = _line_of(root, loc)
     where = f"{source}:{line}" if line else source
-    return f"{where}: {format_loc(loc) or '(top level)'}: {describe_error(error)}"
+    if "input" in error:  # the message quotes the bad value: keep it short and printable
+        error = {**error, "input": _Shown(error["input"])}
+    message = describe_error(error)
+    if len(message) > MESSAGE_CHARS:  # validators quote the value they refuse, whatever its length
+        message = f"{message[:MESSAGE_CHARS]}… ({len(message):,} characters)"
+    return f"{where}: {format_loc(loc) or '(top level)'}: {message}"
+
+
+SHOWN_CHARS = 60
+MESSAGE_CHARS = 400
+
+
+class _Shown:
+    """A bad value as an error message quotes it: a 1 MB string or a 5,000-digit number is cut short
+    (Python refuses to print an int of more than 4,300 digits at all)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        value = self.value
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+            return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+        if isinstance(value, str) and len(value) > SHOWN_CHARS:
+            return f"{value[:SHOWN_CHARS]!r}… ({len(value):,} characters)"
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return repr(value)
+        count = len(value) if isinstance(value, (list, dict, tuple)) else 0
+        plural = "" if count == 1 else "s"
+        text = repr(value) if _small(value) else f"a {type(value).__name__} of {count:,} item{plural}"
+        return text if len(text) <= 2 * SHOWN_CHARS else text[: 2 * SHOWN_CHARS] + "…"
+
+
+def _small(value: Any) -> bool:
+    """Whether repr(value) is cheap and safe: a short container of short scalars."""
+    if not isinstance(value, (list, dict, tuple)):
+        return True
+    items = list(value.items()) if isinstance(value, dict) else list(value)
+    if len(items) > 10:
+        return False
+    flat = [part for item in items for part in (item if isinstance(value, dict) else (item,))]
+    return all(
+        (isinstance(part, (str, float, bool, type(None))) and len(str(part)) <= SHOWN_CHARS)
+        or (isinstance(part, int) and part.bit_length() <= 64)
+        for part in flat
+    )
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

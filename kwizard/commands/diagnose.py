@@ -70,6 +70,13 @@ def _print_report(diagnosis: Diagnosis) -> None:
 
     console = Console()
     findings = diagnosis.findings
+    if diagnosis.binary_at is not None:
+        console.print(
+            Text(
+                f"Binary data from byte {diagnosis.binary_at:,} on: the log was read up to there.",
+                style="yellow",
+            )
+        )
     if not findings:
         unknown = (
             f" {diagnosis.failures} failed result(s) match no known error; the log itself has the details."

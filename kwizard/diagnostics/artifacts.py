@@ -8,6 +8,7 @@ from pathlib import Path
 from kwizard.diagnostics.records import FailureRecord, record_from_runner_event
 
 MAX_DEPTH = 3  # private_data_dir/artifacts/<ident>/job_events
+MAX_EVENT_BYTES = 16 * 1024 * 1024  # one event is a few KB; a bigger file is not one (or is damaged)
 
 
 def find_job_events(path: Path) -> Path | None:
@@ -45,8 +46,10 @@ def records_from_job_events(folder: Path) -> tuple[list[FailureRecord], int]:
     unreadable = 0
     for file in files:
         try:
+            if file.stat().st_size > MAX_EVENT_BYTES:
+                raise ValueError("too large for an event")
             event = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             unreadable += 1  # a run killed while writing leaves a truncated last event
             continue
         if isinstance(event, dict):

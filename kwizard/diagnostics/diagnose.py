@@ -27,6 +27,7 @@ class Diagnosis:
     source: str
     failures: int  # failed/unreachable results seen (known or not)
     bytes_scanned: int = 0
+    binary_at: int | None = None  # where binary data stopped the scan, if it did
 
 
 def diagnose_records(
@@ -65,7 +66,7 @@ def diagnose_stream(stream: BinaryIO, evidence: Evidence | None = None, source: 
     scanned = scan_stream(stream, ruleset)
     findings = diagnose_records(scanned.records, evidence, ruleset=ruleset)
     failures = sum(r.kind != "text" for r in scanned.records)
-    return Diagnosis(findings, source, failures, scanned.bytes_scanned)
+    return Diagnosis(findings, source, failures, scanned.bytes_scanned, scanned.binary_at)
 
 
 def diagnose_text(text: str | bytes, evidence: Evidence | None = None) -> list[Finding]:
@@ -77,13 +78,13 @@ def diagnose_text(text: str | bytes, evidence: Evidence | None = None) -> list[F
 def diagnose_path(path: str | Path, evidence: Evidence | None = None) -> Diagnosis:
     """Findings for a log file, an ansible-runner artifact folder, or `-` (stdin)."""
     if str(path) == "-":
-        return diagnose_stream(sys.stdin.buffer, evidence, "standard input")
+        return _readable(diagnose_stream(sys.stdin.buffer, evidence, "standard input"))
     target = Path(path).expanduser()
     if target.is_dir():
         return _diagnose_folder(target, evidence)
     try:
         with target.open("rb") as stream:
-            return diagnose_stream(stream, evidence, str(target))
+            return _readable(diagnose_stream(stream, evidence, str(target)))
     except FileNotFoundError as exc:
         raise InputError(
             "Log not found",
@@ -96,6 +97,27 @@ def diagnose_path(path: str | Path, evidence: Evidence | None = None) -> Diagnos
         ) from exc
 
 
+BINARY_START = 8192  # binary data this close to the start: the input is not a log (as git and grep judge)
+
+
+def _readable(diagnosis: Diagnosis) -> Diagnosis:
+    """The diagnosis of a file or stdin, refusing input that held no text at all."""
+    if diagnosis.binary_at is not None and diagnosis.binary_at < BINARY_START and not diagnosis.failures:
+        raise InputError(
+            "Not a text log",
+            f"{diagnosis.source} holds binary data (a NUL byte at byte {diagnosis.binary_at:,}).",
+            "Give the text log of the run: ansible's output, the artifacts folder, or its stdout file.",
+        )
+    if diagnosis.bytes_scanned == 0:
+        raise InputError(
+            "Empty log",
+            f"{diagnosis.source} is empty: there is nothing to diagnose.",
+            "Give the log of the failed run (e.g. the saved output of ansible-playbook or kwizard's "
+            "run folder).",
+        )
+    return diagnosis
+
+
 def _diagnose_folder(folder: Path, evidence: Evidence | None) -> Diagnosis:
     job_events = find_job_events(folder)
     if job_events is not None:
@@ -106,7 +128,7 @@ def _diagnose_folder(folder: Path, evidence: Evidence | None) -> Diagnosis:
     stdout = next(iter(sorted(folder.glob("*/stdout"))), None) or (folder / "stdout")
     if stdout.is_file():
         with stdout.open("rb") as stream:
-            return diagnose_stream(stream, evidence, str(stdout))
+            return _readable(diagnose_stream(stream, evidence, str(stdout)))
     raise InputError(
         "Not an ansible-runner artifacts folder",
         f"{folder} has no job_events/ (nor a stdout file) below it.",

@@ -29,6 +29,9 @@ from kwizard.diagnostics.textlog import (
 )
 
 CHUNK = 16 * 1024 * 1024
+# Text logs hold no NUL byte. One means binary data (a core dump, an image, /dev/zero, a sparse file's
+# hole): scanning stops there instead of reading gigabytes of it.
+NUL = b"\0"
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # a result block larger than this is parsed as far as it goes
 FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
@@ -41,6 +44,7 @@ HEADER_ANCHORS: tuple[bytes, ...] = (b"TASK [", b"RUNNING HANDLER [", b"TASK: ["
 class ScanResult:
     records: list[FailureRecord] = field(default_factory=list)
     bytes_scanned: int = 0
+    binary_at: int | None = None  # offset where binary data stopped the scan
 
 
 def scan_anchors(ruleset: RuleSet) -> tuple[bytes, ...]:
@@ -185,7 +189,11 @@ def scan_stream(stream: BinaryIO, ruleset: RuleSet) -> ScanResult:
     pending = _chunks(stream)
     while True:
         data = next(pending, None)
-        eof = data is None
+        binary = -1 if data is None else data.find(NUL)
+        if data is not None and binary >= 0:
+            out.binary_at = base + len(carry) + binary
+            data = data[:binary] or None  # what came before is scanned as if it were all there is
+        eof = data is None or binary >= 0
         buf = carry + (data or b"")
         if not buf:
             break

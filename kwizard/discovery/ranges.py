@@ -17,6 +17,9 @@ from kwizard.roles import parse_roles
 from kwizard.spec import check_address
 
 MAX_EXPANSION = 4096  # one pattern; more is almost certainly a typo (e.g. [1:100000])
+MAX_HOSTS = 4096  # a whole typed list: ten patterns of 4096 each would still freeze the hosts table
+_MAX_DIGITS = 18  # more digits than any host range needs; Python refuses int() of 4,300+ digits anyway
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 _SEPARATORS = re.compile(r"[\s,;]+")
 _TOKEN = re.compile(r"^(?:(?P<name>[^=@\s]+)=)?(?:(?P<user>[^@\s]+)@)?(?P<rest>\S+)$")
 _NAME_LIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -46,6 +49,23 @@ def expand(pattern: str, limit: int = MAX_EXPANSION) -> list[str]:
     return [f"{head}{value}{rest}" for value in values for rest in tails]
 
 
+def size(pattern: str) -> int:
+    """How many hosts `pattern` stands for at most, computed without expanding it (and without judging
+    its syntax: `expand` says what is wrong with a malformed pattern)."""
+    total = 1
+    for inner in _BRACKETS.findall(pattern):
+        parts = inner.split(":")
+        begin, end = parts[0] or "0", parts[1] if len(parts) > 1 else ""
+        step = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() and int(parts[2]) > 0 else 1
+        if begin.isdigit() and end.isdigit():
+            if max(len(begin), len(end)) > _MAX_DIGITS:
+                return MAX_HOSTS + 1  # `expand` refuses it; no need to turn 5,000 digits into an int
+            total *= max(1, (int(end) - int(begin)) // step + 1)
+        else:
+            total *= len(string.ascii_letters)  # a letter range holds at most this many
+    return total
+
+
 def _range_values(pattern: str, inner: str, limit: int) -> list[str]:
     parts = inner.split(":")
     if len(parts) not in (2, 3):
@@ -58,6 +78,8 @@ def _range_values(pattern: str, inner: str, limit: int) -> list[str]:
         raise RangeError(f"{pattern!r}: the step in [{inner}] must be a whole number ≥ 1")
     step = int(step_text)
     if begin.isdigit() and end.isdigit():
+        if max(len(begin), len(end)) > _MAX_DIGITS:
+            raise RangeError(f"{pattern!r}: the numbers in [{inner}] are far too large for a host range")
         width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
         if width and len(end) != width:
             raise RangeError(
@@ -88,6 +110,28 @@ def parse_host_list(text: str, source: str = "typed") -> Discovery:
     """
     candidates: list[Candidate] = []
     problems: list[HostProblem] = []
+    try:
+        _parse_lines(text, source, candidates, problems)
+    except _TooManyHosts as exc:
+        problems.append(
+            HostProblem(
+                exc.token,
+                f"the list stands for more than {MAX_HOSTS} hosts (this pattern adds {exc.count:,})",
+                "Check the ranges for a typo (e.g. [1:100000]); add very large fleets in parts.",
+            )
+        )
+    return Discovery(tuple(candidates), tuple(problems))
+
+
+class _TooManyHosts(Exception):
+    def __init__(self, token: str, count: int) -> None:
+        super().__init__(token)
+        self.token, self.count = token, count
+
+
+def _parse_lines(text: str, source: str, candidates: list[Candidate], problems: list[HostProblem]) -> None:
+    """Parse `text` into `candidates` and `problems`; _TooManyHosts as soon as the total would pass
+    MAX_HOSTS — before that pattern is expanded, so a typo cannot freeze the caller."""
     for line in text.splitlines():
         try:
             quick = _quick_entry(line, source)
@@ -95,14 +139,19 @@ def parse_host_list(text: str, source: str = "typed") -> Discovery:
             problems.append(HostProblem(line.strip(), getattr(exc, "problem", str(exc)), _QUICK_SYNTAX))
             continue
         if quick is not None:
+            if len(candidates) >= MAX_HOSTS:
+                raise _TooManyHosts(line.strip(), 1)
             candidates.append(quick)
             continue
         for token in (t for t in _SEPARATORS.split(line.strip()) if t):
+            count = size(token.split("=", 1)[-1])  # names before `=` pair with addresses, not multiply
+            # A single pattern over MAX_EXPANSION is refused by `expand` as that token's own problem.
+            if count <= MAX_EXPANSION and len(candidates) + count > MAX_HOSTS:
+                raise _TooManyHosts(token, count)
             try:
                 candidates.extend(_parse_token(token, source))
             except (RangeError, ValueError) as exc:
                 problems.append(HostProblem(token, str(exc), _HOST_SYNTAX))
-    return Discovery(tuple(candidates), tuple(problems))
 
 
 def _quick_entry(line: str, source: str) -> Candidate | None:

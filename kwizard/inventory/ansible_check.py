@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kwizard.childenv import child_environment
 from kwizard.errors import EnvironmentProblem, InputError
 from kwizard.inventory.render import BASTION_NAME, node_hosts
 from kwizard.spec import ClusterSpec
@@ -54,15 +55,16 @@ def parse(
 ) -> ParsedInventory:
     """Run `ansible-inventory -i hosts_file --list` and return its groups and host variables."""
     binary = ansible_inventory_binary(bin_dir)
-    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_CONFIG"}
-    env.update(
-        ANSIBLE_INVENTORY_ENABLED="yaml",
-        ANSIBLE_INVENTORY_UNPARSED_FAILED="True",
-        ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="True",
-        ANSIBLE_NOCOLOR="1",
-    )
+    settings = {
+        "ANSIBLE_INVENTORY_ENABLED": "yaml",
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
+        "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True",
+        "ANSIBLE_NOCOLOR": "1",
+    }
     if ansible_cfg is not None:
-        env["ANSIBLE_CONFIG"] = str(ansible_cfg)
+        settings["ANSIBLE_CONFIG"] = str(ansible_cfg)
+    # Only what ansible-inventory needs: kwizard's environment may hold the SSH or sudo password.
+    env = child_environment(settings, named=() if ansible_cfg else ("ANSIBLE_CONFIG",))
     started = time.perf_counter()
     try:
         completed = subprocess.run(

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from kwizard.childenv import child_environment
 from kwizard.errors import EnvironmentProblem, InputError, KwizardError
 from kwizard.kubespray.process import OnLine, run_streaming
 from kwizard.options import RunOptions
@@ -203,7 +204,7 @@ def _git(path: Path, *args: str) -> str | None:
 
 def _git_env() -> dict[str, str]:
     # Never let git wait for a password on a terminal nobody is watching.
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
+    return child_environment({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""})
 
 
 def _clone_error(url: str, version: str, tail: str, cancelled: bool, timed_out: bool) -> KwizardError:

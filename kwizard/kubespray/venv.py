@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from kwizard.childenv import child_environment
 from kwizard.errors import EnvironmentProblem, KwizardError
 from kwizard.fsutil import atomic_write
 from kwizard.kubespray.checkout import Checkout
@@ -107,9 +108,8 @@ def _step(
     checkout: Checkout,
     what: str,
 ) -> None:
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONNOUSERSITE": "1"}
-    env.pop("VIRTUAL_ENV", None)
-    env.pop("PYTHONPATH", None)  # kwizard's own import path must not leak into Kubespray's environment
+    # Neither kwizard's own import path and venv nor a password in its environment reach pip.
+    env = child_environment({"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONNOUSERSITE": "1"})
     outcome = run_streaming(
         command, on_line=on_line, timeout=timeout, cancel=cancel, cwd=checkout.path, env=env
     )

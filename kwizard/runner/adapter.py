@@ -38,6 +38,9 @@ def private_data_dir(artifacts_dir: Path, phase: str) -> Path:
             candidate.mkdir(mode=0o700)
         except FileExistsError:
             continue
+        # ansible-runner makes these with the umask's mode (0755): made first, they stay private.
+        for folder in ("env", "artifacts"):
+            (candidate / folder).mkdir(mode=0o700)
         return candidate
     raise FileExistsError(f"no free artifact folder for {phase} in {artifacts_dir}")
 

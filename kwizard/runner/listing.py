@@ -6,11 +6,11 @@ dashboard caps progress at 100 %; the next run uses the real count from the jour
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kwizard.childenv import child_environment
 from kwizard.runner import settings
 
 if TYPE_CHECKING:
@@ -45,14 +45,14 @@ def count_tasks(
 ) -> int | None:
     """The playbook's static task count, or None when ansible-playbook cannot list it."""
     binary = settings.ansible_playbook(ansible_bin_dir)
-    env = dict(os.environ)
-    env.update(
+    named = [n for n in (ctx.spec.ssh.password_env, ctx.spec.ssh.become_password_env) if n]
+    env = child_environment(
         settings.ansible_environment(
             ctx.ws, private_key=None, remote_user=ctx.spec.ssh.user, ansible_cfg=ansible_cfg
-        )
+        ),
+        named=named,
+        secrets=ctx.secrets.all_values(),
     )
-    named = [n for n in (ctx.spec.ssh.password_env, ctx.spec.ssh.become_password_env) if n]
-    env = settings.scrub_environment(env, ctx.secrets.all_values(), named)
     argv = [str(binary), str(Path(playbook).resolve()), "-i", str(Path(inventory).resolve()), "--list-tasks"]
     if limit:
         argv += ["--limit", limit]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kwizard.discovery.ranges import MAX_EXPANSION, RangeError, expand, parse_host_list
+from kwizard.discovery.ranges import MAX_EXPANSION, MAX_HOSTS, RangeError, expand, parse_host_list
 
 
 @pytest.mark.parametrize(
@@ -103,3 +105,33 @@ def test_quick_entry_one_host_per_line_with_roles() -> None:
     bad = parse_host_list("node1 10.0.0.11 chef")
     assert bad.candidates == () and bad.problems[0].problem == "'chef' is not a role"
     assert "NAME ADDRESS [ROLES]" in bad.problems[0].fix
+
+
+def test_the_whole_list_is_capped_before_it_is_expanded() -> None:
+    # Ten patterns of 4096 each used to expand to 40,960 hosts and freeze the hosts table.
+    text = " ".join(f"10.{i}.[0:15].[0:255]" for i in range(10))
+    started = time.monotonic()
+    found = parse_host_list(text)
+    assert time.monotonic() - started < 2.0
+    assert len(found.candidates) == MAX_HOSTS
+    (problem,) = found.problems
+    assert problem.subject == "10.1.[0:15].[0:255]"
+    assert f"more than {MAX_HOSTS} hosts" in problem.problem and problem.fix
+
+
+def test_absurd_range_numbers_are_problems_not_crashes() -> None:
+    found = parse_host_list("10.0.0.[1:" + "9" * 5000 + "] 10.0.0.[1:99999] 10.0.0.7")
+    assert [c.address for c in found.candidates] == ["10.0.0.7"]
+    assert "far too large" in found.problems[0].problem
+    assert "expands to 99999 hosts" in found.problems[1].problem
+
+
+@pytest.mark.parametrize(
+    ("text", "addresses"),
+    [("::1", ["::1"]), ("a b", ["a", "b"]), ("$(reboot)", []), ("x" * 10_000, []), ("`id`;ls", ["ls"])],
+)
+def test_hostile_host_lists_are_parsed_or_refused(text: str, addresses: list[str]) -> None:
+    found = parse_host_list(text)
+    assert [c.address for c in found.candidates] == addresses
+    assert all(p.problem and p.fix for p in found.problems)
+    assert len(found.problems) == (1 if text != "a b" and text != "::1" else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from diagnostics_support import CORPUS
@@ -89,3 +90,53 @@ def test_unreadable_input_exits_2_with_a_fix(tmp_path: Path) -> None:
     bad_facts.write_text("{nope")
     invalid = kwizard("--evidence", str(bad_facts), "-", stdin="")
     assert invalid.returncode == 2 and "Invalid evidence file" in invalid.stderr
+
+
+def _refused(done: subprocess.CompletedProcess[str], title: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert title in done.stderr and "Fix:" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_empty_and_binary_input_are_refused_quickly(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    _refused(kwizard(str(empty)), "Empty log")
+    _refused(kwizard("-", stdin=""), "Empty log")
+    garbage = tmp_path / "core"
+    garbage.write_bytes(bytes(range(256)) * 64)
+    _refused(kwizard(str(garbage)), "Not a text log")
+
+
+def test_huge_sparse_files_and_dev_zero_stop_at_once(tmp_path: Path) -> None:
+    sparse = tmp_path / "disk.img"
+    with sparse.open("wb") as handle:
+        handle.truncate(2 * 1024**3)  # 2 GB of holes: used to be read to the end
+    for target in (str(sparse), "/dev/zero"):  # /dev/zero never ends: it used to hang
+        started = time.monotonic()
+        _refused(kwizard(target), "Not a text log")
+        assert time.monotonic() - started < 10
+
+
+def test_text_before_binary_data_is_still_diagnosed(tmp_path: Path) -> None:
+    log = tmp_path / "cut.log"
+    log.write_bytes(MEMORY_LOG.encode() + b"\0" * (20 * 1024 * 1024))
+    done = kwizard(str(log))
+    assert done.returncode == 0, done.stderr
+    assert "Binary data from byte" in done.stdout and "1 known error" in done.stdout
+
+
+def test_a_folder_of_ten_thousand_files_is_refused_and_odd_events_skipped(tmp_path: Path) -> None:
+    many = tmp_path / "many"
+    many.mkdir()
+    for number in range(10_000):
+        (many / f"f{number}").write_bytes(b"x")
+    _refused(kwizard(str(many)), "Not an ansible-runner artifacts folder")
+    events = tmp_path / "artifacts" / "r1" / "job_events"
+    events.mkdir(parents=True)
+    with (events / "1-huge.json").open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # not an event: skipped without being read
+    (events / "2-deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    done = kwizard(str(tmp_path / "artifacts"))
+    assert done.returncode == 0, done.stderr
+    assert "2 unreadable event files skipped" in done.stdout

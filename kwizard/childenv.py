@@ -1,0 +1,48 @@
+"""The environment of kwizard's child processes (ansible-inventory, git, pip): what they need, no secret.
+
+A password given through an environment variable (ssh.password_env, ssh.become_password_env) is in
+kwizard's own environment; a child started with `os.environ` inherits it, and anything that dumps its
+environment (a crash report, `/proc/<pid>/environ`, ansible-runner's artifacts) then holds it. So children
+get an allowlist: locale, paths, proxies and CA bundles, ssh-agent, and the tools' own settings
+(`ANSIBLE_*`, `GIT_*`, `PIP_*`), minus any variable named like a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+_ALLOWED = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "TMPDIR", "LANG", "LANGUAGE",
+        "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+        "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+    }
+)  # fmt: skip
+_ALLOWED_PREFIXES = ("LC_", "ANSIBLE_", "GIT_", "PIP_", "XDG_")
+# ANSIBLE_PRIVATE_KEY_FILE is a path, not a key; everything else named like this is kept from children.
+_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE|API_?KEY", re.IGNORECASE)
+_PATHS_NAMED_LIKE_SECRETS = frozenset({"ANSIBLE_PRIVATE_KEY_FILE"})
+
+
+def child_environment(
+    extra: Mapping[str, str] | None = None,
+    *,
+    named: Iterable[str] = (),
+    secrets: Iterable[str] = (),
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The allowed part of `base` (default: this process's environment) plus `extra`, without the
+    variables in `named`, those named like a secret, and any whose value holds one of `secrets`."""
+    source = os.environ if base is None else base
+    refused = set(named)
+    values = [s for s in secrets if s]
+    env: dict[str, str] = {}
+    for key, value in {**source, **(extra or {})}.items():
+        allowed = key in _ALLOWED or key.startswith(_ALLOWED_PREFIXES) or (extra is not None and key in extra)
+        secret_named = _SECRET_NAME.search(key) is not None and key not in _PATHS_NAMED_LIKE_SECRETS
+        if not allowed or secret_named or key in refused or any(s in value for s in values):
+            continue
+        env[key] = value
+    return env
