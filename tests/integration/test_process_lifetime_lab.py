@@ -72,16 +72,19 @@ def left_after(ws: Workspace, known: set[int], seconds: float = LIMIT_SECONDS) -
     return left
 
 
-def wait_for_playbook(pid: int, seconds: float = 60.0, ssh: bool = True) -> set[int]:
-    """Wait (bounded) until kwizard `pid` runs ansible-playbook (and, with `ssh`, an ssh connection)."""
+def busy(lines: list[str]) -> bool:
+    """ansible-playbook runs and an ssh ControlPersist master has gone to the background ("[mux]")."""
+    return any("ansible-playbook" in line for line in lines) and any("[mux]" in line for line in lines)
+
+
+def wait_for_playbook(pid: int, ws: Workspace, seconds: float = 60.0) -> set[int]:
+    """Wait (bounded) until kwizard `pid` runs ansible-playbook with a daemonised ssh master; returns the
+    run's processes (kwizard's descendants and the run's marker carriers)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and alive(pid):
-        below = descendants(pid)
-        lines = [cmdline(child) for child in below]
-        if any("ansible-playbook" in line for line in lines) and (
-            not ssh or any(line.startswith("ssh ") for line in lines)
-        ):
-            return set(below)
+        below = set(descendants(pid)) | set(run_processes(ws, set()))
+        if busy([cmdline(child) for child in below]):
+            return below
         time.sleep(0.05)
     raise AssertionError("ansible-playbook never started")
 
@@ -154,7 +157,7 @@ def test_sigkill_mid_playbook_leaves_nothing_running(
         ws = lab_workspace(lab, tmp_path / f"w{attempt}", name)
         process = start(preset_file, ws)
         try:
-            known = wait_for_playbook(process.pid)
+            known = wait_for_playbook(process.pid, ws)
             time.sleep(rng.uniform(0, 2.5))  # the playbook's remote sleeps take about 2 s
             known |= set(descendants(process.pid))
             if process.poll() is not None:
@@ -181,7 +184,7 @@ def test_ctrl_c_mid_playbook_leaves_nothing_running(
     ws = lab_workspace(lab, tmp_path / "w", name)
     process = start(preset_file, ws)
     try:
-        known = wait_for_playbook(process.pid)
+        known = wait_for_playbook(process.pid, ws)
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=60) != 0  # it stopped, by itself, within the bound
     finally:
@@ -210,11 +213,8 @@ def test_quitting_the_wizard_mid_run_stops_the_run(lab: kwlab.Lab, tmp_path: Pat
             await pilot.click("#deploy-start")
             for _ in range(600):  # bounded: 60 s
                 await pilot.pause(0.1)
-                guards = [pid for pid in orphans(ws.artifacts_dir) if pid in descendants(os.getpid())]
-                below = {pid: cmdline(pid) for guard in guards for pid in [guard, *descendants(guard)]}
-                if any("ansible-playbook" in line for line in below.values()) and any(
-                    line.startswith("ssh ") for line in below.values()
-                ):
+                below = {pid: cmdline(pid) for pid in run_processes(ws, set())}
+                if busy(list(below.values())):
                     seen.update(below)
                     break
             else:
