@@ -13,6 +13,7 @@ import errno
 import fcntl
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -62,6 +63,7 @@ class Attempt:
     ended: float | None = None
     status: str = "running"
     resumed: bool = False
+    host: str = ""  # the machine kwizard ran on (with pid and started: who ran this attempt)
 
 
 @dataclass(frozen=True)
@@ -274,17 +276,28 @@ def cluster_lock(ws: Workspace) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+            holder = describe_holder(os.pread(fd, 4096, 0).decode(errors="replace"))
             raise InputError(
                 "Cluster busy",
-                f"Another kwizard (pid {holder}) is running phases of cluster {ws.cluster!r}.",
+                f"Another kwizard ({holder}) is running phases of cluster {ws.cluster!r}.",
                 "Wait for it to finish, or stop it (Ctrl-C in its terminal); then try again.",
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        holder_record = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        os.pwrite(fd, (json.dumps(holder_record) + "\n").encode(), 0)
         yield
     finally:
         os.close(fd)  # also releases the lock
+
+
+def describe_holder(text: str) -> str:
+    """Who holds a cluster lock, from the lock file's text ("pid 12, on host a, since 10:02:03")."""
+    try:
+        holder = json.loads(text)
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(holder["started"])))
+        return f"pid {int(holder['pid'])} on host {holder['host']}, since {started}"
+    except (ValueError, TypeError, KeyError):
+        return f"pid {text.strip()}" if text.strip().isdigit() else "another process"
 
 
 def _settle(record: RunRecord) -> RunRecord:

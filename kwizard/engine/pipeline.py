@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import threading
 import time
 import traceback
@@ -232,7 +233,10 @@ class Engine:
                 status="running",
                 exit_code=None,
                 selected=tuple(p.name for p in plan) if not resumed else record.selected,
-                attempts=(*record.attempts, Attempt(started=time.time(), pid=os.getpid(), resumed=resumed)),
+                attempts=(
+                    *record.attempts,
+                    Attempt(started=time.time(), pid=os.getpid(), resumed=resumed, host=socket.gethostname()),
+                ),
             )
         except JournalError:
             journal.close()

@@ -35,10 +35,13 @@ def run_streaming(
 ) -> Outcome:
     """Run `command`, passing each output line (stdout and stderr merged) to `on_line`.
 
-    The process (and its children) is killed when `timeout` seconds pass or `cancel` is set.
+    The process (and its children) is killed when `timeout` seconds pass or `cancel` is set, and runs
+    under the guard (kwizard.runner.guard), so it does not outlive this process either.
     """
+    from kwizard.runner import guard
+
     process = subprocess.Popen(
-        command,
+        guard.guarded(command),
         cwd=cwd,
         env=dict(env) if env is not None else None,
         stdin=subprocess.DEVNULL,
@@ -61,12 +64,14 @@ def run_streaming(
                 reason.append("cancel")
             else:
                 continue
+            # The guard stops everything below it (daemonised helpers too); the group kill is the fallback.
+            guard.stop(process.pid, grace=guard.STOP_BOUND_SECONDS + 1.0)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             return
 
-    guard = threading.Thread(target=watchdog, name="kwizard-process-watchdog", daemon=True)
-    guard.start()
+    watcher = threading.Thread(target=watchdog, name="kwizard-process-watchdog", daemon=True)
+    watcher.start()
     tail: collections.deque[str] = collections.deque(maxlen=30)
     stream = process.stdout
     assert stream is not None
@@ -78,7 +83,7 @@ def run_streaming(
             on_line(line)
     returncode = process.wait()
     finished.set()
-    guard.join(timeout=5)
+    watcher.join(timeout=5)
     return Outcome(
         returncode=returncode,
         tail="\n".join(tail),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shlex
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -12,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kwizard import yamlout
 from kwizard.fsutil import atomic_write, ensure_private_dir
-from kwizard.runner import settings
+from kwizard.runner import guard, orphans, settings
 from kwizard.runner.events import translate
 
 if TYPE_CHECKING:
@@ -23,6 +26,9 @@ if TYPE_CHECKING:
 CANCEL_POLL_SECONDS = 0.5
 # After a cancel, how long to wait for ansible-runner to kill the process group and return.
 CANCEL_GRACE_SECONDS = 30.0
+# After a cancel, how long the guard may take to stop ansible-playbook and its ssh processes before
+# ansible-runner kills the whole process group itself.
+GUARD_STOP_SECONDS = guard.FORWARD_GRACE_SECONDS + guard.STOP_BOUND_SECONDS + 1.0
 # Only failures and the final stats are kept as job_events files: the journal's events file already
 # holds every event, and a 100-node Kubespray run would otherwise leave ~10⁵ small files.
 _KEEP_EVENT_FILES = {"runner_on_failed", "runner_on_unreachable", "playbook_on_stats", "error"}
@@ -64,8 +70,12 @@ def run(
 
     from kwizard.runner import PlaybookResult
 
-    binary = settings.ansible_playbook(ansible_bin_dir)
     data_dir = private_data_dir(ctx.ws.artifacts_dir, phase)
+    # ansible-runner wants one executable: a script that runs ansible-playbook under the guard, so that
+    # nothing it starts (ssh ControlPersist masters included) outlives this run or this process.
+    binary = guard.wrapper_script(
+        data_dir / "ansible-playbook", [str(settings.ansible_playbook(ansible_bin_dir))]
+    )
     # ansible-runner reads its settings from this file only (a `settings=` argument is dropped when the
     # file is absent). Nothing secret in it.
     runner_settings = {"pexpect_timeout": CANCEL_POLL_SECONDS, "suppress_ansible_output": True}
@@ -110,12 +120,16 @@ def run(
     config.env = settings.scrub_environment(config.env, ctx.secrets.all_values(), named)
 
     collector = _Collector(ctx.emit, phase)
-    runner = Runner(
-        config=config,
-        event_handler=collector.handle,
-        cancel_callback=ctx.cancel.is_set,
-    )
-    status, rc = _run_on_thread(runner.run, ctx.cancel)
+    cancel = _GuardedCancel(ctx.cancel, data_dir)
+    runner = Runner(config=config, event_handler=collector.handle, cancel_callback=cancel)
+    try:
+        status, rc = _run_on_thread(runner.run, ctx.cancel)
+    finally:
+        # Normally the guard has already stopped everything; this catches what a guard killed by
+        # ansible-runner's own process-group kill could not (e.g. a daemonised ssh master).
+        orphans.kill_orphans(data_dir)
+    if cancel.requested is not None:
+        status, rc = "canceled", 254  # the guard stopped the playbook on our request: not a failure
     return PlaybookResult(
         status=str(status),
         rc=int(rc if rc is not None else 1),
@@ -151,6 +165,32 @@ class _Collector:
                 self.stats = event.data["hosts"]
             self.emit(event)
         return raw.get("event") in _KEEP_EVENT_FILES
+
+
+class _GuardedCancel:
+    """ansible-runner's cancel callback: a cancel first asks the guard to stop the playbook gracefully.
+
+    ansible-runner's own cancel SIGKILLs the guard's process group, which would kill the guard before it
+    could stop the ssh masters that left the group; so the guard gets SIGINT first (forwarded to
+    ansible-playbook, which ends its workers), and ansible-runner's kill is only the fallback when the
+    guard has not ended within GUARD_STOP_SECONDS. The runner's output loop keeps running meanwhile.
+    """
+
+    def __init__(self, flag: threading.Event, data_dir: Path) -> None:
+        self.flag = flag
+        self.data_dir = data_dir
+        self.requested: float | None = None
+
+    def __call__(self) -> bool:
+        if not self.flag.is_set():
+            return False
+        if self.requested is None:
+            self.requested = time.monotonic()
+            for pid in orphans.children_of_run(self.data_dir):  # the guard: a child with the run's marker
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGINT)
+            return False
+        return time.monotonic() - self.requested > GUARD_STOP_SECONDS
 
 
 def _run_on_thread(target: Callable[[], tuple[str, int]], cancel: threading.Event) -> tuple[str, int | None]:

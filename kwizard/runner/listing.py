@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kwizard.childenv import child_environment
-from kwizard.runner import settings
+from kwizard.runner import guard, settings
 
 if TYPE_CHECKING:
     from kwizard.engine.phase import PhaseContext
@@ -58,7 +58,7 @@ def count_tasks(
         argv += ["--limit", limit]
     try:
         listed = subprocess.run(
-            argv,
+            guard.guarded(argv),  # a kwizard killed while it lists must not leave ansible-playbook behind
             cwd=cwd or Path(playbook).resolve().parent,
             env=env,
             capture_output=True,

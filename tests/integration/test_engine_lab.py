@@ -243,9 +243,17 @@ def wait_for_journal(ws: Workspace, process: subprocess.Popen[str], seconds: flo
     return time.monotonic()
 
 
+def orphans_after(ws: Workspace, seconds: float) -> list[int]:
+    """The run's processes still there after `seconds` (polled: returns as soon as there are none)."""
+    deadline = time.monotonic() + seconds
+    while orphans(ws.artifacts_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return orphans(ws.artifacts_dir)
+
+
 def test_sigkill_at_random_points_leaves_a_journal_that_resumes(lab: kwlab.Lab, tmp_path: Path) -> None:
     """kwizard is killed with SIGKILL at ≥20 random points of a lab run; each time the journal loads,
-    `--resume` completes, no ansible process is left behind, and the hosts end up configured."""
+    `--resume` completes, no ansible process is left 2 s after the kill, and the hosts end up configured."""
     wanted = int(os.environ.get("KWIZARD_KILL_POINTS", "20"))
     rng = random.Random(int(os.environ.get("KWIZARD_KILL_SEED", "20261126")))
     root, hosts = "/var/tmp/kwfx-kill", ("lab1", "lab2", "lab4")
@@ -282,7 +290,8 @@ def test_sigkill_at_random_points_leaves_a_journal_that_resumes(lab: kwlab.Lab, 
         record = RunJournal.load(runs[0]).record  # loads, whatever the moment of the kill
         kills.append(" ".join(f"{n}:{record.phase(n).status}" for n in record.selected))
         list(read_events(runs[0] / "events.jsonl"))  # readable despite a possibly cut last line
-        left_running += bool(orphans(ws.artifacts_dir))  # ansible-playbook outlives a killed kwizard
+        # The guard stops ansible-playbook and its ssh processes when kwizard dies: give it 2 s.
+        left_running += bool(orphans_after(ws, 2.0))
 
         resumed = subprocess.run(
             [
@@ -308,12 +317,10 @@ def test_sigkill_at_random_points_leaves_a_journal_that_resumes(lab: kwlab.Lab, 
         for host in hosts:
             assert on_host(lab, host, f"cat {root}/{host}/etc/node.conf") == f"{host}\n"
         shutil.rmtree(ws.root, ignore_errors=True)
-    print(
-        f"{len(kills)} kills in {attempts} runs; {left_running} left ansible running (stopped by the resume)"
-    )
+    print(f"{len(kills)} kills in {attempts} runs; {left_running} left ansible running 2 s after the kill")
     print("journal states left by the kills:")
     for state, count in Counter(kills).most_common():
         print(f"  {count:3d} × {state}")
     assert len(kills) >= wanted, f"only {len(kills)} kills landed in {attempts} runs"
     assert any("kubespray:interrupted" in state for state in kills)  # some landed mid-playbook
-    assert left_running > 0  # so the orphan check above had something to stop
+    assert left_running == 0  # no child outlives kwizard

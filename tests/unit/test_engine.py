@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
 from pathlib import Path
 
@@ -96,6 +98,8 @@ def test_injected_failure_stops_the_run_and_resume_skips_what_succeeded(tmp_path
     assert phase_starts(first.directory) == ["inventory", "kubespray", "kubespray", "apps"]
     record = RunJournal.load(first.directory).record
     assert [a.resumed for a in record.attempts] == [False, True]
+    # Each attempt says who ran it.
+    assert {(a.pid, a.host) for a in record.attempts} == {(os.getpid(), socket.gethostname())}
     assert record.phase("inventory").attempts == 1 and record.phase("kubespray").attempts == 2
     # The replayed state of the whole run keeps the first failure and shows the phases done now.
     assert second.state.phase("kubespray").status == "ok" and second.state.phase("inventory").reused
@@ -249,6 +253,8 @@ def test_a_second_kwizard_on_the_same_cluster_is_refused(tmp_path: Path) -> None
         with pytest.raises(InputError) as caught:
             engine_for(tmp_path, spec).resume()
         assert caught.value.title == "Cluster busy"
+        # The lock says who holds it: this process, on this machine, since when.
+        assert f"pid {os.getpid()} on host {socket.gethostname()}, since " in caught.value.problem
     finally:
         release.set()
         thread.join(30)
