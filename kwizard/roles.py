@@ -13,7 +13,11 @@ ROLE_ALIASES = {"cp": "control_plane", "master": "control_plane", "lb": "loadbal
 
 
 def parse_roles(text: str) -> list[Role]:
-    """`cp,etcd` / `control_plane etcd` → canonical role names; InputError on unknown ones."""
+    """`cp,etcd` / `control_plane etcd` → canonical role names, each once; InputError on unknown ones.
+
+    Aliases can name one role twice (`cp, master`); the operator meant that role once, so repeats are
+    dropped here rather than rejected later by the Host model.
+    """
     roles: list[Role] = []
     for word in text.replace(",", " ").split():
         role = ROLE_ALIASES.get(word.lower(), word.lower())
@@ -21,7 +25,8 @@ def parse_roles(text: str) -> list[Role]:
             raise InputError(
                 "Unknown role", f"{word!r} is not a role", f"Use any of: {', '.join(ROLES)} (or cp, lb)."
             )
-        roles.append(cast(Role, role))  # checked against ROLES just above
+        if role not in roles:
+            roles.append(cast(Role, role))  # checked against ROLES just above
     return roles
 
 

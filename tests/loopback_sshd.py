@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SSHD = Path("/usr/sbin/sshd")
+PRIVSEP_DIR = Path("/run/sshd")  # Debian's privilege separation directory (compiled into its sshd)
 
 
 @dataclass(frozen=True)
@@ -51,23 +52,29 @@ def loopback_sshd(directory: Path) -> Iterator[LoopbackSSHD]:
     _keygen(directory / "client_key")
     authorized = directory / "authorized_keys"
     authorized.write_text((directory / "client_key.pub").read_text())
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # Debian's privilege separation dir
+    # sshd refuses to start (exit 255) without its privilege separation directory. The distribution's
+    # service creates it at boot, but /run is emptied on every boot and the service is off on a test
+    # machine, so each start must make sure it exists rather than rely on an earlier run.
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     port = _free_port()
     config = directory / "sshd_config"
     config.write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {directory / 'host_key'}\n"
         f"AuthorizedKeysFile {authorized}\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n"
         f"StrictModes no\nUsePAM no\nPidFile {directory / 'sshd.pid'}\nMaxStartups 50\nMaxSessions 50\n"
+        "AllowTcpForwarding yes\n"
     )
     process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"sshd exited with {process.returncode} (run `{SSHD} -t -f {config}`)")
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 break
             time.sleep(0.05)
         else:
-            raise RuntimeError("sshd did not start")
+            raise RuntimeError("sshd did not listen within 10 s")
         host_key = " ".join((directory / "host_key.pub").read_text().split()[:2])
         yield LoopbackSSHD(port=port, client_key=directory / "client_key", host_public_key=host_key)
     finally:

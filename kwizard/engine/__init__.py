@@ -93,7 +93,7 @@ def run_headless(
     engine, warnings = headless_engine(spec, ws, options, console.observe, phases)
     for warning in warnings:
         console.console.print(f"[yellow]{warning}[/]")
-    outcome = console.run(engine.start, engine.cancel, lambda: engine.state)
+    outcome = console.run(engine.start, engine.cancel, lambda: engine.state, engine.abandon)
     console.summary(outcome)
     _cluster_summary(spec, ws, outcome, options)
     return outcome.exit_code
@@ -139,7 +139,9 @@ def resume_headless(
         return EXIT_OK
     for warning in warnings:
         console.console.print(f"[yellow]{warning}[/]")
-    outcome = console.run(lambda: engine.resume(directory), engine.cancel, lambda: engine.state)
+    outcome = console.run(
+        lambda: engine.resume(directory), engine.cancel, lambda: engine.state, engine.abandon
+    )
     console.summary(outcome)
     _cluster_summary(spec, ws, outcome, options)
     return outcome.exit_code

@@ -120,6 +120,7 @@ class Engine:
         self._table = {definition.name: definition for definition in self.phases}
         self.results: dict[str, dict[str, Any]] = {}  # outputs of finished phases (ctx.results)
         self.stopped_orphans: list[int] = []  # ansible processes a killed kwizard left running
+        self._abandoned = False  # the journal was closed by abandon(); the run's thread writes no more
 
     # -- planning ------------------------------------------------------------------------------------
     def selected(self) -> list[str]:
@@ -188,7 +189,7 @@ class Engine:
             event = replace(event, time=time.time())
         with self._lock:
             self.state = self.state.apply(event)
-            if self.journal is not None and self.journal_error is None:
+            if self.journal is not None and self.journal_error is None and not self._abandoned:
                 try:
                     self.journal.append_event(event)
                 except JournalError as error:
@@ -225,22 +226,48 @@ class Engine:
             state = state.apply(event)
         self.state = state
 
-    def _execute(self, journal: RunJournal, plan: list[PlannedPhase], *, resumed: bool) -> RunOutcome:
-        self.journal = journal
-        record = journal.record
-        try:
-            journal.update(
-                status="running",
-                exit_code=None,
-                selected=tuple(p.name for p in plan) if not resumed else record.selected,
-                attempts=(
-                    *record.attempts,
-                    Attempt(started=time.time(), pid=os.getpid(), resumed=resumed, host=socket.gethostname()),
-                ),
+    def abandon(self) -> RunOutcome | None:
+        """Close the journal of a run whose phase has not stopped yet, for a process about to quit.
+
+        A second Ctrl-C quits without waiting for the phase's thread; the journal must still say what a
+        cooperative cancel would have said (phase and run interrupted), not `running`. Whatever that thread
+        does afterwards is no longer journalled. None when there is no open run to close.
+        """
+        self.cancel.set()
+        with self._lock:
+            journal = self.journal
+            if journal is None or self._abandoned or journal.record.status != "running":
+                return None
+            running = [name for name, phase in journal.record.phases.items() if phase.status == "running"]
+            result = PhaseResult("interrupted", "interrupted by the user before the phase had stopped")
+            for name in running:
+                self._save_phase_end(name, result, result.summary, None)
+                self.emit(self._event("phase_end", name, status=result.status, summary=result.summary))
+            self._finish(journal, "interrupted", EXIT_INTERRUPTED)
+            self._abandoned = True
+            return self._outcome(
+                journal, "interrupted", EXIT_INTERRUPTED, None, running[0] if running else None
             )
-        except JournalError:
-            journal.close()
-            raise
+
+    def _execute(self, journal: RunJournal, plan: list[PlannedPhase], *, resumed: bool) -> RunOutcome:
+        record = journal.record
+        with self._lock:  # abandon() sees either no journal or one with this attempt in it
+            self.journal = journal
+            try:
+                journal.update(
+                    status="running",
+                    exit_code=None,
+                    selected=tuple(p.name for p in plan) if not resumed else record.selected,
+                    attempts=(
+                        *record.attempts,
+                        Attempt(
+                            started=time.time(), pid=os.getpid(), resumed=resumed, host=socket.gethostname()
+                        ),
+                    ),
+                )
+            except JournalError:
+                journal.close()
+                raise
         ctx = PhaseContext(
             spec=self.spec,
             ws=self.ws,
@@ -296,16 +323,18 @@ class Engine:
             status, error = "failed", self.journal_error
         phase_status = self.journal.record.phase(failed_phase).status if failed_phase else status
         exit_code = _exit_code(status, failed_phase, phase_status, error)
-        self._finish(journal, status, exit_code)
+        with self._lock:
+            if self._abandoned:  # the journal was closed as interrupted while this phase ran
+                return self._outcome(journal, "interrupted", EXIT_INTERRUPTED, None, failed_phase)
+            self._finish(journal, status, exit_code)
+        return self._outcome(journal, status, exit_code, error, failed_phase)
+
+    def _outcome(
+        self, journal: RunJournal, status: str, exit_code: int, error: KwizardError | None, failed: str | None
+    ) -> RunOutcome:
+        record = journal.record
         return RunOutcome(
-            record.run_id,
-            journal.directory,
-            status,
-            exit_code,
-            self.state,
-            journal.record,
-            error,
-            failed_phase,
+            record.run_id, journal.directory, status, exit_code, self.state, record, error, failed
         )
 
     def _run_phase(
@@ -315,17 +344,20 @@ class Engine:
         journal = self.journal
         assert journal is not None
         name = planned.name
-        before = journal.record.phase(name)
-        journal.update_phase(
-            name,
-            status="running",
-            started=time.time(),
-            ended=None,
-            summary="",
-            error={},
-            fingerprint=fp.fingerprint(self.spec, definition.inputs),
-            attempts=before.attempts + 1,
-        )
+        with self._lock:
+            if self._abandoned:
+                return PhaseResult("interrupted", "interrupted by the user"), None
+            before = journal.record.phase(name)
+            journal.update_phase(
+                name,
+                status="running",
+                started=time.time(),
+                ended=None,
+                summary="",
+                error={},
+                fingerprint=fp.fingerprint(self.spec, definition.inputs),
+                attempts=before.attempts + 1,
+            )
         self.emit(
             self._event(
                 "phase_start", name, title=definition.title, tasks_total=expected, reason=planned.reason
@@ -365,19 +397,22 @@ class Engine:
         self, name: str, result: PhaseResult, summary: str, error: KwizardError | None
     ) -> None:
         assert self.journal is not None
-        try:
-            self.journal.update_phase(
-                name,
-                status=result.status,
-                ended=time.time(),
-                summary=summary,
-                data=dict(result.data),
-                tasks=self.state.phase(name).tasks_done,
-                error={"title": error.title, "problem": error.problem, "fix": error.fix} if error else {},
-            )
-        except JournalError as exc:
-            self.journal_error = self.journal_error or exc
-            self.cancel.set()
+        with self._lock:
+            if self._abandoned:
+                return
+            try:
+                self.journal.update_phase(
+                    name,
+                    status=result.status,
+                    ended=time.time(),
+                    summary=summary,
+                    data=dict(result.data),
+                    tasks=self.state.phase(name).tasks_done,
+                    error={"title": error.title, "problem": error.problem, "fix": error.fix} if error else {},
+                )
+            except JournalError as exc:
+                self.journal_error = self.journal_error or exc
+                self.cancel.set()
 
     def _finish(self, journal: RunJournal, status: str, exit_code: int) -> None:
         attempts = journal.record.attempts

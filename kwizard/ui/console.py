@@ -87,6 +87,12 @@ class ProgressView:
         return grid
 
 
+# After Ctrl-C, how long to wait for the phase to stop (the runner itself waits up to 30 s for Ansible).
+CANCEL_WAIT_SECONDS = 45.0
+# After a forced quit has closed the journal, how long the runner may take to stop Ansible.
+QUIT_GRACE_SECONDS = 5.0
+
+
 class HeadlessConsole:
     """Runs an engine call on a worker thread with live progress; Ctrl-C cancels, twice quits."""
 
@@ -109,37 +115,80 @@ class HeadlessConsole:
             out.print(line)
 
     def run(
-        self, work: Callable[[], RunOutcome], cancel: threading.Event, snapshot: Callable[[], RunState]
+        self,
+        work: Callable[[], RunOutcome],
+        cancel: threading.Event,
+        snapshot: Callable[[], RunState],
+        abandon: Callable[[], RunOutcome | None] = lambda: None,
     ) -> RunOutcome:
-        """Run `work` (engine.start / engine.resume) and show its progress until it returns."""
+        """Run `work` (engine.start / engine.resume) and show its progress until it returns.
+
+        Ctrl-C (or SIGTERM) sets `cancel` and waits up to CANCEL_WAIT_SECONDS for the phase to stop; a
+        second one, or a phase that does not stop in time, quits after `abandon()` has recorded the run as
+        interrupted (giving the runner QUIT_GRACE_SECONDS to stop Ansible). Without a run to record,
+        KeyboardInterrupt reaches the CLI.
+        """
         result: dict[str, Any] = {}
+        finished = threading.Event()
 
         def target() -> None:
             try:
                 result["outcome"] = work()
             except BaseException as exc:  # re-raised on the calling thread
                 result["error"] = exc
+            finally:
+                finished.set()
+
+        # Signals only count here; the loop below acts on them. A KeyboardInterrupt raised into the wait
+        # would be unsafe: on Python < 3.13 one that lands in Thread.join() marks the still-running thread
+        # as finished (CPython gh-90882), which is how a Ctrl-C once lost the run's outcome.
+        signals: list[int] = []
+
+        def interrupted(signum: int, frame: FrameType | None) -> None:
+            signals.append(signum)
+            cancel.set()
 
         thread = threading.Thread(target=target, name="kwizard-engine", daemon=True)
-        previous = _install_sigterm()
-        interrupts = 0
-        with Live(ProgressView(snapshot), console=self.console, refresh_per_second=4, transient=True) as live:
-            self.live = live
-            thread.start()
-            while thread.is_alive():
-                try:
-                    thread.join(0.2)
-                except KeyboardInterrupt:
-                    interrupts += 1
-                    if interrupts > 1:
-                        self.live = None
-                        raise  # the CLI says "Interrupted"; the journal shows the phase interrupted
-                    cancel.set()
-                    live.console.print(
-                        "[yellow]Stopping: cancelling the current phase (Ctrl-C again to quit now).[/]"
-                    )
-            self.live = None
-        _restore_sigterm(previous)
+        previous = _install_handlers(interrupted)
+        deadline = float("inf")
+        try:
+            with Live(
+                ProgressView(snapshot), console=self.console, refresh_per_second=4, transient=True
+            ) as live:
+                self.live = live
+                thread.start()
+                while not finished.is_set():
+                    try:
+                        finished.wait(0.2)
+                    except KeyboardInterrupt:  # the handlers could not be installed (not the main thread)
+                        interrupted(signal.SIGINT, None)
+                    if signals and deadline == float("inf"):
+                        live.console.print(
+                            "[yellow]Stopping: cancelling the current phase (Ctrl-C again to quit now).[/]"
+                        )
+                        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+                    if len(signals) > 1:
+                        break
+                    if time.monotonic() > deadline:
+                        live.console.print(
+                            f"[yellow]The current phase did not stop within {CANCEL_WAIT_SECONDS:.0f} s; "
+                            "quitting.[/]"
+                        )
+                        break
+                self.live = None
+            abandoned = None if finished.is_set() else abandon()
+            # The runner saw the cancel and stops Ansible's process group within a second or so; a short,
+            # bounded wait lets it, so that quitting does not leave ansible-playbook working on the hosts.
+            # A further Ctrl-C does not wait.
+            grace, presses = time.monotonic() + QUIT_GRACE_SECONDS, len(signals)
+            while not finished.wait(0.1) and time.monotonic() < grace and len(signals) == presses:
+                pass
+        finally:
+            _restore_handlers(previous)
+        if abandoned is not None:
+            return abandoned
+        if not finished.is_set():  # no open run to record: it never began
+            raise KeyboardInterrupt
         if "error" in result:
             raise result["error"]
         outcome: RunOutcome = result["outcome"]
@@ -207,7 +256,13 @@ class HeadlessConsole:
         for finding in state.live_findings[:10]:
             out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
         out.print(f"Report: {outcome.directory / 'report.md'}")
-        if outcome.status != "ok":
+        if outcome.status == "interrupted":
+            out.print(
+                "[yellow]Interrupted[/] — resume with: [bold]kwizard --resume "
+                + escape(record.cluster)
+                + "[/]"
+            )
+        elif outcome.status != "ok":
             fixable = _fixable(state.live_findings)
             if fixable:
                 out.print(
@@ -256,18 +311,18 @@ def _line_for(event: Event) -> Text | None:
     return None
 
 
-def _restore_sigterm(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+def _install_handlers(handler: Callable[[int, FrameType | None], None]) -> dict[int, Any]:
+    """`handler` for Ctrl-C and SIGTERM (so `kill` cancels cleanly too); the previous handlers."""
+    previous: dict[int, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            # None: a handler not set from Python; the default is the closest thing to restore.
+            previous[signum] = signal.signal(signum, handler) or signal.SIG_DFL
+        except ValueError:  # not the main thread (tests): Ctrl-C never reaches this thread anyway
+            break
+    return previous
 
 
-def _install_sigterm() -> Any:
-    """SIGTERM behaves like Ctrl-C, so `kill` also cancels cleanly (the journal says interrupted)."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (tests)
-        return None
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

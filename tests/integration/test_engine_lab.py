@@ -33,6 +33,7 @@ from kwizard.spec import ClusterSpec
 from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid
 from tests.deploy_driver import wait_until_idle, wizard_with_phases
 from tests.fixture_phases import fixture_phases
+from tests.interrupt_driver import SLEEP_TASK, assert_interrupted, interrupt, start_fixture, wait_for_task
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = {
@@ -324,3 +325,31 @@ def test_sigkill_at_random_points_leaves_a_journal_that_resumes(lab: kwlab.Lab, 
     assert len(kills) >= wanted, f"only {len(kills)} kills landed in {attempts} runs"
     assert any("kubespray:interrupted" in state for state in kills)  # some landed mid-playbook
     assert left_running == 0  # no child outlives kwizard
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ctrl-C
+
+
+def test_ctrl_c_mid_playbook_on_the_lab_and_in_its_resume_exits_130_with_the_run_interrupted(
+    lab: kwlab.Lab, tmp_path: Path
+) -> None:
+    """SIGINT while a task runs on the lab's hosts over ssh, then again in the resumed run: each time
+    kwizard stops its Ansible, records the phase, the run and the attempt as interrupted, says how to
+    resume, and exits 130."""
+    hosts = ("lab1", "lab2", "lab4")
+    spec = lab_spec(lab, "labint", "/var/tmp/kwfx-int", hosts=hosts, phases=("inventory", "kubespray"))
+    preset_file = tmp_path / "labint.yaml"
+    preset.save(spec, preset_file)
+    ws = lab_workspace(lab, tmp_path / "w", spec.name)
+    env = {"KWIZARD_FIXTURE_PLAYBOOK": "runner-sleep.yml"}
+
+    first = start_fixture("--preset", str(preset_file), "--yes", "--workdir", str(ws.root), env=env)
+    wait_for_task(ws, first, SLEEP_TASK)
+    code, output = interrupt(first)
+    assert_interrupted(ws, code, output, attempts=1)
+
+    resumed = start_fixture("--resume", spec.name, "--yes", "--workdir", str(ws.root), env=env)
+    wait_for_task(ws, resumed, SLEEP_TASK, attempt=2)
+    code, output = interrupt(resumed)
+    assert_interrupted(ws, code, output, attempts=2)

@@ -9,11 +9,8 @@ directly and through a bastion.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,11 +21,12 @@ from kwizard.inventory import run_phase
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
 from kwizard.spec import Bastion, ClusterSpec, Host, SSHSettings
+from tests.loopback_sshd import LoopbackSSHD, loopback_sshd
+from tests.loopback_sshd import available as sshd_available
 
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(os.geteuid() != 0 or not Path(SSHD).exists(), reason="needs root and sshd"),
+    pytest.mark.skipif(not sshd_available(), reason="needs root and openssh-server"),
 ]
 # The settings of Kubespray's ansible.cfg that matter here (facts from its v2.31.0 file).
 KUBESPRAY_LIKE_CFG = """\
@@ -45,41 +43,11 @@ def _keygen(path: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def sshd(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
-    """(port, host public key, client key) of an sshd on 127.0.0.1 that lets the client key in as root."""
-    keys = tmp_path / "sshd"
-    keys.mkdir()
-    host_key = _keygen(keys / "host")
-    client = _keygen(keys / "client")
-    (keys / "authorized_keys").write_text((keys / "client.pub").read_text())
-    port = _free_port()
-    process = subprocess.Popen(
-        [SSHD, "-D", "-e", "-f", "/dev/null", "-o", f"Port={port}", "-o", "ListenAddress=127.0.0.1",
-         "-o", f"HostKey={host_key}", "-o", f"AuthorizedKeysFile={keys / 'authorized_keys'}",
-         "-o", "PidFile=none", "-o", "StrictModes=no", "-o", "UsePAM=no", "-o", "AllowTcpForwarding=yes"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 10  # bounded: sshd listens within milliseconds
-        while True:
-            assert process.poll() is None, "sshd exited"
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert time.monotonic() < deadline, "sshd did not listen"
-            time.sleep(0.05)
-        yield port, Path(f"{host_key}.pub"), client
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def sshd(tmp_path: Path) -> Iterator[LoopbackSSHD]:
+    """An sshd on 127.0.0.1 that lets the client key in as root (TCP forwarding on, for the bastion)."""
+    with loopback_sshd(tmp_path / "sshd") as server:
+        yield server
 
 
 def _spec(port: int, client: Path, bastion: bool = False) -> ClusterSpec:
@@ -135,9 +103,9 @@ def _inventory(spec: ClusterSpec, root: Path) -> Workspace:
 
 @pytest.mark.parametrize("through_bastion", [False, True], ids=["direct", "bastion"])
 def test_unknown_host_key_is_refused_and_the_known_one_accepted(
-    sshd: tuple[int, Path, Path], tmp_path: Path, through_bastion: bool
+    sshd: LoopbackSSHD, tmp_path: Path, through_bastion: bool
 ) -> None:
-    port, host_pub, client = sshd
+    port, client = sshd.port, sshd.client_key
     ws = _inventory(_spec(port, client, through_bastion), tmp_path / "work")
 
     ws.known_hosts.write_text("")
@@ -151,8 +119,7 @@ def test_unknown_host_key_is_refused_and_the_known_one_accepted(
     assert changed.returncode != 0
     assert "Host key verification failed" in changed.stdout + changed.stderr
 
-    key_type, key = host_pub.read_text().split()[:2]
-    ws.known_hosts.write_text(f"[127.0.0.1]:{port} {key_type} {key}\n")
+    ws.known_hosts.write_text(sshd.known_hosts_line())
     accepted = _ping(ws, tmp_path)
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert '"ping": "pong"' in accepted.stdout

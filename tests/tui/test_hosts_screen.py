@@ -131,3 +131,49 @@ async def test_import_from_ssh_config(tmp_path: Path) -> None:
         app.screen.import_hosts("ssh_config", str(config))  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: len(table_rows(app)) == 1, "the import")
         assert table_rows(app)[0][:3] == ["web1", "10.1.0.5", "admin"]
+
+
+async def three_hosts_second_renamed(pilot: Pilot[object]) -> None:
+    """n1..n3, with n2 renamed (an edit that a crash would lose) and selected."""
+    await type_hosts(pilot, "n[1:3]=10.0.0.[1:3]")
+    await pilot.click("#hosts-table")
+    await pilot.press("down", "n", "ctrl+a", "ctrl+k", *"renamed", "enter")
+
+
+async def edit_roles(pilot: Pilot[object], typed: str) -> None:
+    await pilot.press("r", "ctrl+a", "ctrl+k", *typed, "enter")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("cp, master", "control_plane"), ("worker, lb, loadbalancer", "worker, loadbalancer")],
+)
+async def test_aliases_of_one_role_count_once_and_keep_earlier_edits(
+    tmp_path: Path, typed: str, expected: str
+) -> None:
+    app = hosts_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await three_hosts_second_renamed(pilot)
+        await edit_roles(pilot, typed)
+        assert app.is_running
+        rows = table_rows(app)
+        assert [r[0] for r in rows] == ["n1", "renamed", "n3"]
+        assert rows[1][3] == expected
+
+
+async def test_a_role_list_the_host_model_refuses_shows_a_dialog_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = hosts_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await three_hosts_second_renamed(pilot)
+        before = table_rows(app)
+        # Whatever slips past the parser, the Host model's own refusal must reach the user as a dialog.
+        monkeypatch.setattr("kwizard.ui.screens.hosts.parse_roles", lambda text: ["worker", "worker"])
+        await edit_roles(pilot, "worker")
+        assert app.is_running
+        assert "Invalid roles" in str(app.screen.query_one("#dialog-title").render())
+        assert "listed twice" in str(app.screen.query_one("#dialog-problem").render())
+        await pilot.press("escape")
+        assert table_rows(app) == before  # the rename stays; no role was fixed or changed

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from pydantic import ValidationError
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,7 +26,7 @@ from kwizard.discovery.naming import to_hosts
 from kwizard.discovery.ranges import parse_host_list
 from kwizard.errors import InputError, KwizardError
 from kwizard.roles import default_roles, parse_roles
-from kwizard.spec import ROLES, Bastion, ClusterSpec, Host, Role, is_rfc1123
+from kwizard.spec import ROLES, Bastion, ClusterSpec, Host, Role, explain, is_rfc1123
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
@@ -362,15 +363,22 @@ class HostsStep(StepScreen):
         def edited(text: str | None) -> None:
             if text is None:
                 return
+            # Editing one host fixes the automatic roles of the others, so they do not shift under the user.
+            # The new list replaces self.hosts only once the answer is valid: a rejected answer leaves every
+            # earlier edit (renames, roles) as it was.
+            hosts = [h.model_copy(update={"roles": list(h.roles)}) for h in default_roles(self.hosts)]
+            index = next(i for i, h in enumerate(hosts) if h.name == host.name)
             try:
-                roles = parse_roles(text)
+                hosts[index] = Host.model_validate(hosts[index].model_dump() | {"roles": parse_roles(text)})
             except InputError as error:
                 self.wizard.show_error(error)
                 return
-            # Editing one host fixes the automatic roles of the others, so they do not shift under the user.
-            self.hosts = [h.model_copy(update={"roles": list(h.roles)}) for h in default_roles(self.hosts)]
-            index = next(i for i, h in enumerate(self.hosts) if h.name == host.name)
-            self.hosts[index] = Host.model_validate(self.hosts[index].model_dump() | {"roles": roles})
+            except ValidationError as error:  # the Host model's own checks, in the same dialog
+                self.wizard.show_error(
+                    InputError("Invalid roles", explain(error), "Correct the roles and try again.")
+                )
+                return
+            self.hosts = hosts
             self._refresh_table(select=host.name)
 
         prompt = f"Roles of {host.name}: {', '.join(ROLES)} (cp, lb are short forms)."
