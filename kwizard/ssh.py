@@ -433,6 +433,18 @@ def translate_error(
             f"Cannot connect to {where}{via}: {_os_reason(exc)}.",
             f"Check the address and that sshd listens on port {target.port}.",
         )
+    if isinstance(exc, paramiko.SSHException) and any(
+        words in str(exc) for words in ("protocol banner", "No existing session")
+    ):
+        # paramiko's words for a port that accepted the connection but never sent an SSH greeting (a
+        # load balancer, another service, a hung sshd); it says "No existing session" when that happens
+        # while authenticating.
+        return HostUnreachable(
+            "Not an SSH server",
+            f"{where}{via} accepted the connection but no SSH server answered on it (no SSH greeting).",
+            f"Check that port {target.port} is the host's sshd (not another service or a load balancer) "
+            "and that sshd is not hung; `ssh -v` shows where it stops.",
+        )
     if isinstance(exc, (paramiko.SSHException, EOFError)):
         return HostUnreachable(
             "SSH handshake failed",

@@ -46,10 +46,13 @@ def run(args: argparse.Namespace) -> int:
             )
         from kwizard import preset as presets
         from kwizard.engine import run_headless
+        from kwizard.engine.journal import cluster_lock
 
         ws = workspace(spec.name).create()
-        presets.save(spec, ws.preset_file)
-        return run_headless(spec, ws, options)
+        # The lock first: a kwizard refused because another one runs this cluster must change nothing.
+        with cluster_lock(ws):
+            presets.save(spec, ws.preset_file)
+            return run_headless(spec, ws, options, holds_lock=True)
 
     return _interactive(args, spec=spec, resume=None, options=options)
 

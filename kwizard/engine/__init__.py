@@ -51,6 +51,8 @@ def headless_engine(
     options: RunOptions,
     observer: Callable[[Event], None],
     phases: Sequence[PhaseDefinition] | None = None,
+    *,
+    holds_lock: bool = False,
 ) -> tuple[Engine, list[str]]:
     """An Engine wired for headless use: secrets from env, host keys per --accept-new-host-keys."""
     from kwizard.engine.findings import default_diagnoser
@@ -60,7 +62,14 @@ def headless_engine(
     accept = accepts_new_host_keys(spec, options)
     table: dict[str, Any] = {} if phases is None else {"phases": tuple(phases)}
     engine = Engine(
-        spec, ws, options, secrets=secrets, observer=observer, diagnose=default_diagnoser(), **table
+        spec,
+        ws,
+        options,
+        secrets=secrets,
+        observer=observer,
+        diagnose=default_diagnoser(),
+        holds_lock=holds_lock,
+        **table,
     )
 
     def confirm(prompt: HostKeyPrompt) -> bool:
@@ -84,13 +93,18 @@ def headless_engine(
 
 
 def run_headless(
-    spec: ClusterSpec, ws: Workspace, options: RunOptions, *, phases: Sequence[PhaseDefinition] | None = None
+    spec: ClusterSpec,
+    ws: Workspace,
+    options: RunOptions,
+    *,
+    phases: Sequence[PhaseDefinition] | None = None,
+    holds_lock: bool = False,
 ) -> int:
     """Run the selected phases without a UI; returns the exit code."""
     from kwizard.ui.console import HeadlessConsole
 
     console = HeadlessConsole(json_mode=options.json)
-    engine, warnings = headless_engine(spec, ws, options, console.observe, phases)
+    engine, warnings = headless_engine(spec, ws, options, console.observe, phases, holds_lock=holds_lock)
     for warning in warnings:
         console.console.print(f"[yellow]{warning}[/]")
     outcome = console.run(engine.start, engine.cancel, lambda: engine.state, engine.abandon)
@@ -103,6 +117,14 @@ def resume_headless(
     ws: Workspace, options: RunOptions, *, phases: Sequence[PhaseDefinition] | None = None
 ) -> int:
     """Continue the last run of a cluster without a UI."""
+    from kwizard.engine.journal import cluster_lock
+
+    # Before anything is read or written: --apply-fixes changes the preset and the hosts.
+    with cluster_lock(ws):
+        return _resume_headless(ws, options, phases)
+
+
+def _resume_headless(ws: Workspace, options: RunOptions, phases: Sequence[PhaseDefinition] | None) -> int:
     from kwizard import preset as presets
     from kwizard.engine.journal import RunJournal, last_run
     from kwizard.ui.console import HeadlessConsole
@@ -118,7 +140,7 @@ def resume_headless(
     console = HeadlessConsole(json_mode=options.json)
     if options.apply_fixes:
         spec = _apply_fixes(spec, ws, options, directory, console.console)
-    engine, warnings = headless_engine(spec, ws, options, console.observe, phases)
+    engine, warnings = headless_engine(spec, ws, options, console.observe, phases, holds_lock=True)
     journal = RunJournal.load(directory)
     plan = engine.plan_resume(journal)
     console.show_plan(journal.record, plan)

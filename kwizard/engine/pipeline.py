@@ -8,6 +8,7 @@ tests pass their own table of real playbook phases.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import socket
@@ -111,6 +112,9 @@ class Engine:
     confirm_host_key: Callable[[HostKeyPrompt], bool] | None = None
     diagnose: Diagnoser | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    # True when the caller already holds the cluster lock (taken before it wrote the preset), so that a
+    # refused second kwizard changes nothing; the engine then does not take it again.
+    holds_lock: bool = False
 
     def __post_init__(self) -> None:
         self.state = RunState()
@@ -149,6 +153,9 @@ class Engine:
         return plan
 
     # -- running -------------------------------------------------------------------------------------
+    def _cluster_lock(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.holds_lock else cluster_lock(self.ws)
+
     def start(self) -> RunOutcome:
         """A new run of the selected phases."""
         selected = self.selected()
@@ -158,14 +165,14 @@ class Engine:
                 "The preset's phase list and --until/--only leave nothing to run.",
                 "Check `phases:` in the preset and the --until/--only options.",
             )
-        with cluster_lock(self.ws):
+        with self._cluster_lock():
             self._stop_orphans()
             journal = RunJournal.create(self.ws, selected)
             return self._execute(journal, [PlannedPhase(name, True) for name in selected], resumed=False)
 
     def resume(self, directory: Path | None = None) -> RunOutcome:
         """Continue the cluster's last run (or `directory`) from its failed or interrupted phase."""
-        with cluster_lock(self.ws):
+        with self._cluster_lock():
             directory = directory or last_run(self.ws)
             if directory is None:
                 raise InputError(

@@ -426,14 +426,33 @@ def _host_status(state: RunState, event: Event, changes: dict[str, Any]) -> None
     if event.host is None:
         return
     status = event.data.get("status", "")
+    # Preflight words its line `text`; access and discovery give `detail` and a `fix`.
+    text = str(event.data.get("text") or event.data.get("detail") or status)
     old = state.hosts.get(event.host) or HostView()
     counts: dict[str, int] = {}
     if status in ("ok", "changed", "failed", "unreachable", "skipped"):
         counts[status] = getattr(old, status) + 1
-    view = _evolve_kw(old, last=status, task=event.data.get("text", old.task), phase=event.phase, **counts)
+    view = _evolve_kw(old, last=status, task=text, phase=event.phase, **counts)
     state._with_host(changes, event.host, view)
+    if status in ("failed", "unreachable") and len(state.live_failures) < MAX_FAILURES:
+        # A host that failed outside a playbook (it never spoke SSH, refused the key…) is a failure of the
+        # run like a failed task: the summary, the report and the failure banner name it with the fix.
+        fix = str(event.data.get("fix") or "")
+        res = {"msg": text, **({"fix": fix} if fix else {})}
+        failure = Failure(
+            event.time,
+            event.phase,
+            event.host,
+            event.phase,
+            "",
+            status,
+            text,
+            MappingProxyType(res),
+            state.attempt,
+        )
+        changes["failures"] = (*state.failures, failure)
     level = {"failed": "error", "unreachable": "error", "warning": "warning"}.get(status, "info")
-    state._log(changes, event, level, f"[{event.host}] {event.data.get('text', status)}")
+    state._log(changes, event, level, f"[{event.host}] {text}")
 
 
 def _log_event(state: RunState, event: Event, changes: dict[str, Any]) -> None:

@@ -253,6 +253,8 @@ class HeadlessConsole:
             report_error(outcome.error)
         for failure in state.live_failures[:10]:
             out.print(f"[red]✗ {escape(failure.host)}[/] — {escape(failure.task)}: {escape(failure.message)}")
+            if failure.res.get("fix"):
+                out.print(f"  Fix: {escape(str(failure.res['fix']))}")
         for finding in state.live_findings[:10]:
             out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
         out.print(f"Report: {outcome.directory / 'report.md'}")

@@ -69,7 +69,7 @@ def test_bastion_channel_failure_and_garbage_banner() -> None:
     channel = explain(paramiko.ChannelException(2, "Connect failed"), bastion=BASTION)
     assert channel.title == "Host unreachable from the bastion" and "Connect failed" in channel.problem
     banner = explain(paramiko.SSHException("Error reading SSH protocol banner"))
-    assert banner.title == "SSH handshake failed"
+    assert banner.title == "Not an SSH server" and "no SSH greeting" in banner.problem
 
 
 def test_anything_else_is_still_a_kwizard_error() -> None:
