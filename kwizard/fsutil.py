@@ -37,9 +37,12 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE_MODE) -
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.filename is None:
+            # Name the file meant (a full disk fails in write/flush, where Python names no file).
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     _fsync_dir(path.parent)
     return path

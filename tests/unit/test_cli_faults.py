@@ -113,3 +113,24 @@ def test_a_second_kwizard_on_a_busy_cluster_is_refused_before_it_writes_anything
         assert "Traceback" not in output
     assert ws.preset_file.read_bytes() == before  # the running cluster's preset is untouched
     assert not list(ws.runs_dir.glob("2*"))  # and no run was started
+
+
+def test_a_full_disk_at_the_very_start_is_one_clear_error(tmp_path: Path) -> None:
+    """The workdir on a tmpfs that is full before kwizard writes anything (the preset, the lock…)."""
+    preset_file = tmp_path / "p.yaml"
+    preset.save(_spec(1, tmp_path / "key"), preset_file)
+    full = tmp_path / "full"
+    full.mkdir()
+    command = " ".join(kwizard_command("--preset", str(preset_file), "--yes"))
+    script = (
+        f"mount -t tmpfs -o size=1m tmpfs {full} && (dd if=/dev/zero of={full}/filler bs=4k 2>/dev/null; "
+        f"KWIZARD_WORKDIR={full} {command}; echo exit=$?)"
+    )
+    run = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
+        env=kwizard_env(COLUMNS="200"), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert "exit=2" in output, output
+    assert "Disk full" in output and f"Free some space on the disk holding {full}" in output
+    assert "Traceback" not in output and "internal error" not in output
