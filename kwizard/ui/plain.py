@@ -10,16 +10,27 @@ from pathlib import Path
 from typing import Any
 
 import questionary
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kwizard import preset as presets
+from kwizard.choices import CONTAINER_MANAGERS, NETWORK_PLUGINS, STORAGE_TYPES, parse_virtual_hosts
+from kwizard.discovery.naming import to_hosts
+from kwizard.discovery.ranges import parse_host_list
 from kwizard.errors import KwizardError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.phases import PHASE_TITLES, PHASES
-from kwizard.roles import default_roles
-from kwizard.spec import ROLES, ClusterSpec, Host, explain, is_rfc1123
-from kwizard.ui.screens.options import CONTAINER_MANAGERS, NETWORK_PLUGINS, STORAGE_TYPES, parse_virtual_hosts
+from kwizard.roles import default_roles, parse_roles
+from kwizard.spec import (
+    Bastion,
+    ClusterSpec,
+    Host,
+    KubesprayOptions,
+    LoadBalancerSettings,
+    SSHSettings,
+    explain,
+    is_rfc1123,
+)
 
 
 class Cancelled(Exception):
@@ -73,6 +84,16 @@ def _validator(check: Any) -> Any:
     return validate
 
 
+def _field(model: type[BaseModel], current: BaseModel, key: str, convert: Any = None) -> Any:
+    """A validator that checks one answer as the model itself will (same rules as a preset)."""
+
+    def check(text: str) -> None:
+        value = (convert(text) if text else None) if convert else (text or None)
+        model.model_validate(current.model_dump() | {key: value})
+
+    return _validator(check)
+
+
 def _cluster_name(text: str) -> None:
     if not is_rfc1123(text) or "." in text:
         raise ValueError("lower-case letters, digits and '-' only")
@@ -83,84 +104,195 @@ def _port(text: str) -> None:
         raise ValueError("a port number (1-65535)")
 
 
-def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
-    """Ask every question of the wizard, prefilled from `spec`; returns the validated answers."""
-    ask = prompter
-    # Step 1 — Hosts
-    name = ask.text("Cluster name", spec.name, _validator(_cluster_name))
-    target = ask.select("Target", [("Bare metal / VMs", "baremetal"), ("AWS EC2", "aws")], spec.target)
+def _section(build: Any) -> Any:
+    """Ask a section until its answers fit together; only that section is asked again (answers kept)."""
+    previous: Any = None
+    while True:
+        try:
+            return build(previous)
+        except KwizardError as error:
+            print(f"{error.title}: {error.problem}\nFix: {error.fix}")
+        except ValidationError as error:
+            print(f"Not valid: {explain(error)}")
+        previous = True
+
+
+def ask_hosts(ask: Prompter, spec: ClusterSpec) -> list[Host]:
+    """Hosts typed as in the wizard's Hosts step (addresses, ranges, NAME=ADDRESS, one `NAME ADDRESS ROLES`
+    per line), each answer checked at once; then the cluster's role rules, fixed host by host."""
     hosts = list(spec.hosts)
     if hosts and not ask.confirm(f"Keep the {len(hosts)} hosts of the preset?", True):
         hosts = []
     while True:
-        host_name = ask.text("Add a host — name (empty to finish)", "")
-        if not host_name:
-            break
-        address = ask.text(f"Address of {host_name}", "", _validator(lambda t: Host(name="x", address=t)))
-        roles = ask.checkbox(
-            f"Roles of {host_name} (none: automatic)", [(r.replace("_", " "), r) for r in ROLES], []
+        typed = ask.text(
+            "Add hosts — addresses, ranges like 10.0.0.[11:13], NAME=ADDRESS (empty to finish)",
+            "",
+            _validator(_typed_hosts(hosts)),
         )
+        if not typed:
+            break
+        roles = parse_roles(
+            ask.text("Their roles (e.g. 'cp, etcd'; empty: automatic)", "", _validator(parse_roles))
+        )
+        new_hosts, _ = to_hosts(parse_host_list(typed).candidates, hosts)
+        if roles:
+            new_hosts = [h.model_copy(update={"roles": roles}) for h in new_hosts]
+        hosts.extend(new_hosts)
+        print("Added: " + ", ".join(f"{h.name} ({h.address})" for h in new_hosts))
+    hosts = default_roles(hosts)
+    while True:  # the rules across hosts (control plane, odd etcd count…): change one host's roles
         try:
-            host = Host.model_validate({"name": host_name, "address": address, "roles": roles})
-        except ValidationError as error:
-            print(f"Not added: {explain(error)}")
-            continue
-        hosts.append(host)
-    spec = spec.updated(name=name, target=target, hosts=default_roles(hosts))
+            spec.updated(hosts=hosts)
+            return hosts
+        except KwizardError as error:
+            print(f"{error.title}: {error.problem}")
+        if not hosts:
+            return hosts
+        print("Hosts: " + "; ".join(f"{h.name}: {', '.join(h.roles) or '-'}" for h in hosts))
+        name = ask.select("Change the roles of", [(h.name, h.name) for h in hosts], hosts[0].name)
+        current = next(h for h in hosts if h.name == name)
+        roles = parse_roles(
+            ask.text(f"Roles of {name}", ", ".join(current.roles), _validator(_roles_for(current)))
+        )
+        hosts = [h.model_copy(update={"roles": roles}) if h.name == name else h for h in hosts]
+
+
+def _typed_hosts(existing: list[Host]) -> Any:
+    def check(text: str) -> None:
+        if not text:
+            return
+        found = parse_host_list(text)
+        _, problems = to_hosts(found.candidates, existing)
+        problems = [*found.problems, *problems]
+        if problems:
+            raise ValueError("; ".join(f"{p.subject}: {p.problem}" for p in problems[:3]))
+        if not found.candidates:
+            raise ValueError("no host in that answer")
+
+    return check
+
+
+def _roles_for(host: Host) -> Any:
+    def check(text: str) -> None:
+        Host.model_validate(host.model_dump() | {"roles": parse_roles(text)})
+
+    return check
+
+
+def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
+    """Ask every question of the wizard, prefilled from `spec`; returns the validated answers.
+
+    Each answer is checked when it is given; a section whose answers do not fit together is asked again
+    on its own, with the answers given so far as defaults.
+    """
+    ask = prompter
+    # Step 1 — Hosts
+    name = ask.text("Cluster name", spec.name, _validator(_cluster_name))
+    target = ask.select("Target", [("Bare metal / VMs", "baremetal"), ("AWS EC2", "aws")], spec.target)
+    spec = spec.updated(name=name, target=target)
+    spec = spec.updated(hosts=ask_hosts(ask, spec))
 
     # Step 2 — Access
-    ssh = spec.ssh.model_dump() | {
-        "user": ask.text("SSH user", spec.ssh.user),
-        "port": int(ask.text("SSH port", str(spec.ssh.port), _validator(_port))),
-        "key": ask.text("Private key", spec.ssh.key),
-        "password_env": ask.text(
-            "Environment variable holding the SSH password (optional)", spec.ssh.password_env or ""
+    def access(_: Any) -> ClusterSpec:
+        current = spec.ssh
+        ssh = current.model_dump() | {
+            "user": ask.text("SSH user", current.user, _field(SSHSettings, current, "user")),
+            "port": int(ask.text("SSH port", str(current.port), _validator(_port))),
+            "key": ask.text("Private key", current.key, _field(SSHSettings, current, "key")),
+            "password_env": ask.text(
+                "Environment variable holding the SSH password (optional)",
+                current.password_env or "",
+                _field(SSHSettings, current, "password_env"),
+            )
+            or None,
+        }
+        bastion_address = ask.text(
+            "Bastion address (empty: none)",
+            spec.bastion.address if spec.bastion else "",
+            _validator(lambda t: t and Bastion(address=t)),
         )
-        or None,
-    }
-    bastion_address = ask.text("Bastion address (empty: none)", spec.bastion.address if spec.bastion else "")
-    bastion = None
-    if bastion_address:
-        previous = spec.bastion.model_dump() if spec.bastion else {}
-        bastion_user = ask.text(
-            "Bastion user (empty: same as SSH user)", (spec.bastion.user or "") if spec.bastion else ""
-        )
-        bastion = previous | {"address": bastion_address, "user": bastion_user or None}
-    spec = spec.updated(ssh=ssh, bastion=bastion)
+        bastion = None
+        if bastion_address:
+            previous = spec.bastion.model_dump() if spec.bastion else {}
+            bastion_user = ask.text(
+                "Bastion user (empty: same as SSH user)",
+                (spec.bastion.user or "") if spec.bastion else "",
+                _validator(lambda t: t and Bastion(address=bastion_address, user=t)),
+            )
+            bastion = previous | {"address": bastion_address, "user": bastion_user or None}
+        return spec.updated(ssh=ssh, bastion=bastion)
+
+    spec = _section(access)
 
     # Step 4 — Roles & options (step 3, preflight, has no questions)
-    ks = spec.kubespray
-    kubespray = ks.model_dump() | {
-        "version": ask.text("Kubespray version", ks.version),
-        "kube_version": ask.text("Kubernetes version", ks.kube_version),
-        "network_plugin": ask.select("Network plugin", [(p, p) for p in NETWORK_PLUGINS], ks.network_plugin),
-        "container_manager": ask.select(
-            "Container runtime", [(c, c) for c in CONTAINER_MANAGERS], ks.container_manager
-        ),
-        "http_proxy": ask.text("HTTP proxy (empty: none)", ks.http_proxy or "") or None,
-        "https_proxy": ask.text("HTTPS proxy (empty: none)", ks.https_proxy or "") or None,
-    }
-    lb = spec.loadbalancer
-    loadbalancer = lb.model_dump() | {
-        "enabled": ask.confirm("Deploy the HA ingress load balancer?", lb.enabled),
-        "domain": ask.text("Domain", lb.domain),
-        "http_node_port": int(ask.text("HTTP NodePort", str(lb.http_node_port), _validator(_port))),
-        "https_node_port": int(ask.text("HTTPS NodePort", str(lb.https_node_port), _validator(_port))),
-        "virtual_hosts": parse_virtual_hosts(
-            "\n".join(
-                ask.text(
-                    "Virtual hosts, ';'-separated: HOST SERVICE [NAMESPACE] [PORT]",
-                    "; ".join(f"{v.host} {v.service} {v.namespace} {v.port}" for v in lb.virtual_hosts),
-                ).split(";")
-            )
-        ),
-    }
-    storage = spec.storage.model_dump() | {"type": ask.select("Storage", STORAGE_TYPES, spec.storage.type)}
-    apps = {"grafana": ask.confirm("Deploy the Grafana sample app?", spec.apps.grafana)}
-    phases = ask.checkbox("Phases to run", [(PHASE_TITLES[p], p) for p in PHASES], list(spec.phases))
-    return spec.updated(
-        kubespray=kubespray, loadbalancer=loadbalancer, storage=storage, apps=apps, phases=phases
-    )
+    def kubespray(_: Any) -> ClusterSpec:
+        ks = spec.kubespray
+        return spec.updated(
+            kubespray=ks.model_dump()
+            | {
+                "version": ask.text("Kubespray version", ks.version, _field(KubesprayOptions, ks, "version")),
+                "kube_version": ask.text(
+                    "Kubernetes version", ks.kube_version, _field(KubesprayOptions, ks, "kube_version")
+                ),
+                "network_plugin": ask.select(
+                    "Network plugin", [(p, p) for p in NETWORK_PLUGINS], ks.network_plugin
+                ),
+                "container_manager": ask.select(
+                    "Container runtime", [(c, c) for c in CONTAINER_MANAGERS], ks.container_manager
+                ),
+                "http_proxy": ask.text(
+                    "HTTP proxy (empty: none)",
+                    ks.http_proxy or "",
+                    _field(KubesprayOptions, ks, "http_proxy"),
+                )
+                or None,
+                "https_proxy": ask.text(
+                    "HTTPS proxy (empty: none)",
+                    ks.https_proxy or "",
+                    _field(KubesprayOptions, ks, "https_proxy"),
+                )
+                or None,
+            }
+        )
+
+    spec = _section(kubespray)
+
+    def loadbalancer(_: Any) -> ClusterSpec:
+        lb = spec.loadbalancer
+        return spec.updated(
+            loadbalancer=lb.model_dump()
+            | {
+                "enabled": ask.confirm("Deploy the HA ingress load balancer?", lb.enabled),
+                "domain": ask.text("Domain", lb.domain, _field(LoadBalancerSettings, lb, "domain")),
+                "http_node_port": int(ask.text("HTTP NodePort", str(lb.http_node_port), _validator(_port))),
+                "https_node_port": int(
+                    ask.text("HTTPS NodePort", str(lb.https_node_port), _validator(_port))
+                ),
+                "virtual_hosts": parse_virtual_hosts(
+                    "\n".join(
+                        ask.text(
+                            "Virtual hosts, ';'-separated: HOST SERVICE [NAMESPACE] [PORT]",
+                            "; ".join(
+                                f"{v.host} {v.service} {v.namespace} {v.port}" for v in lb.virtual_hosts
+                            ),
+                            _validator(lambda t: parse_virtual_hosts("\n".join(t.split(";")))),
+                        ).split(";")
+                    )
+                ),
+            }
+        )
+
+    spec = _section(loadbalancer)
+
+    def rest(_: Any) -> ClusterSpec:
+        storage = spec.storage.model_dump() | {
+            "type": ask.select("Storage", STORAGE_TYPES, spec.storage.type)
+        }
+        apps = {"grafana": ask.confirm("Deploy the Grafana sample app?", spec.apps.grafana)}
+        phases = ask.checkbox("Phases to run", [(PHASE_TITLES[p], p) for p in PHASES], list(spec.phases))
+        return spec.updated(storage=storage, apps=apps, phases=phases)
+
+    return _section(rest)
 
 
 def run_plain(
@@ -170,21 +302,12 @@ def run_plain(
     root: Path | None = None,
     prompter: Prompter | None = None,
 ) -> int:
-    """The plain wizard: ask, review, save the preset. Returns the exit code."""
+    """The plain wizard: ask, review, save the preset, and offer to run it. Returns the exit code."""
     prompter = prompter or Prompter()
     start = spec or ClusterSpec(name="mycluster")
-    while True:
-        try:
-            answers = ask_spec(prompter, start)
-        except Cancelled:
-            print("Cancelled. No changes were made.")
-            return 130
-        except KwizardError as error:
-            print(f"{error.title}: {error.problem}\nFix: {error.fix}\nLet's go through it again.")
-            continue
-        break
-    print(presets.dump(answers))
     try:
+        answers = ask_spec(prompter, start)
+        print(presets.dump(answers))
         save = prompter.confirm("Save this preset?", True)
     except Cancelled:
         print("Cancelled. No changes were made.")
@@ -192,7 +315,25 @@ def run_plain(
     if not save:
         print("Not saved. No changes were made.")
         return 0
-    path = presets.save(answers, workspace(answers.name, root).create().preset_file)
+    ws = workspace(answers.name, root).create()
+    path = presets.save(answers, ws.preset_file)
     print(f"Preset saved to {path}")
-    print(f"Run it with: kwizard --preset {path} --yes")
-    return 0
+    try:
+        run = prompter.confirm("Run it now (headless, with progress)?", False)
+        trust = run and prompter.confirm(
+            "Trust host keys seen for the first time? (their fingerprints are printed as they are trusted; "
+            "a changed key is always refused)",
+            options.accept_new_host_keys,
+        )
+    except Cancelled:
+        run = False
+    if not run:
+        print(f"Run it with: kwizard --preset {path} --yes")
+        return 0
+    from dataclasses import replace
+
+    from kwizard.engine import run_headless
+    from kwizard.engine.journal import cluster_lock
+
+    with cluster_lock(ws):
+        return run_headless(answers, ws, replace(options, accept_new_host_keys=trust), holds_lock=True)

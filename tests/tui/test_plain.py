@@ -23,7 +23,7 @@ CLEAR_LINE = "\x15"  # Ctrl-U: drop the prefilled default
 def plain_keys(name: str) -> str:
     keys = [CLEAR_LINE + name + ENTER, DOWN + ENTER]  # cluster name; target: AWS
     for host, address, _ in HOSTS:
-        keys += [host + ENTER, address + ENTER, ENTER]  # name, address, roles: automatic
+        keys += [f"{host}={address}" + ENTER, ENTER]  # as on the Hosts step; roles: automatic
     keys += [ENTER]  # no more hosts
     keys += [
         CLEAR_LINE + "ubuntu" + ENTER,
@@ -35,7 +35,7 @@ def plain_keys(name: str) -> str:
     keys += [ENTER, ENTER, DOWN + ENTER, ENTER, ENTER, ENTER]  # kubespray: cilium
     keys += [ENTER, CLEAR_LINE + "corp.test" + ENTER, ENTER, ENTER, ENTER]  # lb
     keys += [ENTER, "y", ENTER]  # storage none (default), grafana yes, phases as they are
-    keys += [ENTER]  # save
+    keys += [ENTER, ENTER]  # save; do not run it now
     return "".join(keys)
 
 
@@ -84,3 +84,43 @@ async def test_plain_and_tui_give_the_same_spec(kwizard_root: Path):
         await pilot.pause()
     from_tui = presets.load(kwizard_root / "tui" / "clusters" / "same" / "preset.yaml")
     assert from_tui.model_dump() == from_plain.model_dump()
+
+
+def _tail_keys() -> str:
+    """From the SSH user to the end, every default taken; saved, not run."""
+    return ENTER * 5 + ENTER * 6 + ENTER * 5 + ENTER * 3 + ENTER + ENTER
+
+
+def test_plain_checks_each_answer_when_given_and_keeps_the_others(kwizard_root: Path, capsys):
+    """A duplicate address is refused at its own prompt (the name typed before stays), ranges are
+    taken as on the Hosts step, and an even etcd count is fixed by changing one host's roles — no answer
+    is lost and nothing is asked twice from the start."""
+    keys = CLEAR_LINE + "checked" + ENTER + ENTER  # cluster name; bare metal
+    keys += "10.0.0.[11:13]" + ENTER + "cp, etcd" + ENTER  # a range, three control planes
+    keys += "10.0.0.12" + ENTER  # a duplicate: refused at the prompt…
+    keys += CLEAR_LINE + "w1=10.0.0.20" + ENTER + "worker etcd" + ENTER  # …another answer is taken
+    keys += ENTER  # no more hosts: 4 etcd members, an even count
+    keys += DOWN * 3 + ENTER  # change the roles of w1
+    keys += CLEAR_LINE + "worker" + ENTER
+    keys += _tail_keys()
+    assert run_plain_with(keys, kwizard_root) == 0
+    spec = presets.load(kwizard_root / "clusters" / "checked" / "preset.yaml")
+    assert [(h.name, h.address) for h in spec.hosts][-1] == ("w1", "10.0.0.20")
+    assert [h.address for h in spec.hosts] == ["10.0.0.11", "10.0.0.12", "10.0.0.13", "10.0.0.20"]
+    assert sum(h.has("etcd") for h in spec.hosts) == 3 and spec.host("w1").roles == ["worker"]
+    out = capsys.readouterr().out
+    assert "4 hosts have the etcd role" in out
+    assert "go through it again" not in out
+
+
+def test_plain_mode_does_not_load_textual():
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, kwizard_env
+
+    probe = "import sys, kwizard.ui.plain; print('textual' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=kwizard_env(), cwd=REPO, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
