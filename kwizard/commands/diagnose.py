@@ -16,14 +16,19 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path",
-        metavar="PATH|-",
-        help="a log file (ansible stdout, -vvv, kubeadm output, a pasted block), an ansible-runner "
-        "artifacts folder, or - to read standard input",
+        nargs="?",
+        metavar="RUN|PATH|-",
+        help="a kwizard run: its folder or CLUSTER/RUN_ID (as `kwizard runs` lists them); or a log file "
+        "(ansible stdout, -vvv, kubeadm output, a pasted block), an ansible-runner artifacts folder, "
+        "or - to read standard input",
+    )
+    parser.add_argument(
+        "--last", action="store_true", help="the last run of the cluster opened last (instead of RUN|PATH)"
     )
     parser.add_argument(
         "--json",
         action="store_true",
-        help='print [{"id","category","title","confidence","evidence","fix"}], best first',
+        help='print [{"id","category","title","confidence","evidence","fix","hosts","remedy"}], best first',
     )
     parser.add_argument(
         "--evidence",
@@ -54,14 +59,85 @@ def _load_evidence(path: str | None) -> Evidence | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kwizard.diagnostics import diagnose_path
+    run_folder = _run_folder(args)
+    if run_folder is not None:
+        from kwizard.engine.findings import diagnose_run
 
-    diagnosis = diagnose_path(args.path, _load_evidence(args.evidence))
+        if args.evidence:
+            raise InputError(
+                "--evidence is not used for a run",
+                "A run is diagnosed with the facts its own preflight measured, as it was when it failed.",
+                "Leave out --evidence, or give the run's log file instead of the run.",
+            )
+        diagnosis = diagnose_run(run_folder)
+    else:
+        from kwizard.diagnostics import diagnose_path
+
+        diagnosis = diagnose_path(args.path, _load_evidence(args.evidence))
     if args.json:
         print(json.dumps([f.to_json() for f in diagnosis.findings], indent=2, ensure_ascii=False))
     else:
         _print_report(diagnosis)
     return EXIT_OK
+
+
+def _run_folder(args: argparse.Namespace) -> Path | None:
+    """The run folder `args` name (its folder, its events.jsonl, CLUSTER/RUN_ID or --last); None for a log."""
+    from kwizard.engine.journal import EVENTS_FILE, STATE_FILE
+
+    if args.last:
+        if args.path:
+            raise InputError(
+                "Two things to diagnose", f"Both --last and {args.path!r} were given.", "Give one of them."
+            )
+        return _last_run()
+    if not args.path:
+        raise InputError(
+            "Nothing to diagnose",
+            "No run, log file or folder was given.",
+            "Give a run (kwizard diagnose CLUSTER/RUN_ID, or --last), a log file, a folder, or - for stdin.",
+        )
+    if args.path == "-":
+        return None
+    target = Path(args.path).expanduser()
+    if target.is_file() and target.name == EVENTS_FILE and (target.parent / STATE_FILE).is_file():
+        target = target.parent  # the run's own event log: the run, with its evidence
+    if target.is_dir():
+        return target if (target / STATE_FILE).is_file() else None
+    if target.exists() or args.path.count("/") != 1:
+        return None
+    return _named_run(*args.path.split("/"))
+
+
+def _named_run(cluster: str, run_id: str) -> Path:
+    """The folder of run `run_id` of `cluster` (what `kwizard runs` lists)."""
+    from kwizard.engine.journal import STATE_FILE
+    from kwizard.paths import known_clusters, workspace
+
+    folder = workspace(cluster).runs_dir / run_id
+    if not (folder / STATE_FILE).is_file():
+        raise InputError(
+            "Run not found",
+            f"{cluster}/{run_id} is no file, and cluster {cluster!r} has no run {run_id!r} ({folder}).",
+            f"List the runs with `kwizard runs --cluster {cluster}` (clusters: "
+            f"{', '.join(known_clusters()) or 'none yet'}), or give the path of a log file.",
+        )
+    return folder
+
+
+def _last_run() -> Path:
+    from kwizard.engine.journal import last_run
+    from kwizard.paths import last_cluster, workspace
+
+    cluster = last_cluster()
+    folder = last_run(workspace(cluster)) if cluster else None
+    if cluster is None or folder is None:
+        raise InputError(
+            "No run to diagnose",
+            f"Cluster {cluster!r} has no run yet." if cluster else "No cluster was opened yet.",
+            "Give a run as CLUSTER/RUN_ID (see `kwizard runs`), or a log file.",
+        )
+    return folder
 
 
 def _print_report(diagnosis: Diagnosis) -> None:

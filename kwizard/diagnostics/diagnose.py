@@ -89,7 +89,8 @@ def diagnose_path(path: str | Path, evidence: Evidence | None = None) -> Diagnos
         raise InputError(
             "Log not found",
             f"{target} does not exist.",
-            "Give the path of a log file, an ansible-runner artifacts folder, or - to read standard input.",
+            "Give a kwizard run (its folder, CLUSTER/RUN_ID or --last), a log file, an ansible-runner "
+            "artifacts folder, or - to read standard input.",
         ) from exc
     except OSError as exc:
         raise InputError(
@@ -132,5 +133,6 @@ def _diagnose_folder(folder: Path, evidence: Evidence | None) -> Diagnosis:
     raise InputError(
         "Not an ansible-runner artifacts folder",
         f"{folder} has no job_events/ (nor a stdout file) below it.",
-        "Give the private data dir, its artifacts/ folder or artifacts/<ident>/, or a log file.",
+        "Give a kwizard run folder (runs/<run-id>), an ansible-runner private data dir, its artifacts/ "
+        "folder or artifacts/<ident>/, or a log file.",
     )

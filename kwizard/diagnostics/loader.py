@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from kwizard.diagnostics.anchors import MIN_ANCHOR, Anchor, anchor_of
-from kwizard.diagnostics.model import RESULT_FIELDS, Clause, Remedy, Rule
+from kwizard.diagnostics.model import CLAUSE_FIELDS, Clause, Remedy, Rule
 from kwizard.errors import KwizardError
 
 
@@ -39,6 +39,7 @@ class CompiledClause:
     unless: re.Pattern[str] | None
     also: tuple[re.Pattern[str], ...]
     confidence: float
+    without: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def _compile_clause(rule: Rule, clause: Clause, source: str) -> tuple[CompiledCl
         kinds=frozenset(clause.kind),
         task=re.compile(clause.task) if clause.task else None,
         actions=frozenset(clause.action) if clause.action else None,
-        fields=tuple((f, re.compile(p)) for f, p in clause.patterns().items() if f in RESULT_FIELDS),
+        fields=tuple((f, re.compile(p)) for f, p in clause.patterns().items() if f in CLAUSE_FIELDS),
+        without=frozenset(clause.without),
         text=re.compile(clause.text) if clause.text else None,
         rc=frozenset(clause.rc) if clause.rc is not None else None,
         unless=re.compile(clause.unless) if clause.unless else None,

@@ -35,6 +35,8 @@ def clause_matches(clause: CompiledClause, record: FailureRecord, seen: set[str]
         return False
     if clause.rc is not None and record.rc not in clause.rc:
         return False
+    if any(record.fields.get(name) for name in clause.without):
+        return False
     for name, pattern in clause.fields:
         value = record.fields.get(name)
         if not value or not pattern.search(value):
@@ -71,11 +73,14 @@ def match_records(
     context = seen_in_records(records, ruleset, set(seen))
     matches: list[Match] = []
     for record in records:
+        found: list[Match] = []
         for compiled in ruleset.rules:
             best = max(
                 (c.confidence for c in compiled.clauses if clause_matches(c, record, context)),
                 default=None,
             )
             if best is not None:
-                matches.append(Match(compiled, record, best))
+                found.append(Match(compiled, record, best))
+        known = [m for m in found if not m.rule.rule.fallback]
+        matches.extend(known or found)
     return matches

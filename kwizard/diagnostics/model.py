@@ -56,6 +56,9 @@ DEFAULT_KINDS: tuple[RecordKind, ...] = ("failed", "unreachable")
 
 # Text fields of an Ansible result a clause may test ("assertion" is what a failed assert evaluated).
 RESULT_FIELDS: tuple[str, ...] = ("msg", "stderr", "stdout", "module_stdout", "module_stderr", "assertion")
+# Fields kwizard derives from a result: ssh's own reason in a connection failure ("" when Ansible kept none).
+DERIVED_FIELDS: tuple[str, ...] = ("ssh_reason",)
+CLAUSE_FIELDS: tuple[str, ...] = (*RESULT_FIELDS, *DERIVED_FIELDS)
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -85,16 +88,28 @@ class Clause(_Strict):
     module_stdout: str | None = None
     module_stderr: str | None = None
     assertion: str | None = None
+    ssh_reason: str | None = None
     text: str | None = None  # regex on everything the record says (all fields, or the free-text line)
     rc: list[int] | None = None
     unless: str | None = None  # regex on the whole record that vetoes the clause
     # Regexes that must also match: in the record, in the lines around it, or in another failure.
     also: list[str] = Field(default_factory=list)
+    # Fields that must be empty: e.g. "Data could not be sent" means something only when ssh said nothing.
+    without: list[str] = Field(default_factory=list)
     confidence: Confidence | None = None  # defaults to the rule's confidence
     anchor: str | None = None  # literal the fast text scanner looks for, when it cannot be derived
 
     @field_validator(
-        "task", "msg", "stderr", "stdout", "module_stdout", "module_stderr", "assertion", "text", "unless"
+        "task",
+        "msg",
+        "stderr",
+        "stdout",
+        "module_stdout",
+        "module_stderr",
+        "assertion",
+        "ssh_reason",
+        "text",
+        "unless",
     )
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
@@ -105,17 +120,25 @@ class Clause(_Strict):
     def _regexes(cls, value: list[str]) -> list[str]:
         return [_compile(v, "also") for v in value]
 
+    @field_validator("without")
+    @classmethod
+    def _field_names(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in CLAUSE_FIELDS]
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; known: {', '.join(CLAUSE_FIELDS)}")
+        return value
+
     @model_validator(mode="after")
     def _not_empty(self) -> Clause:
         if not self.patterns() and self.rc is None and self.task is None:
             raise ValueError("a clause needs at least one pattern (task, msg, stderr, …, text) or rc")
-        if self.kind == ["text"] and any(getattr(self, f) for f in RESULT_FIELDS):
+        if self.kind == ["text"] and any(getattr(self, f) for f in CLAUSE_FIELDS):
             raise ValueError("a clause for free text lines can only use `text`, not result fields")
         return self
 
     def patterns(self) -> dict[str, str]:
         """The content patterns of this clause, by field name ('text' included)."""
-        fields = (*RESULT_FIELDS, "text")
+        fields = (*CLAUSE_FIELDS, "text")
         return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
 
 
@@ -157,6 +180,8 @@ class Rule(_Strict):
     remedy: str | None = None
     links: list[Annotated[str, Field(pattern=r"^https://")]] = Field(default_factory=list)
     confidence: Confidence = 0.8
+    # A fallback rule names a failure no other rule explains; it is dropped for a record another rule matches.
+    fallback: bool = False
     match: list[Clause] = Field(min_length=1)
     context: list[ContextRule] = Field(default_factory=list)
 

@@ -40,6 +40,8 @@ class Finding:
             "confidence": round(self.confidence, 2),
             "evidence": list(self.evidence),
             "fix": list(self.fix),
+            "hosts": list(self.hosts),
+            "remedy": self.remedy,
         }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kwizard.diagnostics.model import RESULT_FIELDS, RecordKind
+from kwizard.results import GENERIC_MESSAGE, failed_items
 
 # ansible-runner event names → record kinds. Everything else (ok, skipped, retries that later
 # succeed, verbose output) is not a failure and never reaches the rules.
@@ -76,16 +77,42 @@ def result_fields(res: Mapping[str, Any]) -> dict[str, str]:
             out[name] = _clip(text)
     # A failed loop reports its items under `results`, a failed fact gathering its modules under
     # `failed_modules`: their messages are the real errors.
-    nested: list[Any] = []
-    if isinstance(res.get("results"), list):
-        nested.extend(res["results"])
+    nested: list[Any] = list(failed_items(res))
     if isinstance(res.get("failed_modules"), Mapping):
-        nested.extend(res["failed_modules"].values())
+        nested.extend(m for m in res["failed_modules"].values() if isinstance(m, Mapping) and m.get("failed"))
     for item in nested:
-        if isinstance(item, Mapping) and item.get("failed"):
+        if isinstance(item, Mapping):
             for name, text in result_fields(item).items():
                 out[name] = _clip((out.get(name, "") + "\n" + text).strip())
     return out
+
+
+# Ansible puts ssh's own stderr after these words ("Data could not be sent … over ssh: <stderr>").
+_SSH_SAYS = re.compile(
+    r"(?:Failed to connect to the host via ssh|Make sure this host can be reached over ssh):"
+)
+# What ssh prints on the way that is not why it failed (and Ansible's stand-in under no_log).
+_SSH_CHATTER = re.compile(
+    r"^(?:Warning: Permanently added|debug\d: |\*\* |OpenSSH_\d|Pseudo-terminal will not be allocated"
+    r"|<error censored due to no log>)"
+)
+MAX_SSH_REASON = 300
+
+
+def ssh_reason(message: str) -> str:
+    """ssh's own reason in an Ansible connection failure message; "" when Ansible passed none on."""
+    ends = [found.end() for found in _SSH_SAYS.finditer(message)]
+    if not ends:
+        return ""
+    lines = [line.strip() for line in message[ends[-1] :].splitlines()]
+    reason = " ".join(line for line in lines if line and not _SSH_CHATTER.match(line))
+    return reason if len(reason) <= MAX_SSH_REASON else reason[: MAX_SSH_REASON - 1] + "…"
+
+
+def with_ssh_reason(evidence: tuple[str, ...], fields: Mapping[str, str]) -> tuple[str, ...]:
+    """`evidence` plus ssh's own reason, quoted, when the record has one."""
+    reason = fields.get("ssh_reason", "")
+    return (*evidence, f"ssh said: {reason}") if reason else evidence
 
 
 def _rc(res: Mapping[str, Any]) -> int | None:
@@ -106,20 +133,17 @@ def record_from_result(
     order: int = 0,
 ) -> FailureRecord:
     """A record from an Ansible result dictionary."""
-    return FailureRecord(kind, host, task, action, result_fields(res), _rc(res), evidence, order)
-
-
-# Messages that only say *that* something failed; the module's own output says what.
-_GENERIC_MSG = re.compile(
-    r"^(?:MODULE FAILURE|non-zero return code|Assertion failed|All items completed)|"
-    r"module failed to execute correctly|The following modules failed to execute"
-)
+    fields = result_fields(res)
+    reason = ssh_reason(fields.get("msg", ""))
+    if reason:
+        fields["ssh_reason"] = reason
+    return FailureRecord(kind, host, task, action, fields, _rc(res), evidence, order)
 
 
 def key_message(fields: Mapping[str, str]) -> str:
     """The most telling message of a result, on one line (an assert's expression, a module's stderr…)."""
     order = ("msg", "stderr", "module_stderr", "module_stdout", "assertion", "stdout", "response")
-    if not fields.get("msg") or _GENERIC_MSG.search(fields["msg"]):
+    if not fields.get("msg") or GENERIC_MESSAGE.search(fields["msg"]):
         order = ("module_stdout", "module_stderr", "stderr", "assertion", "msg", "stdout", "response")
     text = next((fields[f] for f in order if fields.get(f, "").strip()), "")
     text = " ".join(text.split())
@@ -171,7 +195,7 @@ def record_from_engine_event(
 
 
 def _with_summary(record: FailureRecord) -> FailureRecord:
-    return replace(record, evidence=(summary_line(record),))
+    return replace(record, evidence=with_ssh_reason((summary_line(record),), record.fields))
 
 
 def _res(data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from kwizard.diagnostics.model import RESULT_FIELDS, RecordKind
-from kwizard.diagnostics.records import FailureRecord, key_message, record_from_result
+from kwizard.diagnostics.records import FailureRecord, key_message, record_from_result, with_ssh_reason
 
 MAX_BLOCK_LINES = 5000
 MAX_EVIDENCE = 300  # characters of a line shown as evidence
@@ -95,7 +95,9 @@ def parse_block(lines: list[str], start: int, task: str | None, order: int) -> B
     message = key_message(record.fields)
     if message and message not in evidence[-1]:
         evidence = (*evidence, f"  → {message}")  # the block spans lines: show what it says
-    return Block(replace(record, evidence=evidence), end, _ignored(lines, end))
+    return Block(
+        replace(record, evidence=with_ssh_reason(evidence, record.fields)), end, _ignored(lines, end)
+    )
 
 
 def _payload(lines: list[str], start: int, rest: str, prefix: str) -> tuple[dict[str, Any], int]:

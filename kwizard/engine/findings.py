@@ -1,34 +1,63 @@
-"""Live diagnoses: failures are passed to `kwizard.diagnostics` (when this build has it) as they happen."""
+"""Diagnoses of a run's failures: live, as they happen, and afterwards from the run's folder.
+
+Both go through `run_findings`: the same rules, fed the same evidence (the preflight phase's measurements the
+run had in `results`), so `kwizard diagnose RUN` says what the run said.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kwizard.engine.phase import Event
-from kwizard.engine.pipeline import Diagnoser
+from kwizard.engine.pipeline import Diagnoser, is_diagnosed
+
+if TYPE_CHECKING:
+    from kwizard.diagnostics import Diagnosis, Finding
 
 
-def default_diagnoser() -> Diagnoser | None:
-    """A diagnoser backed by kwizard.diagnostics, or None when that package is not available."""
-    try:
-        from kwizard.diagnostics import diagnose_events
-    except ImportError:
-        return None
+def run_findings(events: Iterable[Event], results: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
+    """Findings for a run's failure events, with the evidence its finished phases measured."""
+    from kwizard.diagnostics import diagnose_events
+
     evidence_module: ModuleType | None
     try:
         evidence_module = importlib.import_module("kwizard.diagnostics.evidence")
     except ImportError:  # a diagnostics build without host evidence
         evidence_module = None
+    evidence = None
+    if evidence_module is not None and results.get("preflight"):
+        evidence = evidence_module.Evidence.from_phase_results(results)
+    return diagnose_events(events, evidence)
+
+
+def default_diagnoser() -> Diagnoser | None:
+    """A diagnoser backed by kwizard.diagnostics, or None when that package is not available."""
+    try:
+        importlib.import_module("kwizard.diagnostics")
+    except ImportError:
+        return None
 
     def diagnose(event: Event, results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        evidence = None
-        if evidence_module is not None and results.get("preflight"):
-            evidence = evidence_module.Evidence.from_mapping(results["preflight"])
-        return [finding_json(f) for f in diagnose_events([event], evidence)]
+        return [finding_json(f) for f in run_findings([event], results)]
 
     return diagnose
+
+
+def diagnose_run(directory: Path) -> Diagnosis:
+    """The findings of a finished (or interrupted) run, from its journal: what the run itself found."""
+    from kwizard.diagnostics import Diagnosis
+    from kwizard.engine.journal import RunJournal, read_events
+
+    journal = RunJournal.load(directory)
+    record = journal.record
+    # What the engine's `results` held: the data of every phase that ended (a resume reloads the same).
+    results = {name: dict(phase.data) for name, phase in record.phases.items() if phase.data}
+    failures = [event for event in read_events(journal.events_file) if is_diagnosed(event)]
+    return Diagnosis(run_findings(failures, results), f"run {record.cluster}/{record.run_id}", len(failures))
 
 
 def finding_json(finding: Any) -> dict[str, Any]:

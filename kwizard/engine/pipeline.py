@@ -99,6 +99,11 @@ class RunOutcome:
     failed_phase: str | None = None
 
 
+def is_diagnosed(event: Event) -> bool:
+    """True for the events the engine hands to its diagnoser: failed results that were not ignored."""
+    return event.kind in ("host_failed", "host_unreachable") and not event.data.get("ignored")
+
+
 @dataclass
 class Engine:
     """Runs the phases of one cluster. Create one per run (or resume)."""
@@ -204,7 +209,7 @@ class Engine:
                     self.cancel.set()  # a run that cannot be journalled must not go on
             if self.observer is not None:
                 self.observer(event)
-            if event.kind in ("host_failed", "host_unreachable") and not event.data.get("ignored"):
+            if is_diagnosed(event):
                 self._diagnose(event)
 
     def _diagnose(self, event: Event) -> None:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from kwizard.engine.phase import Event
 from kwizard.phases import PHASE_TITLES
+from kwizard.results import failure_message
 
 LOG_CHUNK = 64
 LOG_CHUNKS = 32  # the ring keeps the last 1984..2048 lines
@@ -479,20 +480,6 @@ def _finding(state: RunState, event: Event, changes: dict[str, Any]) -> None:
 
 def _stats(state: RunState, event: Event, changes: dict[str, Any]) -> None:
     state._close_task(changes, event.time)
-
-
-def failure_message(res: dict[str, Any]) -> str:
-    """One line saying why a task failed."""
-    for key in ("msg", "stderr", "module_stderr", "module_stdout", "stdout"):
-        value = res.get(key)
-        if value:
-            text = str(value).strip().splitlines()
-            if text:
-                return text[0][:300]
-    item = res.get("item")
-    if isinstance(item, dict):
-        return failure_message(item)
-    return "(no message)"
 
 
 _HANDLERS = {

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kwizard.errors import InputError
 from kwizard.fsutil import atomic_write, ensure_private_dir
 from kwizard.loadbalancer.manifests import Manifest, to_yaml
+from kwizard.results import failure_message
 
 if TYPE_CHECKING:
     from kwizard.engine.phase import PhaseContext
@@ -94,19 +95,8 @@ def run(ctx: PhaseContext, phase: str, playbook: str, variables: dict[str, Any])
 
 def failure_summary(result: PlaybookResult) -> str:
     """One line per failed task: host, task and the message Ansible gave (from the failed loop items too)."""
-    lines = []
-    for failure in result.failures[:5]:
-        res = failure.get("res") or {}
-        # A failed loop explains itself in its failed item ("item", as the runner adapter keeps it, or the
-        # raw "results"), while the task-level msg only says "One or more items failed".
-        items = [res["item"]] if isinstance(res.get("item"), dict) else []
-        items += [i for i in res.get("results", []) if isinstance(i, dict) and i.get("failed")]
-        messages = [_message(item) for item in items]
-        message = "; ".join(m for m in messages if m) or _message(res) or failure.get("event", "failed")
-        lines.append(f"{failure.get('host')}: {failure.get('task')}: {message}")
+    lines = [
+        f"{failure.get('host')}: {failure.get('task')}: {failure_message(failure.get('res') or {}, 400)}"
+        for failure in result.failures[:5]
+    ]
     return "; ".join(lines) or f"playbook {result.status} (rc {result.rc})"
-
-
-def _message(res: dict[str, Any]) -> str:
-    text = res.get("msg") or res.get("stderr") or ""
-    return " ".join(str(text).split())[:400]

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from kwizard.engine.phase import Event
+from kwizard.results import failed_items, item_label
 
 # Fields of a module result that explain a failure; everything else (facts, diffs) is dropped.
 RESULT_FIELDS = ("msg", "stderr", "stdout", "module_stdout", "module_stderr", "rc", "cmd", "exception")
 MAX_FIELD_CHARS = 6000
+# A loop over many packages or downloads can fail in every item: enough of them to see the pattern.
+MAX_FAILED_ITEMS = 10
+MAX_ITEM_FIELD_CHARS = 3000
 
 _HOST_RESULTS = {
     "runner_on_ok": "host_ok",
@@ -47,7 +52,25 @@ def cap(text: str, limit: int = MAX_FIELD_CHARS) -> str:
 
 
 def failure_details(res: dict[str, Any]) -> dict[str, Any]:
-    """The explanatory fields of a failed result, including the first failed item of a loop."""
+    """The explanatory fields of a failed result, with every failed item of a loop under `results`.
+
+    The items keep Ansible's own shape (`failed`, `item` as the label, msg/stderr/…), so the diagnostics,
+    the dashboard and the phases read a translated result exactly as they read one from a log.
+    """
+    details = _fields(res, MAX_FIELD_CHARS)
+    items = failed_items(res)
+    if items:
+        kept = [
+            {"item": cap(item_label(item), 300), "failed": True, **_fields(item, MAX_ITEM_FIELD_CHARS)}
+            for item in items[:MAX_FAILED_ITEMS]
+        ]
+        details["results"] = kept
+        if len(items) > MAX_FAILED_ITEMS:
+            details["items_cut"] = len(items) - MAX_FAILED_ITEMS
+    return details
+
+
+def _fields(res: Mapping[str, Any], limit: int) -> dict[str, Any]:
     details: dict[str, Any] = {}
     for key in RESULT_FIELDS:
         value = res.get(key)
@@ -55,14 +78,7 @@ def failure_details(res: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, list):
             value = " ".join(str(v) for v in value)
-        details[key] = value if isinstance(value, int | float | bool) else cap(str(value))
-    items = res.get("results")
-    if isinstance(items, list):
-        failed = [i for i in items if isinstance(i, dict) and (i.get("failed") or i.get("unreachable"))]
-        if failed:
-            item = failure_details(failed[0])
-            item.pop("item", None)
-            details["item"] = {"label": cap(str(failed[0].get("item", "")), 300), **item}
+        details[key] = value if isinstance(value, int | float | bool) else cap(str(value), limit)
     return details
 
 

@@ -11,6 +11,7 @@ import yaml
 from kwizard import yamlout
 from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.errors import KwizardError, RemoteError
+from kwizard.results import failure_message
 from kwizard.runner import PlaybookResult, run_playbook
 from kwizard.spec import ClusterSpec
 from kwizard.storage.manifests import ebs_manifests, ebs_storage_class_name, gluster_manifests, to_yaml
@@ -151,22 +152,12 @@ def _check_groups(plan: GlusterPlan, groups: dict[str, set[str]], inventory: Pat
 
 
 def failure_text(result: PlaybookResult) -> str:
-    """The first failures of a playbook run, one line each."""
-    lines: list[str] = []
-    for failure in result.failures[:5]:
-        res = failure.get("res") or {}
-        # A looped task fails with "One or more items failed"; the reasons are in its items.
-        items = [item for item in res.get("results") or [] if isinstance(item, dict) and item.get("failed")]
-        # An item's msg is only "non-zero return code"; its stderr says why.
-        messages = [_first(item, "stderr", "msg") for item in items] or [
-            _first(res, "msg", "stderr", "stdout")
-        ]
-        lines.extend(f"{failure.get('host')}: {failure.get('task')}: {message}" for message in messages)
+    """The first failures of a playbook run, one line each (a loop's failed items with their reasons)."""
+    lines = [
+        f"{failure.get('host')}: {failure.get('task')}: {failure_message(failure.get('res') or {}, 400)}"
+        for failure in result.failures[:5]
+    ]
     return "; ".join(lines) or f"the playbook ended with status {result.status} (rc {result.rc})"
-
-
-def _first(res: dict[str, Any], *keys: str) -> str:
-    return next((str(res[key]).strip() for key in keys if res.get(key)), "failed")
 
 
 def _raise_refusal(result: PlaybookResult, title: str, fix: str) -> None:

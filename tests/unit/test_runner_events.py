@@ -23,7 +23,7 @@ def test_ok_with_changes_becomes_host_changed() -> None:
     assert "res" not in event.data  # only failures carry result details
 
 
-def test_failed_loop_keeps_the_failing_item() -> None:
+def test_failed_loop_keeps_its_failed_items() -> None:
     raw = {
         "event": "runner_on_failed",
         "event_data": {
@@ -49,11 +49,9 @@ def test_failed_loop_keeps_the_failing_item() -> None:
     event = translate(raw, "kubespray")
     assert event is not None and event.kind == "host_failed"
     assert event.data["ignored"] is False
-    assert event.data["res"]["item"] == {
-        "label": "b",
-        "msg": "Request failed: <urlopen error timed out>",
-        "rc": 1,
-    }
+    assert event.data["res"]["results"] == [
+        {"item": "b", "failed": True, "msg": "Request failed: <urlopen error timed out>", "rc": 1}
+    ]
 
 
 def test_ignored_failure_is_marked() -> None:

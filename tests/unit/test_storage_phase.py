@@ -157,7 +157,7 @@ def test_a_looped_task_failure_shows_the_failed_items() -> None:
         ],
     }
     result = PlaybookResult(status="failed", rc=2, failures=[{"host": "g1", "task": "Probe", "res": res}])
-    assert failure_text(result) == "g1: Probe: probe: failed"
+    assert failure_text(result) == "g1: Probe: 10.0.0.3: probe: failed"
 
 
 @pytest.mark.parametrize("playbook", ["gluster.yml", "storage_class.yml"])

@@ -38,7 +38,7 @@ def test_json_on_a_file_is_best_first(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert [f["category"] for f in result][:2] == ["insufficient_memory", "swap_enabled"]
-    assert set(result[0]) == {"id", "category", "title", "confidence", "evidence", "fix"}
+    assert set(result[0]) == {"id", "category", "title", "confidence", "evidence", "fix", "hosts", "remedy"}
     assert "  → ansible_memtotal_mb >= 1500" in result[0]["evidence"]
 
 
