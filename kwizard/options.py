@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 from kwizard.errors import InputError
 from kwizard.phases import PHASES
@@ -38,6 +41,31 @@ class RunOptions:
             kubespray_dir=args.kubespray_dir,
             apply_fixes=bool(getattr(args, "apply_fixes", False)),
         )
+
+    def recorded(self) -> dict[str, Any]:
+        """The options that shape what a run does, as its journal keeps them for `--resume`.
+
+        Which Kubespray runs and which preflight failures may pass change the run's result; the rest
+        is per invocation: output format, phase selection (a resume has its own), and trusting new host
+        keys (a decision made for one command; the keys it trusted are already stored).
+        """
+        directory = str(Path(self.kubespray_dir).expanduser().resolve()) if self.kubespray_dir else None
+        return {"kubespray_dir": directory, "ignore_preflight": sorted(self.ignore_preflight)}
+
+    def with_recorded(self, recorded: Mapping[str, Any]) -> tuple[RunOptions, list[str]]:
+        """These options, completed by the ones recorded with a run where not given again; and a note
+        naming each option taken from the record."""
+        changes: dict[str, Any] = {}
+        notes: list[str] = []
+        directory = recorded.get("kubespray_dir")
+        if not self.kubespray_dir and isinstance(directory, str) and directory:
+            changes["kubespray_dir"] = directory
+            notes.append(f"--kubespray-dir {directory}")
+        ignored = recorded.get("ignore_preflight")
+        if not self.ignore_preflight and isinstance(ignored, list) and ignored:
+            changes["ignore_preflight"] = frozenset(str(check) for check in ignored)
+            notes.append(f"--ignore-preflight {','.join(sorted(changes['ignore_preflight']))}")
+        return replace(self, **changes), notes
 
     def selected_phases(self, spec: ClusterSpec) -> list[str]:
         """The phases to run, in pipeline order: the spec's list cut by --until / --only."""

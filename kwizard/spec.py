@@ -6,12 +6,23 @@ Secrets are never fields: a password is named by the environment variable that h
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
+import types
+import typing
 from collections import Counter
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kwizard.errors import InputError
 from kwizard.phases import PHASES
@@ -37,6 +48,28 @@ StorageType = Literal["gluster", "aws-ebs", "local-path", "none"]
 DEFAULT_KUBESPRAY_VERSION = "v2.31.0"
 DEFAULT_KUBESPRAY_URL = "https://github.com/kubernetes-sigs/kubespray.git"
 DEFAULT_KUBE_VERSION = "1.35.4"
+
+# Saved in every preset even when equal to today's default: a newer kwizard ships newer defaults, and the
+# same file must keep deploying the same Kubespray, Kubernetes, network plugin, runtime and networks
+# (changing the pod or service range of a running cluster breaks it).
+PINNED_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("kubespray", "version"),
+    ("kubespray", "kube_version"),
+    ("kubespray", "network_plugin"),
+    ("kubespray", "container_manager"),
+    ("kubespray", "pods_subnet"),
+    ("kubespray", "service_addresses"),
+    ("loadbalancer", "controller"),
+)
+
+# Validation context of a preset being loaded: the rules that compare several fields do not raise on the
+# first problem; the loader collects every one of them (`rule_problems`), each at its own key.
+DEFER_RULES: dict[str, bool] = {"defer_rules": True}
+
+
+def _deferred(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("defer_rules"))
+
 
 # Kubespray's own host-name rule (roles/kubernetes/preinstall: "Stop if bad hostname").
 RFC1123_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -360,14 +393,19 @@ class KubesprayOptions(_Model):
         return value
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> KubesprayOptions:
+    def _no_overlap(self, info: ValidationInfo) -> KubesprayOptions:
+        problem = self.overlap_problem()
+        if problem and not _deferred(info):
+            raise ValueError(problem)
+        return self
+
+    def overlap_problem(self) -> str | None:
+        """Why the pod and service ranges cannot be used together, or None."""
         pods = ipaddress.ip_network(self.pods_subnet)
         services = ipaddress.ip_network(self.service_addresses)
         if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type,unused-ignore]
-            raise ValueError(
-                f"pods_subnet {pods} overlaps service_addresses {services}: pick disjoint ranges"
-            )
-        return self
+            return f"pods_subnet {pods} overlaps service_addresses {services}: pick disjoint ranges"
+        return None
 
 
 class VirtualHost(_Model):
@@ -527,29 +565,12 @@ class ClusterSpec(_Model):
         return [p for p in PHASES if p in set(value)]
 
     @model_validator(mode="after")
-    def _cluster_rules(self) -> ClusterSpec:
-        _check_unique(self.hosts)
-        if not self.hosts:
-            return self  # a spec being built in the wizard; `require_complete` is the gate before runs
-        if not any(h.has("control_plane") for h in self.hosts):
-            raise ValueError(
-                "no host has the control_plane role: give it to 1 or 3 hosts (Kubespray's "
-                "kube_control_plane group must not be empty)"
-            )
-        etcd = sum(h.has("etcd") for h in self.hosts)
-        if etcd == 0:
-            raise ValueError("no host has the etcd role: give it to an odd number of hosts (1, 3, 5)")
-        if etcd % 2 == 0:
-            raise ValueError(
-                f"{etcd} hosts have the etcd role: etcd needs an odd count (1, 3, 5) to keep quorum"
-            )
-        if self.storage.type == "gluster":
-            storage_hosts = sum(h.has("storage") for h in self.hosts)
-            if storage_hosts and storage_hosts < self.storage.gluster.replicas:
-                raise ValueError(
-                    f"storage.gluster.replicas is {self.storage.gluster.replicas} but only "
-                    f"{storage_hosts} hosts have the storage role"
-                )
+    def _cluster_rules(self, info: ValidationInfo) -> ClusterSpec:
+        if _deferred(info):
+            return self  # the preset loader reports every rule_problems() entry at its own line
+        problems = [problem for problem in rule_problems(self) if problem[0] != "kubespray.pods_subnet"]
+        if problems:
+            raise ValueError(problems[0][1])
         return self
 
     def updated(self, **changes: Any) -> ClusterSpec:
@@ -590,12 +611,56 @@ class ClusterSpec(_Model):
             return None
 
 
-def _check_unique(hosts: list[Host]) -> None:
+def rule_problems(spec: ClusterSpec) -> list[tuple[str, str]]:
+    """Every broken rule that spans several fields, as (key path, reason); the key path uses the same
+    names as the inventory checks (`hosts[].roles`) so that a loader can drop the repeats."""
+    problems: list[tuple[str, str]] = []
+    overlap = spec.kubespray.overlap_problem()
+    if overlap:
+        problems.append(("kubespray.pods_subnet", overlap))
     for attribute in ("name", "address"):
-        counts = Counter(getattr(h, attribute) for h in hosts)
+        counts = Counter(getattr(h, attribute) for h in spec.hosts)
         dupes = sorted(value for value, n in counts.items() if n > 1)
         if dupes:
-            raise ValueError(f"duplicate host {attribute} {dupes[0]!r}: each host needs its own {attribute}")
+            problems.append(
+                (
+                    f"hosts[].{attribute}",
+                    f"duplicate host {attribute} {dupes[0]!r}: each host needs its own {attribute}",
+                )
+            )
+    if not spec.hosts:
+        return problems  # a spec being built in the wizard; the inventory checks are the gate before runs
+    if not any(h.has("control_plane") for h in spec.hosts):
+        problems.append(
+            (
+                "hosts[].roles",
+                "no host has the control_plane role: give it to 1 or 3 hosts (Kubespray's "
+                "kube_control_plane group must not be empty)",
+            )
+        )
+    etcd = sum(h.has("etcd") for h in spec.hosts)
+    if etcd == 0:
+        problems.append(
+            ("hosts[].roles", "no host has the etcd role: give it to an odd number of hosts (1, 3, 5)")
+        )
+    elif etcd % 2 == 0:
+        problems.append(
+            (
+                "hosts[].roles",
+                f"{etcd} hosts have the etcd role: etcd needs an odd count (1, 3, 5) to keep quorum",
+            )
+        )
+    if spec.storage.type == "gluster":
+        storage_hosts = sum(h.has("storage") for h in spec.hosts)
+        if storage_hosts and storage_hosts < spec.storage.gluster.replicas:
+            problems.append(
+                (
+                    "storage.gluster.replicas",
+                    f"storage.gluster.replicas is {spec.storage.gluster.replicas} but only "
+                    f"{storage_hosts} hosts have the storage role",
+                )
+            )
+    return problems
 
 
 def secret_looking_keys(data: Any, path: str = "") -> list[str]:
@@ -650,9 +715,35 @@ def describe_error(error: Any) -> str:
     kind = error.get("type", "")
     loc = tuple(error.get("loc", ()))
     if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), settings_at(loc[:-1]), n=1)
+        if close:
+            return f"unknown key {loc[-1]!r}: did you mean {close[0]!r}?"
         return f"unknown key {loc[-1]!r} (a typo? it is not a kwizard setting)"
     if kind == "missing":
         return "this key is required"
     if "input" in error and kind not in ("value_error", "assertion_error"):
         return f"{message} (got {error['input']!r})"
     return message
+
+
+def settings_at(loc: tuple[Any, ...] | list[Any]) -> list[str]:
+    """The setting names of the model at `loc` inside a ClusterSpec (`("hosts", 0)` → Host's fields)."""
+    model: type[BaseModel] | None = ClusterSpec
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list of models
+        field = model.model_fields.get(str(part)) if model else None
+        model = _model_in(field.annotation) if field else None
+    return list(model.model_fields) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside `Bastion | None` or `list[Host]`, if there is one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list):
+        for argument in typing.get_args(annotation):
+            found = _model_in(argument)
+            if found is not None:
+                return found
+    return None

@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:  # the top-level par
 
 def run(args: argparse.Namespace) -> int:
     options = RunOptions.from_args(args)
-    spec = _load_preset(args.preset) if args.preset else None
+    # Headless, the preset must be complete; the wizard also opens a draft without hosts yet.
+    spec = _load_preset(args.preset, options, complete=bool(args.yes)) if args.preset else None
     if options.apply_fixes and (args.resume is None or not args.yes):
         raise InputError(
             "--apply-fixes needs --resume and --yes",
@@ -57,10 +58,13 @@ def run(args: argparse.Namespace) -> int:
     return _interactive(args, spec=spec, resume=None, options=options)
 
 
-def _load_preset(path: str) -> ClusterSpec:
+def _load_preset(path: str, options: RunOptions, *, complete: bool) -> ClusterSpec:
+    """The preset, refused with every problem the checks that need no host find (before any host is
+    contacted)."""
     from kwizard import preset as presets
+    from kwizard.inventory.checks import preset_checks
 
-    return presets.load(path)
+    return presets.load(path, check=preset_checks(options, require_hosts=complete))
 
 
 def _interactive(

@@ -127,9 +127,10 @@ def resume_headless(
 def _resume_headless(ws: Workspace, options: RunOptions, phases: Sequence[PhaseDefinition] | None) -> int:
     from kwizard import preset as presets
     from kwizard.engine.journal import RunJournal, last_run
+    from kwizard.engine.pipeline import recorded_options_note
+    from kwizard.inventory.checks import preset_checks
     from kwizard.ui.console import HeadlessConsole
 
-    spec = presets.load(ws.preset_file)
     directory = last_run(ws)
     if directory is None:
         raise InputError(
@@ -137,7 +138,12 @@ def _resume_headless(ws: Workspace, options: RunOptions, phases: Sequence[PhaseD
             f"Cluster {ws.cluster!r} has no run yet.",
             f"Start one: kwizard --preset {ws.preset_file} --yes",
         )
+    # The run's own --kubespray-dir / --ignore-preflight, unless given again: a resume continues that run.
+    options, notes = options.with_recorded(RunJournal.load(directory).record.options)
+    spec = presets.load(ws.preset_file, check=preset_checks(options))
     console = HeadlessConsole(json_mode=options.json)
+    if notes:
+        console.console.print(recorded_options_note(notes).capitalize() + ".")
     if options.apply_fixes:
         spec = _apply_fixes(spec, ws, options, directory, console.console)
     engine, warnings = headless_engine(spec, ws, options, console.observe, phases, holds_lock=True)

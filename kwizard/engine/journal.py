@@ -77,6 +77,8 @@ class RunRecord:
     exit_code: int | None = None
     phases: dict[str, PhaseRecord] = field(default_factory=dict)
     attempts: tuple[Attempt, ...] = ()
+    # The run-shaping command-line options (RunOptions.recorded) a resume reuses when not given again.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -96,6 +98,7 @@ class RunRecord:
             exit_code=data.get("exit_code"),
             phases={name: PhaseRecord(**record) for name, record in (data.get("phases") or {}).items()},
             attempts=tuple(Attempt(**attempt) for attempt in data.get("attempts") or ()),
+            options=dict(data.get("options") or {}),  # absent in journals of older kwizards
         )
 
     def phase(self, name: str) -> PhaseRecord:

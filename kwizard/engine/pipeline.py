@@ -130,6 +130,7 @@ class Engine:
         self.results: dict[str, dict[str, Any]] = {}  # outputs of finished phases (ctx.results)
         self.stopped_orphans: list[int] = []  # ansible processes a killed kwizard left running
         self._abandoned = False  # the journal was closed by abandon(); the run's thread writes no more
+        self._recorded_notes: list[str] = []  # options a resume took from the run's journal
 
     # -- planning ------------------------------------------------------------------------------------
     def selected(self) -> list[str]:
@@ -187,6 +188,7 @@ class Engine:
                 )
             self._stop_orphans()
             journal = RunJournal.load(directory)
+            self.options, self._recorded_notes = self.options.with_recorded(journal.record.options)
             self._replay(journal)
             return self._execute(journal, self.plan_resume(journal), resumed=True)
 
@@ -270,6 +272,7 @@ class Engine:
                     status="running",
                     exit_code=None,
                     selected=tuple(p.name for p in plan) if not resumed else record.selected,
+                    options=self.options.recorded(),
                     attempts=(
                         *record.attempts,
                         Attempt(
@@ -304,6 +307,8 @@ class Engine:
                 resumed=resumed,
             )
         )
+        if self._recorded_notes:
+            self.emit(self._event("log", "", text=recorded_options_note(self._recorded_notes), level="info"))
         if self.stopped_orphans:
             text = f"stopped {len(self.stopped_orphans)} ansible processes left running by a killed kwizard"
             self.emit(self._event("log", "", text=text, level="warning"))
@@ -461,6 +466,11 @@ class Engine:
     @staticmethod
     def _event(kind: str, phase: str, **data: object) -> Event:
         return Event(kind, phase, None, dict(data), time.time())
+
+
+def recorded_options_note(notes: list[str]) -> str:
+    """What a resume says when it reuses options of the run's first command."""
+    return f"using {' and '.join(notes)} as recorded with the run (give an option again to change it)"
 
 
 def _internal_error(name: str, exc: BaseException, directory: Path) -> KwizardError:

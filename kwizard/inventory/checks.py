@@ -19,8 +19,9 @@ from typing import Any, Literal
 
 from kwizard.errors import InputError
 from kwizard.inventory.render import BASTION_NAME, effective_vars, k8s_hosts
-from kwizard.kubespray.checkout import VERSION_NAME
+from kwizard.kubespray.checkout import VERSION_NAME, user_dir
 from kwizard.kubespray.releases import KubesprayRelease, release
+from kwizard.options import RunOptions
 from kwizard.spec import ClusterSpec, is_rfc1123
 
 Severity = Literal["error", "warning"]
@@ -82,12 +83,38 @@ DEFAULT_MAX_PODS = 110
 Rule = Callable[[ClusterSpec, dict[str, Any], "KubesprayRelease | None"], Iterator[Problem]]
 
 
-def check_spec(spec: ClusterSpec, kubespray_dir: Path | None = None) -> list[Problem]:
-    """Every problem found in `spec`, errors first; kubespray_dir refines the supported versions."""
+def check_spec(
+    spec: ClusterSpec, kubespray_dir: Path | None = None, *, require_hosts: bool = True
+) -> list[Problem]:
+    """Every problem found in `spec`, errors first; kubespray_dir refines the supported versions.
+
+    None of these checks contacts a host. Without require_hosts, a spec with no hosts yet (a draft the
+    wizard is still filling in) is not a problem.
+    """
     variables = effective_vars(spec)
     known = release(spec.kubespray.version, kubespray_dir)
     problems = [problem for rule in RULES for problem in rule(spec, variables, known)]
+    if not require_hosts and not spec.hosts:
+        problems = [p for p in problems if p.field != "hosts"]
     return sorted(problems, key=lambda p: p.severity != "error")
+
+
+def preset_checks(
+    options: RunOptions | None = None, *, require_hosts: bool = True
+) -> Callable[[ClusterSpec], list[tuple[str, str]]]:
+    """The checks of `check_spec` for a preset being loaded: its errors as (key path, reason and fix).
+
+    They run before any host is contacted, so a preset with several problems is fixed in one go.
+    """
+
+    def check(spec: ClusterSpec) -> list[tuple[str, str]]:
+        mine = user_dir(spec, options)  # a user's checkout knows its own supported versions
+        problems = check_spec(spec, mine if mine and mine.is_dir() else None, require_hosts=require_hosts)
+        return [
+            (p.field, p.message + (f" — {p.fix}" if p.fix else "")) for p in problems if p.severity == "error"
+        ]
+
+    return check
 
 
 def raise_for_problems(problems: list[Problem]) -> None:

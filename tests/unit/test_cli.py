@@ -86,6 +86,35 @@ def test_invalid_preset_exits_2_with_a_panel_and_overwrites_nothing(tmp_path: Pa
     assert not (kwizard_root / "clusters").exists()
 
 
+def test_headless_reports_every_host_free_problem_before_contacting_any_host(
+    tmp_path: Path, kwizard_root: Path
+):
+    """Three problems of the preset, one run: exit 2 before the first phase (nothing listens on port 1)."""
+    preset = tmp_path / "three.yaml"
+    preset.write_text(
+        "version: 1\n"
+        "name: demo\n"
+        "ssh: {port: 1}\n"
+        "kubespray:\n"
+        "  kube_version: 1.20.0\n"  # 5
+        "  extra_vars:\n"
+        "    kubelet_static_pod_path: /etc/kubernetes/manifests\n"  # 7
+        "    download_run_once: 'true'\n"  # 8
+        "hosts:\n"
+        "  - {name: a, address: 127.0.0.1, roles: [control_plane, etcd, worker]}\n"
+    )
+    result = run("--preset", str(preset), "--yes")
+    assert result.returncode == 2, result.stdout + result.stderr
+    for line, key in [
+        (5, "kubespray.kube_version"),
+        (7, "kubespray.extra_vars.kubelet_static_pod_path"),
+        (8, "kubespray.extra_vars.download_run_once"),
+    ]:
+        assert f"{preset}:{line}: {key}: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (kwizard_root / "clusters").exists()  # no workspace, no run, no host contacted
+
+
 def test_without_a_terminal_the_wizard_says_what_to_do():
     result = run()
     assert result.returncode == 2

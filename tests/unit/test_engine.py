@@ -264,3 +264,29 @@ def test_nothing_to_resume_without_a_run(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         engine_for(tmp_path, local_spec(tmp_path)).resume()
     assert caught.value.title == "Nothing to resume"
+
+
+def test_a_resume_in_the_wizard_uses_the_options_recorded_with_the_run(tmp_path: Path) -> None:
+    """The Deploy step resumes through Engine.resume: the first run's --kubespray-dir and
+    --ignore-preflight reach the phases again, and the dashboard's log says they were reused."""
+    seen: list[RunOptions] = []
+
+    def inventory(ctx: PhaseContext) -> PhaseResult:
+        seen.append(ctx.options)
+        return PhaseResult("failed" if len(seen) == 1 else "ok", "recorded the options")
+
+    table = (PhaseDefinition("inventory", "Inventory", lambda: inventory, PHASE_INPUTS["inventory"]),)
+    spec = local_spec(tmp_path).model_copy(update={"phases": ["inventory"]})
+    first = engine_for(tmp_path, spec, phases=table)
+    first.options = RunOptions(kubespray_dir=str(tmp_path / "ks"), ignore_preflight=frozenset({"ip_forward"}))
+    assert first.start().status == "failed"
+
+    events: list[Event] = []
+    resumed = engine_for(tmp_path, spec, phases=table, observer=events.append).resume()
+    assert resumed.status == "ok"
+    assert (seen[1].kubespray_dir, seen[1].ignore_preflight) == (str(tmp_path / "ks"), {"ip_forward"})
+    notes = [e.data["text"] for e in events if e.kind == "log" and "as recorded" in e.data.get("text", "")]
+    assert notes == [
+        f"using --kubespray-dir {tmp_path / 'ks'} and --ignore-preflight ip_forward as recorded with the run "
+        "(give an option again to change it)"
+    ]

@@ -157,3 +157,66 @@ cp {workdir}/clusters/fx/runs/*/state.json {tmp_path}/state-final.json
     final = json.loads((tmp_path / "state-final.json").read_text())
     assert final["status"] == "ok"
     assert all(phase["status"] == "ok" for phase in final["phases"].values())
+
+
+def test_resume_reuses_the_kubespray_dir_and_ignored_checks_of_the_first_run(tmp_path: Path) -> None:
+    """The real command line: `--resume` without the first run's --kubespray-dir and --ignore-preflight
+    uses the recorded ones (and says so) instead of cloning Kubespray; given again, the new one wins."""
+    from tests.conftest import kwizard_command, kwizard_env
+
+    workdir = tmp_path / "work"
+    mine, other = tmp_path / "my-kubespray", tmp_path / "other-kubespray"
+    mine.mkdir()
+    other.mkdir()  # neither is a checkout: the inventory phase stops naming the folder it was given
+    preset_file = tmp_path / "ks.yaml"
+    preset_file.write_text(
+        "name: ks\n"
+        "phases: [inventory, kubespray]\n"
+        # Nothing to clone from: a run that forgot --kubespray-dir would try this repository.
+        f"kubespray: {{repo_url: 'file://{tmp_path}/no-such-repo'}}\n"
+        "hosts:\n"
+        "  - {name: cp1, address: 10.0.0.1, roles: [control_plane, etcd, worker]}\n"
+    )
+
+    def kwizard(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            kwizard_command(*args, "--workdir", str(workdir)),
+            cwd=REPO,
+            env=kwizard_env(COLUMNS="400"),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    first = kwizard(
+        "--preset",
+        str(preset_file),
+        "--yes",
+        "--kubespray-dir",
+        str(mine),
+        "--ignore-preflight",
+        "ip_forward",
+    )
+    assert first.returncode == 2, first.stdout + first.stderr
+    assert f"{mine} has no cluster.yml" in first.stdout + first.stderr
+
+    resumed = kwizard("--resume", "ks", "--yes")
+    output = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 2, output
+    assert f"{mine} has no cluster.yml" in output
+    assert "cloning kubespray" not in output.lower() and "could not clone" not in output.lower()
+    assert f"--kubespray-dir {mine} and --ignore-preflight ip_forward as recorded with the run" in output
+    ws = Workspace(root=workdir.resolve(), cluster="ks")
+    directory = last_run(ws)
+    assert directory is not None
+    assert RunJournal.load(directory).record.options == {
+        "kubespray_dir": str(mine),
+        "ignore_preflight": ["ip_forward"],
+    }
+
+    again = kwizard("--resume", "ks", "--yes", "--kubespray-dir", str(other))
+    output = again.stdout + again.stderr
+    assert f"{other} has no cluster.yml" in output and f"{mine} has" not in output
+    assert "--kubespray-dir" not in output.split("as recorded")[0].split("using")[-1]
+    assert RunJournal.load(directory).record.options["kubespray_dir"] == str(other)

@@ -11,7 +11,13 @@ import yaml
 from kwizard import preset as presets
 from kwizard.errors import PresetError
 from kwizard.resources import shipped_presets
-from kwizard.spec import SPEC_VERSION, ClusterSpec
+from kwizard.spec import (
+    DEFAULT_KUBE_VERSION,
+    DEFAULT_KUBESPRAY_VERSION,
+    SPEC_VERSION,
+    ClusterSpec,
+    KubesprayOptions,
+)
 
 SHIPPED = shipped_presets()
 
@@ -51,7 +57,60 @@ def test_saved_preset_has_a_header_mode_0600_and_no_defaults_noise(tmp_path: Pat
     text = path.read_text()
     assert text.startswith("# kwizard preset")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert yaml.safe_load(text) == {"version": SPEC_VERSION, "name": "small"}
+    # Defaults are left out, except the pinned ones (the versions and what a cluster is built with).
+    assert yaml.safe_load(text) == {
+        "version": SPEC_VERSION,
+        "name": "small",
+        "kubespray": {
+            "version": DEFAULT_KUBESPRAY_VERSION,
+            "kube_version": DEFAULT_KUBE_VERSION,
+            "network_plugin": "calico",
+            "container_manager": "containerd",
+            "pods_subnet": "10.233.64.0/18",
+            "service_addresses": "10.233.0.0/18",
+        },
+        "loadbalancer": {"controller": "traefik"},
+    }
+
+
+def test_a_saved_preset_pins_the_versions_so_newer_defaults_do_not_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A newer kwizard (other defaults) loading the file deploys the versions it was saved with."""
+    text = presets.dump(ClusterSpec(name="small", kubespray={"extra_vars": {"helm_enabled": True}}))
+    saved = yaml.safe_load(text)["kubespray"]
+    assert (saved["version"], saved["kube_version"]) == (DEFAULT_KUBESPRAY_VERSION, DEFAULT_KUBE_VERSION)
+    # Keys keep the model's order (pinned ones are not appended after extra_vars).
+    assert list(saved)[:2] == ["version", "kube_version"] and list(saved)[-1] == "extra_vars"
+
+    newer = {"version": "v2.32.0", "kube_version": "1.36.4", "network_plugin": "cilium"}
+    for name, value in newer.items():
+        monkeypatch.setattr(KubesprayOptions.model_fields[name], "default", value)
+    KubesprayOptions.model_rebuild(force=True)
+    ClusterSpec.model_rebuild(force=True)
+    try:
+        assert ClusterSpec(name="other").kubespray.kube_version == "1.36.4"  # the patch took effect
+        loaded = presets.parse(text).kubespray
+        assert (loaded.version, loaded.kube_version, loaded.network_plugin) == (
+            DEFAULT_KUBESPRAY_VERSION,
+            DEFAULT_KUBE_VERSION,
+            "calico",
+        )
+    finally:
+        monkeypatch.undo()
+        KubesprayOptions.model_rebuild(force=True)
+        ClusterSpec.model_rebuild(force=True)
+    assert ClusterSpec(name="other").kubespray.kube_version == DEFAULT_KUBE_VERSION
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_presets_pin_the_current_versions(path: Path):
+    """Users start from these files and keep them: they name the versions (bumped with the defaults)."""
+    kubespray = yaml.safe_load(path.read_text())["kubespray"]
+    assert (kubespray["version"], kubespray["kube_version"]) == (
+        DEFAULT_KUBESPRAY_VERSION,
+        DEFAULT_KUBE_VERSION,
+    )
 
 
 def test_yaml_syntax_error_names_file_line_and_column(tmp_path: Path):
