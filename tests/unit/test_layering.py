@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO, kwizard_env
 
@@ -31,3 +32,13 @@ def test_core_modules_do_not_import_ui_libraries():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_import_linter_contracts_hold():
+    """pyproject.toml's import-linter contracts, checked by import-linter itself."""
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint), "--no-cache"], capture_output=True, text=True, env=kwizard_env(), cwd=REPO, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
