@@ -90,6 +90,50 @@ def render(report: PreflightReport) -> RenderableType:
     return Group(*parts)
 
 
+# Words instead of glyphs in the plain layout: `grep FAIL` finds every failure in a CI log.
+PLAIN_WORDS = {"pass": "ok", "warn": "warn", "fail": "FAIL"}
+
+
+def plain_cell(result: CheckResult | None) -> str:
+    if result is None:
+        return "-"
+    word = PLAIN_WORDS[result.status]
+    return word + "(ack)" if result.status == "fail" and result.acknowledged else word
+
+
+def render_plain(report: PreflightReport) -> str:
+    """The report for a log file or a pipe: fixed columns, no wrapping, one line per problem.
+
+    Each problem line starts with its status, check and hosts (`FAIL python lab3: …`), so a CI log can be
+    searched for it; nothing depends on the width of a terminal that is not there.
+    """
+    columns = matrix_columns(report)
+    check_width = max([len("check"), *(len(c) for c in report.checks)])
+    widths = [max(len(c), len("FAIL(ack)")) for c in columns]
+    lines = [f"Preflight: {report.summary()}"]
+    lines.append(
+        "  ".join([f"{'check':<{check_width}}", *(f"{c:<{w}}" for c, w in zip(columns, widths, strict=True))])
+    )
+    for check, results in matrix_rows(report):
+        cells = (f"{plain_cell(r):<{w}}" for r, w in zip(results, widths, strict=True))
+        lines.append("  ".join([f"{check:<{check_width}}", *cells]).rstrip())
+    for group in grouped_problems(report):
+        first = group[0]
+        status = plain_cell(first)
+        hosts = ",".join(r.host for r in group)
+        seen = {r.observed for r in group}
+        observed = first.observed if len(seen) == 1 else "; ".join(f"{r.host}: {r.observed}" for r in group)
+        line = f"{status} {first.check} {hosts}: observed {observed}"
+        if first.required:
+            line += f"; required {first.required}"
+        if first.fix:
+            line += f"; fix: {first.fix}"
+        if first.fix_id:
+            line += f" (kwizard can {FIXES[first.fix_id].title})"
+        lines.append(" ".join(line.split()))  # one line, whatever the texts hold
+    return "\n".join(lines)
+
+
 def render_json(data: dict[str, Any]) -> RenderableType:
     """`render` for a report as sent in the phase's `preflight_report` event (headless console)."""
     return render(PreflightReport.from_json(data))

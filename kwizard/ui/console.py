@@ -8,6 +8,7 @@ this goes to stderr and stdout carries only the JSON summary.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -100,15 +101,22 @@ class HeadlessConsole:
         self.json_mode = json_mode
         # Progress and scrollback go to stderr when stdout is reserved for JSON.
         self.console = Console(stderr=json_mode, highlight=False)
+        if not self.console.is_terminal and "COLUMNS" not in os.environ:
+            # A CI log has no width: rich's 80 columns would split paths and messages mid-word.
+            self.console = Console(stderr=json_mode, highlight=False, width=160, soft_wrap=True)
         self.live: Live | None = None
 
     # Called on engine/runner threads: print only events worth a line.
     def observe(self, event: Event) -> None:
         out = self.live.console if self.live else self.console
         if event.kind == "preflight_report":
-            from kwizard.preflight.table import render_json
+            from kwizard.preflight.model import PreflightReport
+            from kwizard.preflight.table import render_json, render_plain
 
-            out.print(render_json(event.data))  # checks × hosts, then each problem with its fix
+            if out.is_terminal:
+                out.print(render_json(event.data))  # checks × hosts, then each problem with its fix
+            else:  # a log or a pipe: a layout that does not depend on a terminal's width
+                out.print(render_plain(PreflightReport.from_json(event.data)), soft_wrap=True, markup=False)
             return
         line = _line_for(event)
         if line is not None:
