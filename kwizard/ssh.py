@@ -21,7 +21,9 @@ import logging
 import shlex
 import socket
 import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,6 +194,9 @@ class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
         self.known_hosts = KnownHosts(ctx.ws.known_hosts)
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        if self.ctx.confirm_host_keys is not None:
+            _QUESTIONS.ask(self, key)
+            return
         ep = self.endpoint
         new = fingerprint(key)
         with _PROMPT_LOCK:
@@ -219,6 +224,111 @@ class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
                 raise HostKeyNotTrusted(ep.name, ep.address, ep.port, key.get_name(), new, headless=headless)
             self.known_hosts.add(ep.address, ep.port, key)
         self.ctx.log("access", f"trusted new {key.get_name()} host key {new}", host=ep.name)
+
+    def known_or_changed(self, key: paramiko.PKey) -> bool:
+        """True when the key is already trusted; HostKeyChanged when another key is (call under the lock)."""
+        ep = self.endpoint
+        known = self.known_hosts.lookup(ep.address, ep.port)
+        if not known:
+            return False
+        if any(e.key_type == key.get_name() and e.key == key for e in known):
+            return True
+        raise HostKeyChanged(
+            ep.name, ep.address, ep.port, self.known_hosts.path, known[0].fingerprint, fingerprint(key)
+        )
+
+
+# How long the first new key waits for the others of the same parallel round (access and preflight
+# connect to every host at once): one list of N fingerprints instead of N dialogs.
+GATHER_SECONDS = 0.4
+
+
+@dataclass
+class _Question:
+    policy: _TrustOnFirstUse
+    key: paramiko.PKey
+    prompt: HostKeyPrompt
+    answer: Future[bool]
+
+
+class _HostKeyQuestions:
+    """New host keys from parallel connections, gathered and asked about together (ctx.confirm_host_keys).
+
+    The first thread to meet a new key leads: it waits GATHER_SECONDS for the others, asks about all of
+    them in one go and hands every thread its answer; keys met while it asks make the next round.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: list[_Question] = []
+        self.leading = False
+
+    def ask(self, policy: _TrustOnFirstUse, key: paramiko.PKey) -> None:
+        ep = policy.endpoint
+        new = fingerprint(key)
+        with _PROMPT_LOCK:
+            if policy.known_or_changed(key):
+                return
+            if (str(policy.known_hosts.path), host_pattern(ep.address, ep.port), new) in _DECLINED:
+                raise HostKeyNotTrusted(ep.name, ep.address, ep.port, key.get_name(), new, headless=False)
+        question = _Question(
+            policy, key, HostKeyPrompt(ep.name, ep.address, ep.port, key.get_name(), new), Future()
+        )
+        with self.lock:
+            self.pending.append(question)
+            lead = not self.leading
+            self.leading = True
+        if lead:
+            time.sleep(GATHER_SECONDS)
+            self._answer_rounds()
+        if not question.answer.result():
+            raise HostKeyNotTrusted(ep.name, ep.address, ep.port, key.get_name(), new, headless=False)
+        policy.ctx.log("access", f"trusted new {key.get_name()} host key {new}", host=ep.name)
+
+    def _answer_rounds(self) -> None:
+        while True:
+            with self.lock:
+                batch, self.pending = self.pending, []
+                if not batch:
+                    self.leading = False
+                    return
+            try:
+                self._answer(batch)
+            except BaseException as exc:  # every waiting thread learns what went wrong
+                for question in batch:
+                    if not question.answer.done():
+                        question.answer.set_exception(exc)
+
+    def _answer(self, batch: list[_Question]) -> None:
+        unique: dict[tuple[str, int, str], list[_Question]] = {}
+        for question in batch:  # two connections to one host (a bastion…) ask once
+            p = question.prompt
+            unique.setdefault((p.address, p.port, p.fingerprint), []).append(question)
+        with _PROMPT_LOCK:  # a key trusted in the round before (same host, other connection) is settled
+            for key in [k for k, group in unique.items() if group[0].policy.known_or_changed(group[0].key)]:
+                for question in unique.pop(key):
+                    question.answer.set_result(True)
+        groups = list(unique.values())
+        if not groups:
+            return
+        asker = groups[0][0].policy.ctx.confirm_host_keys
+        assert asker is not None
+        # Not under _PROMPT_LOCK: keys met while the user reads this list queue up for the next round.
+        answers = list(asker([group[0].prompt for group in groups]))
+        with _PROMPT_LOCK:
+            for group, trusted in zip(groups, (answers + [False] * len(groups))[: len(groups)], strict=True):
+                first = group[0]
+                ep = first.policy.endpoint
+                if trusted:
+                    first.policy.known_hosts.add(ep.address, ep.port, first.key)
+                else:
+                    path = str(first.policy.known_hosts.path)
+                    _DECLINED.add((path, host_pattern(ep.address, ep.port), first.prompt.fingerprint))
+                for question in group:
+                    question.answer.set_result(bool(trusted))
+
+
+_QUESTIONS = _HostKeyQuestions()
 
 
 def forget_declined_host_keys() -> None:

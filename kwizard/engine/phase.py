@@ -8,7 +8,7 @@ built yet is reported as such instead of breaking the others.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -93,6 +93,9 @@ class PhaseContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     # Called when a host key is new; returns True to trust it. Headless: options.accept_new_host_keys.
     confirm_host_key: Callable[[HostKeyPrompt], bool] | None = None
+    # When set, new host keys met by parallel connections are gathered and asked about together (one list
+    # with every fingerprint, "trust all shown"); returns one answer per prompt, in order.
+    confirm_host_keys: Callable[[Sequence[HostKeyPrompt]], Sequence[bool]] | None = None
     # Outputs of earlier phases of this run (or of the journal), keyed by phase name.
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
 

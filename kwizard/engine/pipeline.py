@@ -115,6 +115,7 @@ class Engine:
     phases: Sequence[PhaseDefinition] = field(default_factory=product_phases)
     observer: Observer | None = None
     confirm_host_key: Callable[[HostKeyPrompt], bool] | None = None
+    confirm_host_keys: Callable[[Sequence[HostKeyPrompt]], Sequence[bool]] | None = None
     diagnose: Diagnoser | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     # True when the caller already holds the cluster lock (taken before it wrote the preset), so that a
@@ -291,6 +292,7 @@ class Engine:
             emit=self.emit,
             cancel=self.cancel,
             confirm_host_key=self.confirm_host_key,
+            confirm_host_keys=self.confirm_host_keys,
             results=self.results,
         )
         totals = {p.name: self._expected_tasks(p.name) for p in plan}

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, ClassVar, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
@@ -75,6 +75,58 @@ class HostKeyModal(ModalScreen[bool]):
         self.dismiss(trusted)
 
 
+class HostKeysModal(ModalScreen[str]):
+    """Several new host keys at once: every host with its fingerprint, then trust all shown, one by one,
+    or none. Dismisses with "all", "each" or "none"."""
+
+    BINDINGS: ClassVar = [
+        Binding("a", "answer('all')", "Trust all shown"),
+        Binding("o", "answer('each')", "One by one"),
+        Binding("escape,r", "answer('none')", "Reject all"),
+    ]
+
+    def __init__(self, prompts: Sequence[HostKeyPrompt], known_hosts: str = "") -> None:
+        super().__init__(classes="modal host-key-modal")
+        self.prompts = list(prompts)
+        self.known_hosts = known_hosts
+
+    def compose(self) -> ComposeResult:
+        width = max(len(f"{p.host} ({host_pattern(p.address, p.port)})") for p in self.prompts)
+        rows = [
+            Content.assemble(
+                (f"{p.host} ({host_pattern(p.address, p.port)})".ljust(width), "bold"),
+                f"  {p.key_type}  ",
+                (p.fingerprint, "bold"),
+            )
+            for p in self.prompts
+        ]
+        with Vertical(id="dialog"):
+            yield Label(f"{len(self.prompts)} new host keys — trust them?", id="dialog-title")
+            yield Static("These hosts presented keys kwizard has not seen before:")
+            with VerticalScroll(id="fingerprints"):
+                for row in rows:
+                    yield Static(row, classes="fingerprint-row")
+            # Short: the list and the buttons must fit an 80×24 terminal (the path is in the tooltip).
+            help_text = Static(
+                "Compare with each host's own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on it). "
+                "Trusted keys go to the cluster's known_hosts, checked on every later connection.",
+                id="host-key-help",
+            )
+            help_text.tooltip = self.known_hosts or None
+            yield help_text
+            with Horizontal(classes="buttons"):
+                yield Button("Trust all shown (a)", id="all", variant="warning")
+                yield Button("One by one (o)", id="each")
+                yield Button("Reject all (Esc)", id="none", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id or "none")
+
+    def action_answer(self, choice: str) -> None:
+        self.dismiss(choice)
+
+
 def ask_from_thread(app: App[Any], screen: ModalScreen[T], cancel: threading.Event) -> T | None:
     """Show `screen` from a worker thread and wait for its answer; None if `cancel` is set first."""
     answer: Future[T | None] = Future()
@@ -109,5 +161,24 @@ def confirm_host_key_from_thread(
     def confirm(prompt: HostKeyPrompt) -> bool:
         trusted: bool | None = ask_from_thread(app, HostKeyModal(prompt, known_hosts), cancel)
         return bool(trusted)
+
+    return confirm
+
+
+def confirm_host_keys_from_thread(
+    app: App[Any], cancel: threading.Event, known_hosts: str = ""
+) -> Callable[[Sequence[HostKeyPrompt]], list[bool]]:
+    """A `PhaseContext.confirm_host_keys`: new keys of one parallel round listed in one dialog."""
+    single = confirm_host_key_from_thread(app, cancel, known_hosts)
+
+    def confirm(prompts: Sequence[HostKeyPrompt]) -> list[bool]:
+        if len(prompts) == 1:
+            return [single(prompts[0])]
+        choice = ask_from_thread(app, HostKeysModal(prompts, known_hosts), cancel)
+        if choice == "all":
+            return [True] * len(prompts)
+        if choice == "each":
+            return [single(prompt) for prompt in prompts]
+        return [False] * len(prompts)
 
     return confirm

@@ -15,7 +15,7 @@ from kwizard.paths import Workspace
 from kwizard.roles import default_roles
 from kwizard.spec import ClusterSpec, Host, SSHSettings
 from kwizard.ui.app import WizardApp
-from kwizard.ui.hostkey import HostKeyModal
+from kwizard.ui.hostkey import HostKeyModal, HostKeysModal
 
 LabFactory = Callable[..., kwlab.Lab]
 
@@ -43,14 +43,29 @@ async def test_check_access_generates_trusts_and_installs(lab_factory: LabFactor
         await wait_for(pilot, lambda: bool(app.screen.query("#dialog-title")), "the no-key question")
         assert "No SSH key" in str(app.screen.query_one("#dialog-title").render())
         await pilot.click("#generate")
-        trusted = 0
-        while trusted < len(made.hosts):  # one trust-on-first-use question per host, one at a time
-            await wait_for(pilot, lambda: isinstance(app.screen, HostKeyModal), "a host-key question")
-            fingerprint = str(app.screen.query_one("#fingerprint").render())
-            assert fingerprint.startswith("SHA256:")
-            await pilot.press("t")
-            trusted += 1
-        await wait_for(pilot, lambda: bool(app.screen.query("Input#answer")), "the password question")
+        # One list for the keys met in parallel, each host with its fingerprint, then "trust all shown".
+        await wait_for(pilot, lambda: isinstance(app.screen, HostKeysModal), "the host-key list")
+        lists, shown = 0, ""
+        while not app.screen.query("Input#answer"):  # a host slow to connect may make a second round
+            if isinstance(app.screen, HostKeysModal):
+                lists += 1
+                shown += "\n".join(str(row.render()) for row in app.screen.query(".fingerprint-row"))
+                await pilot.press("a")
+            elif isinstance(app.screen, HostKeyModal):
+                shown += str(app.screen.query_one("#fingerprint").render())
+                await pilot.press("t")
+            await wait_for(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, (HostKeysModal, HostKeyModal))
+                    or bool(app.screen.query("Input#answer"))
+                ),
+                "the next question",
+            )
+        assert lists >= 1
+        for host in made.hosts:
+            (entry,) = KnownHosts(made.known_hosts).lookup(host.address, 22)
+            assert entry.fingerprint in shown
         assert app.screen.query_one("Input#answer").password  # type: ignore[attr-defined]
         await pilot.press(*made.password, "enter")
         await wait_for(pilot, lambda: not app.screen.query_one("#check", Button).disabled, "the check to end")
@@ -65,3 +80,28 @@ async def test_check_access_generates_trusts_and_installs(lab_factory: LabFactor
         assert len(KnownHosts(ws.known_hosts).lookup(host.address, 22)) == 1
     leaks = subprocess.run(["grep", "-rlF", made.password, str(tmp_path)], capture_output=True, text=True)
     assert leaks.returncode == 1, f"password found in {leaks.stdout}"
+
+
+async def test_host_keys_one_by_one_and_rejected_ones_are_not_stored(
+    lab_factory: LabFactory, tmp_path: Path
+) -> None:
+    made = lab_factory(*(kwlab.HostTraits(name=f"ob{i}", user_key=True) for i in (1, 2, 3)))
+    hosts = default_roles([Host(name=h.name, address=h.address) for h in made.hosts])
+    spec = ClusterSpec(name="onebyone", hosts=hosts, ssh=SSHSettings(user=made.user, key=str(made.key_path)))
+    app = WizardApp(spec, root=tmp_path / "kw", start_step="access")
+    ws = Workspace((tmp_path / "kw").resolve(), "onebyone")
+    async with app.run_test(size=(80, 24)) as pilot:  # the list and its buttons fit a small terminal
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostKeysModal), "the host-key list")
+        assert app.screen.query_one("#all", Button).region.bottom <= 24
+        await pilot.press("o")
+        answers = []
+        for _ in made.hosts:  # then one question per host: trust two, reject the last
+            await wait_for(pilot, lambda: isinstance(app.screen, HostKeyModal), "a host-key question")
+            fingerprint = str(app.screen.query_one("#fingerprint").render())
+            assert fingerprint.startswith("SHA256:")
+            answers.append("t" if len(answers) < 2 else "escape")
+            await pilot.press(answers[-1])
+        await wait_for(pilot, lambda: not app.screen.query_one("#check", Button).disabled, "the check to end")
+    stored = [len(KnownHosts(ws.known_hosts).lookup(h.address, 22)) for h in made.hosts]
+    assert sorted(stored) == [0, 1, 1]

@@ -26,7 +26,7 @@ from kwizard.access import HostAccess, KeyPair, cluster_key_path, ensure_key_pai
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import InputError, KwizardError
 from kwizard.spec import Bastion, ClusterSpec, Host
-from kwizard.ui.hostkey import ask_from_thread, confirm_host_key_from_thread
+from kwizard.ui.hostkey import ask_from_thread, confirm_host_key_from_thread, confirm_host_keys_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
@@ -291,6 +291,7 @@ class AccessStep(StepScreen):
             emit=self._emit_from_thread,
             cancel=self._cancel,
             confirm_host_key=confirm_host_key_from_thread(self.app, self._cancel, str(ws.known_hosts)),
+            confirm_host_keys=confirm_host_keys_from_thread(self.app, self._cancel, str(ws.known_hosts)),
         )
         try:
             key = ensure_key_pair(Path(spec.ssh.key), comment=f"kwizard-{spec.name}")

@@ -19,7 +19,7 @@ from kwizard.engine.phase import Secrets
 from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
-from kwizard.ui.hostkey import confirm_host_key_from_thread
+from kwizard.ui.hostkey import confirm_host_key_from_thread, confirm_host_keys_from_thread
 from kwizard.ui.steps import StepScreen
 
 if TYPE_CHECKING:
@@ -166,6 +166,7 @@ class DeployStep(StepScreen):
             observer=self.feed.put,
             # The same trust-on-first-use dialog as the Access step, asked from the engine's thread.
             confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
+            confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
             diagnose=default_diagnoser(),
             cancel=cancel,
             **table,
@@ -288,6 +289,7 @@ class DeployStep(StepScreen):
             secrets=self._secrets(),
             cancel=cancel,
             confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
+            confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
         )
         try:
             outcomes = apply_on_hosts(ctx, plan)

@@ -31,7 +31,7 @@ from kwizard.preflight.fixes import FIXES, FixOutcome
 from kwizard.preflight.model import CLUSTER, CheckResult
 from kwizard.preflight.table import cell
 from kwizard.spec import ClusterSpec
-from kwizard.ui.hostkey import confirm_host_key_from_thread
+from kwizard.ui.hostkey import confirm_host_key_from_thread, confirm_host_keys_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
@@ -154,6 +154,7 @@ class PreflightStep(StepScreen):
             cancel=self.cancel,
             # A key seen for the first time (r pressed before the Access step) is shown for confirmation.
             confirm_host_key=confirm_host_key_from_thread(self.app, self.cancel, str(ws.known_hosts)),
+            confirm_host_keys=confirm_host_keys_from_thread(self.app, self.cancel, str(ws.known_hosts)),
         )
 
     def start_checks(self) -> None:
