@@ -96,3 +96,28 @@ def test_host_key_dialog(snap_compare: object, tmp_path: Path) -> None:
 
     app = WizardApp(lab_spec(), root=tmp_path, start_step="access")
     assert snap_compare(app, terminal_size=SIZE, run_before=show)  # type: ignore[operator]
+
+
+async def test_aws_access_without_a_key_points_to_the_ec2_key_pair(tmp_path) -> None:
+    """Stock AMIs have no password login: no "generate a key" offer, the EC2 key pair file instead."""
+    from kwizard.spec import ClusterSpec, Host, SSHSettings
+    from kwizard.ui.app import WizardApp
+
+    spec = ClusterSpec(
+        name="ec2",
+        target="aws",
+        hosts=[Host(name="n1", address="10.0.1.10", roles=["control_plane", "etcd", "worker"])],
+        ssh=SSHSettings(user="ubuntu", key=str(tmp_path / "missing.pem")),
+    )
+    app = WizardApp(spec, root=tmp_path / "kw", start_step="access")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert not app.screen.query_one("#generate").display
+        await pilot.press("ctrl+t")
+        for _ in range(100):  # bounded
+            if app.screen.query("#dialog-title"):
+                break
+            await pilot.pause(0.05)
+        assert "No EC2 key pair file" in str(app.screen.query_one("#dialog-title").render())
+        assert not app.screen.query("#generate")  # the dialog offers no key generation
+    assert not (tmp_path / "missing.pem").exists()

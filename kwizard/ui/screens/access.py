@@ -105,6 +105,8 @@ class AccessStep(StepScreen):
         }
         for field_id, value in values.items():
             self.query_one(f"#{field_id}", Input).value = value
+        # EC2 hosts take only the key pair they were launched with: no new key to generate and install.
+        self.query_one("#generate", Button).display = spec.target != "aws"
         table = self.query_one("#access-table", DataTable)
         table.add_column("Host", key="host")
         table.add_column("Address", key="address")
@@ -258,6 +260,17 @@ class AccessStep(StepScreen):
                 self._generate_key()
                 self.action_check()
 
+        if self.wizard.spec.target == "aws":
+            # Stock AMIs have no password login: a generated key could never be installed. The way in is
+            # the EC2 key pair the instances were launched with.
+            text = (
+                f"There is no private key at {missing}. EC2 instances from stock AMIs accept only the "
+                "EC2 key pair chosen when they were launched (no password login), so kwizard cannot install "
+                "a new key. Set 'Private key' to that key pair's file (e.g. ~/.ssh/my-keypair.pem, mode 0600) "
+                "and the user to the AMI's (ubuntu, admin, ec2-user)."
+            )
+            self.app.push_screen(ChoiceModal("No EC2 key pair file", text, [("cancel", "OK")], "cancel"))
+            return
         text = (
             f"There is no private key at {missing}. kwizard can generate an ed25519 key pair for this "
             f"cluster in {cluster_key_path(self.wizard.ws)} (private key mode 0600) and install it on "
