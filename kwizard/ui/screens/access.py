@@ -266,8 +266,8 @@ class AccessStep(StepScreen):
             text = (
                 f"There is no private key at {missing}. EC2 instances from stock AMIs accept only the "
                 "EC2 key pair chosen when they were launched (no password login), so kwizard cannot install "
-                "a new key. Set 'Private key' to that key pair's file (e.g. ~/.ssh/my-keypair.pem, mode 0600) "
-                "and the user to the AMI's (ubuntu, admin, ec2-user)."
+                "a new key. Set 'Private key' to that key pair's file (e.g. ~/.ssh/my-keypair.pem, mode "
+                "0600) and the user to the AMI's (ubuntu, admin, ec2-user)."
             )
             self.app.push_screen(ChoiceModal("No EC2 key pair file", text, [("cancel", "OK")], "cancel"))
             return
