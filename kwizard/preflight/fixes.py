@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,16 +70,46 @@ class FixOutcome:
     detail: str
 
 
+class LineSink:
+    """A write-only stream that hands each complete line to `on_line` (a fix's output, as it comes)."""
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self.on_line = on_line
+        self.partial = ""
+
+    def write(self, text: str) -> int:
+        self.partial += text.replace("\r", "\n")
+        *lines, self.partial = self.partial.split("\n")
+        for line in lines:
+            if line.strip():
+                self.on_line(line.rstrip())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 def run_host_fix(
-    runner: Runner, host: str, fix_id: str, facts: HostFacts, become_password: str | None
+    runner: Runner,
+    host: str,
+    fix_id: str,
+    facts: HostFacts,
+    become_password: str | None,
+    on_output: Callable[[str], None] | None = None,
 ) -> FixOutcome:
-    """Run one host fix; ok means the command succeeded (the re-check decides whether it worked)."""
+    """Run one host fix; ok means the command succeeded (the re-check decides whether it worked).
+
+    `on_output` gets the command's output line by line while it runs (an apt install takes a minute).
+    """
     command = host_fix_command(fix_id, facts)
     if command is None:
         return FixOutcome(host, fix_id, False, f"{fix_id} does not apply to this host")
     wrapped, stdin = as_root(command, facts, become_password)
+    streams: dict[str, Any] = {"hide": True}
+    if on_output is not None:  # echoed into the sink instead of hidden; the result still holds it all
+        streams = {"hide": False, "out_stream": LineSink(on_output), "err_stream": LineSink(on_output)}
     try:
-        result = runner.run(wrapped, hide=True, warn=True, in_stream=stdin, timeout=FIX_TIMEOUT)
+        result = runner.run(wrapped, warn=True, in_stream=stdin, timeout=FIX_TIMEOUT, **streams)
     except Exception as exc:
         return FixOutcome(host, fix_id, False, f"{type(exc).__name__}: {exc}")
     output = (result.stderr or result.stdout or "").strip().splitlines()

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kwizard.engine.phase import PhaseContext
+from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
 from kwizard.preflight.checks import CHECK_IDS, HostInput, run_cluster_checks, run_host_checks
 from kwizard.preflight.facts import HostFacts
@@ -187,7 +187,11 @@ class Preflight:
             return [FixOutcome(host.name, f, False, f"cannot connect: {exc}") for f in fix_ids]
         try:
             password = self.ctx.secrets.become_password
-            return [run_host_fix(connection, host.name, f, facts, password) for f in fix_ids]
+
+            def output(line: str) -> None:  # the dashboard and the Preflight step show it as it comes
+                self.ctx.emit(Event("log", "preflight", host.name, {"text": line, "level": "info"}))
+
+            return [run_host_fix(connection, host.name, f, facts, password, output) for f in fix_ids]
         finally:
             _close(connection)
 

@@ -24,7 +24,7 @@ import pytest
 
 from kwizard import lab as kwlab
 from kwizard import preset
-from kwizard.engine.phase import PhaseContext, Secrets
+from kwizard.engine.phase import Event, PhaseContext, Secrets
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.preflight import Preflight, PreflightReport, run_phase
@@ -171,6 +171,8 @@ def test_accepting_fixes_turns_ip_forward_and_python3_green(lab_factory: LabFact
         }
     )
     ctx = context(lab, spec, tmp_path, secrets=Secrets(become_password=lab.password))
+    events: list[Event] = []
+    ctx.emit = events.append
     preflight = Preflight(ctx)
     before = preflight.run()
     assert before.result("nofwd", "sudo").observed == f"{nofwd.user}: sudo with the become password"
@@ -185,6 +187,13 @@ def test_accepting_fixes_turns_ip_forward_and_python3_green(lab_factory: LabFact
     ], outcomes
     assert after.result("nopy", "python").status == "pass"
     assert after.result("nofwd", "ip_forward").status == "pass"
+    # The commands' output arrived line by line while they ran (what the Preflight step shows).
+    output = {
+        host: [e.data["text"] for e in events if e.kind == "log" and e.host == host]
+        for host in ("nopy", "nofwd")
+    }
+    assert any("python3" in line for line in output["nopy"]), output  # apt's own lines
+    assert not any(lab.password in line for lines in output.values() for line in lines)
     # What really happened on the hosts: apt reinstalled the interpreter from the offline source...
     assert nopy.exec("python3 -c 'import json; print(json.dumps(1))'").stdout.strip() == "1"
     last_apt_run = nopy.exec("cat /var/log/apt/history.log").stdout.strip().split("\n\n")[-1]

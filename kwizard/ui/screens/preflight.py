@@ -8,7 +8,9 @@ fixed or acknowledged ("Continue anyway") before the next step; acknowledgements
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -20,9 +22,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Static
 
-from kwizard.engine.phase import PhaseContext
+from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
 from kwizard.hostkeys import KnownHosts
 from kwizard.preflight import HostReport, Preflight, PreflightReport
@@ -93,6 +96,10 @@ class PreflightStep(StepScreen):
         self.acknowledged: set[str] = set()
         self.fixed_spec: ClusterSpec | None = None
         self.cancel = threading.Event()
+        self.fixing = ""  # the "Fixing: …" line while host fixes run, with their latest output lines
+        self.fix_lines: dict[str, str] = {}
+        self.fix_started = 0.0
+        self.fix_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="pf-summary")
@@ -152,10 +159,36 @@ class PreflightStep(StepScreen):
             options=wizard.options,
             secrets=wizard.secrets,
             cancel=self.cancel,
+            emit=self._emit_from_thread,
             # A key seen for the first time (r pressed before the Access step) is shown for confirmation.
             confirm_host_key=confirm_host_key_from_thread(self.app, self.cancel, str(ws.known_hosts)),
             confirm_host_keys=confirm_host_keys_from_thread(self.app, self.cancel, str(ws.known_hosts)),
         )
+
+    def _emit_from_thread(self, event: Event) -> None:
+        # A host fix's output, line by line (an apt install runs for a minute): shown under "Fixing…".
+        if event.kind == "log" and event.host and self.fixing:
+            with contextlib.suppress(RuntimeError):  # the app is closing
+                self.app.call_from_thread(self._fix_line, event.host, str(event.data.get("text", "")))
+
+    def _fix_line(self, host: str, text: str) -> None:
+        self.fix_lines[host] = text
+        self._show_fixing()
+
+    def _show_fixing(self) -> None:
+        if not self.fixing:
+            return
+        elapsed = time.monotonic() - self.fix_started
+        lines = [f"{self.fixing} ({elapsed:.0f} s)"]
+        lines += [f"  {host}: {text[:110]}" for host, text in sorted(self.fix_lines.items())]
+        self._set_summary("\n".join(lines))
+
+    def _fixes_done(self) -> None:
+        self.fixing = ""
+        self.fix_lines = {}
+        if self.fix_timer is not None:
+            self.fix_timer.stop()
+            self.fix_timer = None
 
     def start_checks(self) -> None:
         spec = self.apply_to(self.wizard.spec)
@@ -196,6 +229,7 @@ class PreflightStep(StepScreen):
 
     def on_checks_finished(self, message: ChecksFinished) -> None:
         self.running = False
+        self._fixes_done()
         if message.error is not None:
             self.wizard.show_error(message.error)
         if message.report is not None:
@@ -204,6 +238,7 @@ class PreflightStep(StepScreen):
 
     def on_fixes_applied(self, message: FixesApplied) -> None:
         self.running = False
+        self._fixes_done()
         self.fixed_spec = message.spec
         self.report = message.report
         self._refresh_table()
@@ -385,7 +420,10 @@ class PreflightStep(StepScreen):
             if password:
                 self.wizard.secrets.become_password = password
             self.running = True
-            self._set_summary(f"Fixing: {', '.join(f'{FIXES[f].title} on {h}' for h, f in selected)}…")
+            self.fixing = f"Fixing: {', '.join(f'{FIXES[f].title} on {h}' for h, f in selected)}…"
+            self.fix_lines, self.fix_started = {}, time.monotonic()
+            self.fix_timer = self.set_interval(1.0, self._show_fixing)
+            self._show_fixing()
             self.apply_fixes(self.apply_to(self.wizard.spec), report, selected)
 
         if needs_password and not self.wizard.secrets.become_password:
