@@ -139,3 +139,17 @@ async def test_next_on_the_review_step_moves_exactly_one_step(kwizard_root: Path
         await pilot.pause()
         assert type(app.screen).__name__ == "DeployStep"
         assert app.is_running
+
+
+async def test_typing_a_new_name_beside_an_existing_cluster_starts_a_new_one(kwizard_root: Path):
+    """Focus starts on "Continue 'lab'": typing goes to the name field, and Enter starts the new cluster."""
+    presets.save(ClusterSpec(name="lab"), kwizard_root / "clusters" / "lab" / "preset.yaml")
+    app = WizardApp(None, root=kwizard_root)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WelcomeScreen"
+        assert app.screen.focused is not None and app.screen.focused.id == "continue-lab"
+        await pilot.press(*"fresh", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HostsStep"
+        assert app.spec.name == "fresh"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -41,9 +42,23 @@ class WelcomeScreen(ModalScreen[str | None]):
                 yield Button(label, id=f"continue-{name}", classes="continue")
             yield Label("New cluster name:")
             with Horizontal():
-                yield Input(value="mycluster", id="new-name")
+                # No select-on-focus: a key typed on a Continue button lands here and must stay.
+                yield Input(value="mycluster", id="new-name", select_on_focus=False)
                 yield Button("Start new", id="new", variant="primary")
             yield Static("", id="welcome-error", classes="error-text")
+
+    def on_key(self, event: events.Key) -> None:
+        # Focus starts on "Continue '<last>'"; someone who starts typing wants a new name, not to press
+        # that button with the Enter that ends the name: typing goes to the name field, replacing the
+        # suggested name.
+        name_field = self.query_one("#new-name", Input)
+        if self.focused is name_field or not event.is_printable or not event.character:
+            return
+        event.stop()
+        event.prevent_default()
+        name_field.value = event.character
+        name_field.cursor_position = len(name_field.value)
+        name_field.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
