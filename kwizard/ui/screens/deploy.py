@@ -319,7 +319,7 @@ class DeployStep(StepScreen):
 
         try:
             record = RunJournal.load(self.finished_run).record
-            shown = summary.build(self.wizard.spec, self.wizard.ws, _results(record))
+            shown = summary.from_record(self.wizard.spec, self.wizard.ws, record)
         except KwizardError as error:
             self.wizard.show_error(error)
             return
@@ -361,8 +361,3 @@ def _diagnostics_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("kwizard.diagnostics") is not None
-
-
-def _results(record: Any) -> dict[str, dict[str, Any]]:
-    """The phases' outputs of a journalled run, as kwizard.summary.build takes them."""
-    return {name: dict(record.phase(name).data) for name in record.selected}
