@@ -73,6 +73,7 @@ def untrusted_hosts(spec: ClusterSpec, known_hosts: Path) -> list[str]:
 
 class PreflightStep(StepScreen):
     step_id = "preflight"
+    CHECKS = True
 
     # StepScreen's other bindings are inherited; ctrl+n is replaced so failures are acknowledged first.
     BINDINGS: ClassVar = [
@@ -196,15 +197,19 @@ class PreflightStep(StepScreen):
     def on_checks_finished(self, message: ChecksFinished) -> None:
         self.running = False
         if message.error is not None:
+            self.record_outcome(False)
             self.wizard.show_error(message.error)
         if message.report is not None:
             self.report = message.report
+            # Continuing past failed checks (acknowledging them) is allowed, but they did not pass.
+            self.record_outcome(not message.report.blocking and message.error is None)
         self._refresh_table()
 
     def on_fixes_applied(self, message: FixesApplied) -> None:
         self.running = False
         self.fixed_spec = message.spec
         self.report = message.report
+        self.record_outcome(not message.report.blocking)
         self._refresh_table()
         for outcome in message.outcomes:
             title = FIXES[outcome.fix_id].title
