@@ -201,15 +201,12 @@ class PreflightStep(StepScreen):
             self.wizard.show_error(message.error)
         if message.report is not None:
             self.report = message.report
-            # Continuing past failed checks (acknowledging them) is allowed, but they did not pass.
-            self.record_outcome(not message.report.blocking and message.error is None)
         self._refresh_table()
 
     def on_fixes_applied(self, message: FixesApplied) -> None:
         self.running = False
         self.fixed_spec = message.spec
         self.report = message.report
-        self.record_outcome(not message.report.blocking)
         self._refresh_table()
         for outcome in message.outcomes:
             title = FIXES[outcome.fix_id].title
@@ -257,6 +254,10 @@ class PreflightStep(StepScreen):
         report = self.current()
         if report is None:
             return
+        if self.report is not None:
+            # Acknowledged failures (the preset's, or "Continue anyway") do not block, as in the run's
+            # preflight phase; anything else still failing means the step did not succeed.
+            self.record_outcome(not report.blocking)
         columns = self._columns(report)
         table.add_column("check", key="check")
         for name in columns:
@@ -419,6 +420,7 @@ class PreflightStep(StepScreen):
             if choice == "ack":
                 self.acknowledged |= {r.key for r in blocking}
                 self._refresh_table()
+                self.record_outcome(False)  # continued past them: the checks still failed
                 self.wizard.action_next_step()
 
         self.app.push_screen(
