@@ -9,12 +9,16 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kwizard.loadbalancer import dns
 from kwizard.paths import Workspace
+from kwizard.phases import PHASE_TITLES
 from kwizard.spec import ClusterSpec
 from kwizard.storage.summary import summary_text as storage_summary_text
+
+if TYPE_CHECKING:
+    from kwizard.engine.journal import RunRecord
 
 NAT_BAREMETAL = [
     "Usually nothing to build (the guide's YAGNI): if your network already NATs outbound traffic, or the "
@@ -33,11 +37,25 @@ NAT_AWS = [
 ]
 
 
+# Phases that build a cluster or work on one: a preset with none of them has no cluster to talk to.
+CLUSTER_PHASES = ("kubespray", "kubeconfig", "loadbalancer", "apps")
+
+
 @dataclass(frozen=True)
 class Step:
     title: str
     commands: tuple[str, ...]
     note: str = ""
+
+
+@dataclass(frozen=True)
+class PhaseLine:
+    """What one phase of the run did, in the journal's words."""
+
+    phase: str
+    title: str
+    status: str  # ok, failed, skipped, interrupted, pending
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,12 @@ class Summary:
     nat_advice: tuple[str, ...]
     next_steps: tuple[Step, ...]
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (title, text) from other phases
+    # What the run did (empty when the summary is not of a run) and what the preset does not build: the
+    # parts below show only what exists, so a preset without a cluster gets no kubectl line or DNS records.
+    ran: tuple[PhaseLine, ...] = ()
+    not_built: tuple[str, ...] = ()
+    has_cluster: bool = True
+    has_loadbalancer: bool = True
 
 
 def kubespray_checkout(spec: ClusterSpec, ws: Workspace) -> Path:
@@ -141,11 +165,22 @@ def _urls(spec: ClusterSpec, results: dict[str, dict[str, Any]]) -> list[tuple[s
     return urls
 
 
-def build(spec: ClusterSpec, ws: Workspace, results: dict[str, dict[str, Any]] | None = None) -> Summary:
-    """The summary of `spec`'s cluster from the phases' results (missing phases show what to expect)."""
+def build(
+    spec: ClusterSpec,
+    ws: Workspace,
+    results: dict[str, dict[str, Any]] | None = None,
+    ran: tuple[PhaseLine, ...] = (),
+) -> Summary:
+    """The summary of `spec`'s cluster from the phases' results (missing phases show what to expect).
+
+    Only what the preset builds is listed: without a cluster phase there is no cluster to talk to,
+    without a loadbalancer phase no DNS record points anywhere; `not_built` says so instead.
+    """
     results = results or {}
     kube = results.get("kubeconfig") or {}
-    found = dns.records(spec)
+    has_cluster = any(name in spec.phases for name in CLUSTER_PHASES)
+    has_loadbalancer = "loadbalancer" in spec.phases
+    found = dns.records(spec) if has_loadbalancer else []
     return Summary(
         cluster=spec.name,
         target=spec.target,
@@ -155,14 +190,62 @@ def build(spec: ClusterSpec, ws: Workspace, results: dict[str, dict[str, Any]] |
         server=kube.get("server"),
         api_problem=kube.get("api_check") if kube.get("api_check") not in (None, "ok") else None,
         dns_lines=tuple(dns.zone_lines(found)),
-        dns_advice=tuple(dns.advice(spec)),
+        dns_advice=tuple(dns.advice(spec)) if has_loadbalancer else (),
         route53_batch=dns.route53_change_batch(found) if spec.target == "aws" and found else None,
-        urls=tuple(_urls(spec, results)),
-        lb_nodes=tuple(_lb_rows(spec, results)),
+        urls=tuple(_urls(spec, results)) if has_loadbalancer else (),
+        lb_nodes=tuple(_lb_rows(spec, results)) if has_loadbalancer else (),
         nat_advice=tuple(nat_advice(spec)),
-        next_steps=tuple(next_steps(spec, ws)),
-        extra=(("Storage", storage_summary_text(spec)),),
+        next_steps=tuple(next_steps(spec, ws)) if has_cluster else (),
+        extra=_storage(spec, ran, has_cluster),
+        ran=ran,
+        not_built=tuple(_not_built(spec)),
+        has_cluster=has_cluster,
+        has_loadbalancer=has_loadbalancer,
     )
+
+
+def from_record(spec: ClusterSpec, ws: Workspace, record: RunRecord) -> Summary:
+    """The summary of a journalled run: its phases' results and what each phase did."""
+    results = {name: dict(record.phase(name).data) for name in record.selected}
+    ran = tuple(
+        PhaseLine(
+            name,
+            PHASE_TITLES.get(name, name),
+            record.phase(name).status,
+            record.phase(name).summary,
+        )
+        for name in record.selected
+    )
+    return build(spec, ws, results, ran)
+
+
+def _not_built(spec: ClusterSpec) -> list[str]:
+    if not any(name in spec.phases for name in CLUSTER_PHASES):
+        return [
+            "Kubernetes: this preset builds no cluster (no kubespray phase), so there is no kubeconfig "
+            "and no kubectl context; no StorageClass, PersistentVolume, load balancer or DNS record was "
+            "applied.",
+        ]
+    missing = []
+    if "loadbalancer" not in spec.phases:
+        missing.append(
+            "Load balancer: no loadbalancer phase in this preset, so there are no DNS records to add."
+        )
+    if "storage" not in spec.phases and spec.storage.type != "none":
+        missing.append(f"Storage: no storage phase in this preset; {spec.storage.type} was not set up.")
+    return missing
+
+
+def _storage(spec: ClusterSpec, ran: tuple[PhaseLine, ...], has_cluster: bool) -> tuple[tuple[str, str], ...]:
+    # The storage phase's own summary says what it applied (a preset without a cluster gets the volume but
+    # no StorageClass); the spec's description is what a cluster gets, so it only stands in for a cluster.
+    done = next((line for line in ran if line.phase == "storage" and line.status == "ok"), None)
+    if done is not None:
+        # Its first line is already in "What was built"; a panel only for the rest (how pods use it).
+        return (("Storage", done.summary),) if "\n" in done.summary.strip() else ()
+    if not has_cluster or "storage" not in spec.phases:
+        return ()
+    return (("Storage", storage_summary_text(spec)),)
 
 
 def nat_advice(spec: ClusterSpec) -> list[str]:
@@ -174,39 +257,60 @@ def nat_advice(spec: ClusterSpec) -> list[str]:
     return [*NAT_AWS, count] if zones else list(NAT_AWS)
 
 
+RUN_MARKS = {"ok": "✓", "skipped": "-", "failed": "✗", "interrupted": "✗", "pending": "·"}
+
+
+def run_lines(summary: Summary) -> list[tuple[str, str]]:
+    """(mark, text) per phase of the run, then the parts the preset does not build."""
+    lines = [
+        (
+            RUN_MARKS.get(line.status, "·"),
+            f"{line.title}: "
+            + (line.summary.strip().splitlines() or [line.status])[0]
+            + ("" if line.status == "ok" else f" ({line.status})"),
+        )
+        for line in summary.ran
+    ]
+    return lines + [("✗", f"Not built — {text}") for text in summary.not_built]
+
+
 def render_text(summary: Summary) -> str:
     """The summary as plain text (headless mode, logs, terminals without rich)."""
-    out = [f"Cluster {summary.cluster} ({summary.target})", ""]
-    out += ["Kubeconfig", f"  kubectl --context {summary.context} get nodes"]
-    if summary.merged_into:
-        out.append(
-            f"  context {summary.context} in {summary.merged_into}; cluster-only copy: {summary.kubeconfig}"
-        )
-    else:
-        out.append(f"  not merged yet: run kwizard kubeconfig {summary.cluster}")
-    if summary.server:
-        out.append(f"  API server: {summary.server}")
-    if summary.api_problem:
-        out.append(f"  ! kubectl will fail: {summary.api_problem}")
-    out += ["", "DNS records to add"]
-    out += [f"  {line}" for line in summary.dns_lines] or [
-        "  (no virtual hosts yet: kwizard expose SERVICE --host NAME)"
-    ]
-    if summary.route53_batch:
-        batch = dns.route53_json(summary.route53_batch)
-        out += [
-            "  Route53 change batch (aws route53 change-resource-record-sets --change-batch file://FILE):"
+    out = [f"Cluster {summary.cluster} ({summary.target})"]
+    if summary.ran or summary.not_built:
+        out += ["", "What was built"] + [f"  {mark} {text}" for mark, text in run_lines(summary)]
+    if summary.has_cluster:
+        out += ["", "Kubeconfig", f"  kubectl --context {summary.context} get nodes"]
+        if summary.merged_into:
+            copy = f"cluster-only copy: {summary.kubeconfig}"
+            out.append(f"  context {summary.context} in {summary.merged_into}; {copy}")
+        else:
+            out.append(f"  not merged yet: run kwizard kubeconfig {summary.cluster}")
+        if summary.server:
+            out.append(f"  API server: {summary.server}")
+        if summary.api_problem:
+            out.append(f"  ! kubectl will fail: {summary.api_problem}")
+    if summary.has_loadbalancer:
+        out += ["", "DNS records to add"]
+        out += [f"  {line}" for line in summary.dns_lines] or [
+            "  (no virtual hosts yet: kwizard expose SERVICE --host NAME)"
         ]
-        out += [f"    {line}" for line in batch.splitlines()]
-    out += [f"  ! {line}" for line in summary.dns_advice]
-    if summary.urls:
-        out += ["", "URLs"] + [f"  {name}: {url}" for name, url in summary.urls]
-    out += ["", "Load-balancer nodes"]
-    for row in summary.lb_nodes:
-        served = ", ".join(f"{h} {cell}" for h, cell, _ in row.served) or "not verified yet"
-        out.append(f"  {row.node} ({row.address}): {served}")
+        if summary.route53_batch:
+            batch = dns.route53_json(summary.route53_batch)
+            out += [
+                "  Route53 change batch (aws route53 change-resource-record-sets --change-batch file://FILE):"
+            ]
+            out += [f"    {line}" for line in batch.splitlines()]
+        out += [f"  ! {line}" for line in summary.dns_advice]
+        if summary.urls:
+            out += ["", "URLs"] + [f"  {name}: {url}" for name, url in summary.urls]
+        out += ["", "Load-balancer nodes"]
+        for row in summary.lb_nodes:
+            served = ", ".join(f"{h} {cell}" for h, cell, _ in row.served) or "not verified yet"
+            out.append(f"  {row.node} ({row.address}): {served}")
     out += ["", "Outbound traffic (HA NAT)"] + [f"  - {line}" for line in summary.nat_advice]
-    out += ["", "Next steps"]
+    if summary.next_steps:
+        out += ["", "Next steps"]
     for step in summary.next_steps:
         out.append(f"  {step.title}" + (f" ({step.note})" if step.note else ""))
         out += [f"    {command}" for command in step.commands]

@@ -38,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=15.0, help="seconds to wait for every sshd (default: 15)"
     )
 
-    status = with_name(actions.add_parser("status", help="hosts, addresses, users, key path and traits"))
+    status = with_name(
+        actions.add_parser("status", help="hosts, addresses, users, key path, traits and what they have now")
+    )
     shown = status.add_mutually_exclusive_group()
     shown.add_argument("--json", action="store_true", help="machine-readable output")
     shown.add_argument(
@@ -170,11 +172,12 @@ def _print_lab(current: Lab) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("HOST", "ADDRESS", "STATE", "TRAITS"):
+    for column in ("HOST", "ADDRESS", "STATE", "NOW", "PROFILE (AS STARTED)"):
         table.add_column(column)
     for host in current.hosts:
-        state = "running" if host.is_running() else "[red]stopped[/red]"
-        table.add_row(host.name, f"{host.address}:{host.port}", state, host.traits.summary())
+        now = host.observed()
+        state = "running" if now is not None or host.is_running() else "[red]stopped[/red]"
+        table.add_row(host.name, f"{host.address}:{host.port}", state, _now_text(now), host.traits.summary())
     # Not a terminal (a pipe, a log): don't wrap at 80 columns, the paths must stay copyable.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     console.print(table)
@@ -188,6 +191,15 @@ def _print_lab(current: Lab) -> None:
         f"try: kwizard lab ssh {current.hosts[0].name}  |  "
         "export KWIZARD_LAB_PASSWORD=$(kwizard lab status --password)  |  kwizard lab down"
     )
+
+
+def _now_text(now: dict[str, int] | None) -> str:
+    # Read from the host at this moment: the profile column only says how it was started.
+    if now is None:
+        return "-"
+    python = "python3" if now["python3"] else "[yellow]no python3[/yellow]"
+    forward = f"ip_forward {now['ip_forward']}"
+    return f"{python}, " + (forward if now["ip_forward"] else f"[yellow]{forward}[/yellow]")
 
 
 def _as_json(name: str, current: Lab | None) -> dict[str, Any]:
@@ -213,7 +225,8 @@ def _as_json(name: str, current: Lab | None) -> dict[str, Any]:
                 "users": {"root": "key", h.user: "password" + (" or key" if h.traits.user_key else "")},
                 "key_path": str(h.key_path),
                 "host_key": h.host_key,
-                "traits": h.traits.model_dump(exclude={"name"}),
+                "traits": h.traits.model_dump(exclude={"name"}),  # as started
+                "now": h.observed(),  # read from the host: {"python3": 0/1, "ip_forward": n} or null
             }
             for h in current.hosts
         ],

@@ -207,19 +207,15 @@ def _apply_fixes(
     return spec
 
 
-# Phases after which the cluster summary (kubeconfig context, DNS records, URLs, next steps) means something.
-_SUMMARY_PHASES = ("kubespray", "kubeconfig", "loadbalancer", "apps")
-
-
 def _cluster_summary(spec: ClusterSpec, ws: Workspace, outcome: Any, options: RunOptions) -> None:
     """After a successful run that built or exposed the cluster, what to do next (stderr with --json)."""
     record = outcome.record
-    if outcome.exit_code != EXIT_OK or not any(p in record.selected for p in _SUMMARY_PHASES):
+    from kwizard import summary
+
+    if outcome.exit_code != EXIT_OK or not any(p in record.selected for p in summary.CLUSTER_PHASES):
         return
     from rich.console import Console
 
-    from kwizard import summary
     from kwizard.ui.summary_view import print_summary
 
-    results = {name: record.phase(name).data for name in record.selected}
-    print_summary(summary.build(spec, ws, results), Console(stderr=options.json, highlight=False))
+    print_summary(summary.from_record(spec, ws, record), Console(stderr=options.json, highlight=False))

@@ -269,6 +269,28 @@ def last_run(ws: Workspace) -> Path | None:
     return runs[-1] if runs else None
 
 
+def recorded_results(ws: Workspace, phases: tuple[str, ...] = ("preflight",)) -> dict[str, dict[str, Any]]:
+    """Each of `phases`' data from the newest run in which it ended ok: what a next run starts from.
+
+    The Review step previews the inventory with these, as the inventory phase renders it with the
+    results of the phases before it (preflight's chosen python interpreters); without them the preview
+    would show lines the run writes as removed.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for directory in reversed(list_runs(ws)):
+        try:
+            record = RunJournal.load(directory).record
+        except KwizardError:
+            continue  # an unreadable old run says nothing about what the next run writes
+        for name in phases:
+            phase = record.phase(name)
+            if name not in found and phase.status == "ok":
+                found[name] = dict(phase.data)
+        if len(found) == len(phases):
+            break
+    return found
+
+
 @contextlib.contextmanager
 def cluster_lock(ws: Workspace) -> Iterator[None]:
     """Only one kwizard at a time may run a cluster's phases (released by the OS even on kill -9)."""

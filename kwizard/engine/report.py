@@ -79,7 +79,7 @@ def _hosts(state: RunState) -> list[str]:
         return []
     lines = [
         "",
-        "## Hosts",
+        f"## {state.hosts_title()}",
         "",
         "| Host | ok | changed | failed | unreachable | skipped | last task |",
         "|---|---|---|---|---|---|---|",

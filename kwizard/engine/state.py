@@ -188,6 +188,10 @@ class RunState(NamedTuple):
     def live_findings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.attempt == self.attempt)
 
+    def hosts_title(self) -> str:
+        """The hosts table's title: after a resume its counters are of this attempt only."""
+        return f"Hosts · attempt {self.attempt} (this resume only)" if self.attempt > 1 else "Hosts"
+
     # ----------------------------------------------------------------------------------------------
     def apply(self, event: Event) -> RunState:
         """The state after `event`."""
@@ -313,6 +317,10 @@ def _run_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
         if old is None or old.status not in ("ok", "skipped"):
             phases[name] = PhaseView(name, title, tasks_total=totals.get(name))
     changes.update(order=order, phases=MappingProxyType(phases))
+    if state.attempt:
+        # A resume: the host counters start again, like the live failures, so a table never shows an
+        # earlier attempt's "failed 1" next to "No failures" (the report keeps those failures as history).
+        changes["hosts"] = MappingProxyType({name: HostView() for name in state.hosts})
 
 
 def _run_end(state: RunState, event: Event, changes: dict[str, Any]) -> None:

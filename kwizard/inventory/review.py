@@ -39,9 +39,17 @@ def review_plan(
     options: RunOptions,
     results: Mapping[str, Any] | None = None,
 ) -> ReviewPlan:
-    """Everything the Review step shows: reads the disk (asks git about a cached clone), writes nothing."""
+    """Everything the Review step shows: reads the disk (asks git about a cached clone), writes nothing.
+
+    Without `results`, the files are rendered from the last runs' recorded results, as the inventory
+    phase renders them from the results of the phases before it.
+    """
+    from kwizard.engine.journal import recorded_results
     from kwizard.kubespray import checkout as checkouts
     from kwizard.kubespray.command import command_line, planned_run
+
+    if results is None:
+        results = recorded_results(ws)
 
     found = checkouts.find(spec, ws, options)
     problems = check_spec(spec, found.path if found else None)

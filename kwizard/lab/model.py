@@ -36,6 +36,26 @@ class LabHost:
             raise RuntimeError(f"lab host {self.name} is not running")
         return process.exec_in(pid, command, timeout=timeout, input=input)
 
+    def observed(self) -> dict[str, int] | None:
+        """What the host has now, read inside it (python3 0/1, ip_forward); None when it does not answer.
+
+        The traits say how the host was started; a test or a fix may have installed python3 or turned
+        forwarding on since, so `lab status` shows both.
+        """
+        probe = (
+            "if command -v python3 >/dev/null 2>&1; then echo python3=1; else echo python3=0; fi; "
+            "echo ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+        )
+        try:
+            done = self.exec(probe, timeout=10.0)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):
+            return None
+        found = dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
+        try:
+            return {"python3": int(found["python3"]), "ip_forward": int(found["ip_forward"])}
+        except (KeyError, ValueError):
+            return None
+
     def is_running(self) -> bool:
         """Is the host's PID 1 (its sshd) alive?"""
         return self._live_init() is not None

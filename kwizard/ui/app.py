@@ -53,6 +53,7 @@ class WizardApp(App[int]):
         self.secrets = Secrets()  # typed passwords: memory only
         self.spec: ClusterSpec = spec or ClusterSpec(name="mycluster")
         self.saved_spec: ClusterSpec | None = None
+        self.step_outcomes: dict[str, str] = {}  # step id → ok / failed, shown by the step bar
         self.step = 0 if start_step is None else next(i for i, s in enumerate(STEPS) if s.id == start_step)
         self._needs_welcome = spec is None and resume is None and start_step is None
 
@@ -112,6 +113,9 @@ class WizardApp(App[int]):
     def action_next_step(self) -> None:
         if not self.collect():
             return
+        current = self.current_step()
+        if current is not None and not current.CHECKS:
+            self.step_outcomes[current.step_id] = "ok"  # its form was accepted
         if self.step == len(STEPS) - 1:
             self.action_quit_wizard()
             return

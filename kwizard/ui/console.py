@@ -239,7 +239,7 @@ class HeadlessConsole:
         out.print(table)
         state = outcome.state
         if state.hosts:
-            hosts = Table(show_edge=False)
+            hosts = Table(title=state.hosts_title(), title_justify="left", show_edge=False)
             for column in ("Host", "ok", "changed", "failed", "unreachable", "skipped"):
                 hosts.add_column(column)
             for name in sorted(state.hosts):

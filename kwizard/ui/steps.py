@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -40,19 +40,29 @@ def step_index(step_id: str) -> int:
     return next(i for i, step in enumerate(STEPS) if step.id == step_id)
 
 
-class StepBar(Static):
-    """Hosts → Access → … with the current step highlighted and the visited ones marked."""
+# How a step before the current one ended: ✓ only when it really succeeded.
+OUTCOME_MARKS = {
+    "ok": "[green]✓ {title}[/]",
+    "failed": "[b red]✗ {title}[/]",
+    "unchecked": "[dim]· {title}[/]",  # not checked in this session (e.g. a resumed run)
+}
 
-    def __init__(self, current: str) -> None:
+
+class StepBar(Static):
+    """Hosts → Access → … with the current step highlighted and the earlier ones marked by their outcome."""
+
+    def __init__(self, current: str, outcomes: Mapping[str, str]) -> None:
         super().__init__(id="step-bar")
         self.current = current
+        self.outcomes = dict(outcomes)
 
     def on_mount(self) -> None:
         here = step_index(self.current)
         parts = []
         for index, step in enumerate(STEPS):
             if index < here:
-                parts.append(f"[green]✓ {step.title}[/]")
+                outcome = self.outcomes.get(step.id, "unchecked")
+                parts.append(OUTCOME_MARKS.get(outcome, OUTCOME_MARKS["unchecked"]).format(title=step.title))
             elif index == here:
                 parts.append(f"[reverse bold] {index + 1}. {step.title} [/]")
             else:
@@ -68,6 +78,9 @@ class StepScreen(Screen[None]):
     """
 
     step_id: ClassVar[str] = ""
+    # A step that checks something (hosts answer, preflight, the inventory) records its own outcome with
+    # `record_outcome`; any other step succeeded when its form was accepted.
+    CHECKS: ClassVar[bool] = False
     NOT_BUILT: ClassVar[str] = ""  # plain words about what this step cannot do yet, shown on the screen
 
     BINDINGS: ClassVar = [
@@ -81,7 +94,7 @@ class StepScreen(Screen[None]):
         return cast("WizardApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield StepBar(self.step_id)
+        yield StepBar(self.step_id, self.wizard.step_outcomes)
         with VerticalScroll(id="step-body"):
             if self.NOT_BUILT:
                 yield Static(self.NOT_BUILT, id="not-built", classes="not-built")
@@ -95,6 +108,10 @@ class StepScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def record_outcome(self, ok: bool) -> None:
+        """Whether this step's check succeeded, for the step bar of the later steps."""
+        self.wizard.step_outcomes[self.step_id] = "ok" if ok else "failed"
 
     def on_mount(self) -> None:
         self.load_spec(self.wizard.spec)

@@ -9,7 +9,20 @@ from rich.table import Table
 from rich.text import Text
 
 from kwizard.loadbalancer.dns import route53_json
-from kwizard.summary import Summary
+from kwizard.summary import Summary, run_lines
+
+RUN_STYLES = {"✓": "green", "✗": "red", "-": "dim", "·": "dim"}
+
+
+def run_panel(summary: Summary) -> Panel:
+    """What each phase of the run did, and what the preset does not build at all."""
+    body = Text()
+    for index, (mark, text) in enumerate(run_lines(summary)):
+        if index:
+            body.append("\n")
+        body.append(f"{mark} ", style=RUN_STYLES.get(mark, ""))
+        body.append(text, style="yellow" if text.startswith("Not built") else "")
+    return Panel(body, title="What was built", title_align="left")
 
 
 def kubeconfig_panel(summary: Summary) -> Panel:
@@ -91,10 +104,17 @@ def steps_panel(summary: Summary) -> Panel:
 
 def renderables(summary: Summary) -> list[RenderableType]:
     """Every part of the summary, top to bottom."""
-    parts: list[RenderableType] = [kubeconfig_panel(summary), dns_panel(summary)]
-    if summary.urls:
-        parts.append(urls_table(summary))
-    parts += [lb_table(summary), nat_panel(summary), steps_panel(summary)]
+    parts: list[RenderableType] = [run_panel(summary)] if summary.ran or summary.not_built else []
+    if summary.has_cluster:
+        parts.append(kubeconfig_panel(summary))
+    if summary.has_loadbalancer:
+        parts.append(dns_panel(summary))
+        if summary.urls:
+            parts.append(urls_table(summary))
+        parts.append(lb_table(summary))
+    parts.append(nat_panel(summary))
+    if summary.next_steps:
+        parts.append(steps_panel(summary))
     parts += [Panel(Text(text), title=title, title_align="left") for title, text in summary.extra]
     return parts
 

@@ -199,6 +199,23 @@ def test_cli_up_status_ssh_down(lab_factory: LabFactory, lab_root: Path, tmp_pat
     ssh = _cli("ssh", "--name", FACTORY_NAME, "c1", "--", "hostname; nproc", root=lab_root)
     assert ssh.returncode == 0 and ssh.stdout.split() == ["c1", "1"], ssh.stderr
     assert _cli("ssh", "--name", FACTORY_NAME, "c2", "python3", "-V", root=lab_root).returncode == 127
+    assert status["hosts"][1]["now"] == {"python3": 0, "ip_forward": 1}
+    # python3 "installed" on c2 after lab up: status shows what the host has now, not only its profile.
+    assert (
+        lab.host("c2")
+        .exec("printf '#!/bin/sh\\n' > /usr/bin/python3 && chmod +x /usr/bin/python3")
+        .returncode
+        == 0
+    )
+    now = json.loads(_cli("status", "--name", FACTORY_NAME, "--json", root=lab_root).stdout)["hosts"][1]
+    assert now["now"] == {"python3": 1, "ip_forward": 1} and now["traits"]["python3"] is False
+    rows = {
+        line.split()[0]: line
+        for line in _cli("status", "--name", FACTORY_NAME, root=lab_root).stdout.splitlines()
+        if line.startswith("c2")
+    }
+    assert "NOW" in text and "PROFILE (AS STARTED)" in text
+    assert rows["c2"].index("python3, ip_forward 1") < rows["c2"].index("no python3")  # now, then the profile
     unknown = _cli("ssh", "--name", FACTORY_NAME, "c9", root=lab_root)
     assert unknown.returncode == 2 and "Use one of: c1, c2" in unknown.stderr
     down = _cli("down", "--name", FACTORY_NAME, root=lab_root)

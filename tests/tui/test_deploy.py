@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 from kwizard.engine.journal import read_events
+from kwizard.engine.phase import PhaseContext, PhaseResult
+from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard.widgets import HostGrid
@@ -48,6 +50,9 @@ async def test_failure_is_shown_and_resume_finishes_without_rerunning(tmp_path: 
         state = screen.query_one("Dashboard").state  # type: ignore[attr-defined]
         assert state.status == "ok"
         assert state.phase("inventory").reused and state.phase("apps").status == "ok"
+        # The hosts table counts the resumed attempt, as "No failures" does, and says so.
+        assert grid.get_row("cp2")[3].plain == "0"
+        assert grid.border_title == "Hosts · attempt 2 (this resume only)"
         run_dir = next((tmp_path / "root" / "clusters" / "fx" / "runs").glob("2*"))
         starts = [e.phase for e in read_events(run_dir / "events.jsonl") if e.kind == "phase_start"]
         assert starts == ["inventory", "kubespray", "kubespray", "apps"]  # inventory ran once
@@ -81,3 +86,27 @@ def test_snapshot_deploy_offers_resume(snap_compare, tmp_path: Path) -> None:
     spec = _workspace_with_failed_run(tmp_path / "root")
     app = WizardApp(spec, root=tmp_path / "root", start_step="deploy")
     assert snap_compare(app, terminal_size=(120, 48))
+
+
+def _waits_for_cancel(ctx: PhaseContext) -> PhaseResult:
+    ctx.log("inventory", "waiting for the user to cancel")
+    return PhaseResult("interrupted" if ctx.cancel.wait(60) else "ok", "stopped")
+
+
+async def test_a_cancelled_run_does_not_ask_to_fix_a_cause(tmp_path: Path) -> None:
+    phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
+    app = wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.pause()
+        await pilot.click("#deploy-start")
+        screen = app.screen
+        assert isinstance(screen, DeployStep)
+        for _ in range(100):  # bounded: the worker starts the phase within a few ticks
+            if screen.running:
+                break
+            await pilot.pause(0.05)
+        await pilot.click("#deploy-cancel")
+        screen = await wait_until_idle(pilot, app, seconds=30)
+        result = str(screen.query_one("#deploy-result").content)
+        assert "interrupted in phase inventory: you cancelled it" in result
+        assert "Fix the cause" not in result and "Nothing to fix" in result

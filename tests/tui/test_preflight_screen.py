@@ -106,6 +106,8 @@ async def test_next_needs_failures_acknowledged_and_records_them(kwizard_root: P
         await pilot.click("#ack")
         await pilot.pause()
         assert type(app.screen).__name__ == "OptionsStep"
+        bar = str(app.screen.query_one("#step-bar", Static).content)
+        assert "✗ Preflight" in bar and "✓ Preflight" not in bar  # continued past failures: not a success
         acknowledged = set(app.spec.preflight.acknowledged)
         # The lab preset acknowledges `systemd` already (the lab has none); the guide's traps are added.
         assert {"python@lab3", "ip_forward@lab5", "systemd"} <= acknowledged
@@ -115,6 +117,20 @@ async def test_next_needs_failures_acknowledged_and_records_them(kwizard_root: P
         await pilot.pause()
     saved = presets.load(kwizard_root / "clusters" / "lab" / "preset.yaml")
     assert set(saved.preflight.acknowledged) == acknowledged
+
+
+async def test_failures_acknowledged_in_the_preset_do_not_fail_the_step(kwizard_root: Path):
+    # The preset already acknowledges every failure of the recorded report (as the lab's systemd): the
+    # step passes, as the run's preflight phase would, and the step bar ticks it.
+    spec = lab_spec()
+    spec = spec.updated(preflight={"acknowledged": ["systemd", "python@lab3", "ip_forward@lab5"]})
+    app = RecordedWizard(spec, root=kwizard_root, start_step="preflight")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "OptionsStep"  # nothing blocking: no question asked
+        assert "✓ Preflight" in str(app.screen.query_one("#step-bar", Static).content)
 
 
 async def test_hosts_without_trusted_keys_are_not_contacted(kwizard_root: Path):

@@ -83,6 +83,33 @@ async def test_findings_name_the_field_to_fix(tmp_path: Path) -> None:
         assert not (tmp_path / "clusters").exists() or not any((tmp_path / "clusters").rglob("hosts.yaml"))
 
 
+async def test_preview_after_a_run_is_what_the_inventory_phase_wrote(tmp_path: Path) -> None:
+    """After a run, the inventory on disk names the interpreters preflight chose: the preview keeps them."""
+    from kwizard.engine.journal import RunJournal
+
+    spec = preset.load(PRESETS / "baremetal-ha.yaml")
+    ws = workspace(spec.name, tmp_path).create()
+    chosen = {
+        "python_interpreters": {"cp1": "/usr/bin/python3.12", "worker1": "/usr/libexec/platform-python"}
+    }
+    journal = RunJournal.create(ws, ["preflight", "inventory"])
+    journal.update_phase("preflight", status="ok", data=chosen)
+    journal.update_phase("inventory", status="ok")
+    journal.update(status="ok")
+    journal.close()
+    # What the inventory phase wrote in that run: rendered with preflight's results (ctx.results).
+    write(plan(spec, ws, {"preflight": chosen}), ws.inventory_dir)
+    assert "/usr/bin/python3.12" in (ws.inventory_dir / "hosts.yaml").read_text()
+    app = WizardApp(spec, root=tmp_path, start_step="review")
+    async with app.run_test(size=(130, 60)) as pilot:
+        await _ready(app)
+        await pilot.pause()
+        table = app.screen.query_one("#review-files", DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][1:] == ["hosts.yaml", ""] and "unchanged" in rows[0][0]
+        assert "already on disk exactly like this" in _text(app, "#review-diff")
+
+
 def test_review_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Review of the bare-metal HA preset on a fresh machine: a green "passes every check" line; three new
     files (hosts.yaml and two group_vars files) with hosts.yaml's content shown as an all-added diff;

@@ -16,7 +16,8 @@ def _baremetal() -> object:
 def test_options_step(snap_compare, kwizard_root: Path):
     """The Roles & options step prefilled from baremetal-ha.yaml: Kubespray v2.31.0 / Kubernetes 1.35.4,
     calico + containerd, LB enabled with NodePorts 30800/30443 and the grafana virtual host, GlusterFS
-    storage, Grafana ticked; the step bar shows steps 1-3 done and step 4 current."""
+    storage, Grafana ticked; the step bar shows steps 1-3 as dots (not checked in this session) and step 4
+    current."""
     app = WizardApp(_baremetal(), root=kwizard_root, start_step="options")  # type: ignore[arg-type]
     assert snap_compare(app, terminal_size=(120, 48))
 

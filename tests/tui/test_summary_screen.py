@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
+from textual.widgets import Static
 
 from kwizard import preset, summary
 from kwizard.paths import workspace
 from kwizard.resources import stylesheet
+from kwizard.summary import render_text
 from kwizard.ui.screens.summary import SummaryScreen
 from tests.unit.test_summary import RESULTS
 
@@ -68,3 +70,62 @@ async def test_escape_closes_and_text_can_be_saved(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.closed
+
+
+LAB_STORAGE = (
+    "Gluster volume gv0 built and mounted; the StorageClass and PVs were not applied because this preset "
+    "builds no Kubernetes cluster (no kubespray phase)."
+)
+
+
+def lab_run(root: Path) -> Path:
+    """A finished run of presets/lab.yaml (no cluster built), journalled as the engine writes it."""
+    from kwizard.engine.journal import RunJournal
+
+    spec = preset.load("presets/lab.yaml")
+    journal = RunJournal.create(workspace(spec.name, root).create(), list(spec.phases))
+    summaries = {
+        "discover": "5 hosts",
+        "access": "5 of 5 hosts accept the key",
+        "preflight": "5 hosts checked",
+        "inventory": "5 hosts → hosts.yaml; 3 file(s) written",
+        "storage": LAB_STORAGE,
+    }
+    for name, text in summaries.items():
+        journal.update_phase(name, status="ok", summary=text)
+    journal.update(status="ok", exit_code=0)
+    journal.close()
+    return journal.directory
+
+
+async def test_a_run_that_built_no_cluster_says_so(tmp_path: Path) -> None:
+    """Deploying the lab preset (no kubespray phase): no kubectl line, DNS records or StorageClass claims."""
+    from kwizard.ui.app import WizardApp
+
+    lab_run(tmp_path)
+    app = WizardApp(preset.load("presets/lab.yaml"), root=tmp_path, start_step="deploy")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        title = str(app.screen.query_one("#summary-title", Static).content)
+        shown = render_text(app.screen.summary)
+        assert "what you have" not in title and "what was not" in title
+        assert "kubectl --context" not in shown and "DNS records" not in shown
+        assert "10 PersistentVolumes" not in shown and "StorageClass `gluster` (default)" not in shown
+        assert f"✓ Storage: {LAB_STORAGE}" in shown
+        assert "✗ Not built — Kubernetes: this preset builds no cluster" in shown
+        assert "scale.yml" not in shown  # Kubespray's commands need a cluster
+
+
+def test_summary_screen_lab(snap_compare: Any, tmp_path: Path) -> None:
+    """The lab preset after a run: a "What was built" panel first with five green ticks (the storage line says
+    the StorageClass and PVs were not applied) and a yellow "Not built — Kubernetes" line; then only the
+    NAT advice. No kubectl line, no DNS records, no Next steps, no StorageClass description."""
+    from kwizard.engine.journal import RunJournal
+
+    run = RunJournal.load(lab_run(tmp_path)).record
+    spec = preset.load("presets/lab.yaml")
+    shown = summary.from_record(spec, workspace(spec.name, Path("/srv/kwizard")), run)
+    assert snap_compare(SummaryHost(shown), terminal_size=(120, 40))

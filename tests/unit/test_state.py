@@ -118,6 +118,23 @@ def test_a_resume_starts_with_no_live_failures_and_keeps_the_earlier_ones_as_his
     assert [(f.host, f.attempt) for f in again.live_failures] == [("lab2", 2)]
 
 
+def test_host_counters_after_a_resume_are_of_that_attempt_and_say_so() -> None:
+    failed = (
+        started()
+        .apply(ev("host_failed", "lab3", 1.0, task="Learn the OS family", res={"msg": "no python"}))
+        .apply(ev("host_failed", "lab3", 1.2, task="Gather facts", res={"msg": "no python"}))
+        .apply(ev("host_ok", "lab1", 1.3, task="Gather facts"))
+        .apply(Event("run_end", "", None, {"status": "failed"}, 2.0))
+    )
+    assert failed.hosts["lab3"].failed == 2
+    resumed = failed.apply(Event("run_start", "", None, {"run_id": "r1", "phases": [P]}, 3.0))
+    resumed = resumed.apply(ev("host_ok", "lab3", 4.0, task="Learn the OS family"))
+    # No "lab3 failed 2" next to a resume with no failures: the counters are this attempt's, and titled so.
+    assert resumed.live_failures == () and resumed.hosts["lab3"].failed == 0
+    assert resumed.hosts["lab3"].ok == 1 and set(resumed.hosts) == {"lab1", "lab3"}
+    assert failed.hosts_title() == "Hosts" and resumed.hosts_title() == "Hosts · attempt 2 (this resume only)"
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(

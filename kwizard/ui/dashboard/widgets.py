@@ -179,6 +179,7 @@ class HostGrid(DataTable[Any]):
         if state.hosts is self._hosts:
             return
         self._hosts = state.hosts
+        self.border_title = state.hosts_title()
         changed = [name for name, view in state.hosts.items() if self._views.get(name) is not view]
         if any(name not in self._views for name in changed):  # new hosts: rows in name order
             self._rebuild(state)

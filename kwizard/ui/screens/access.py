@@ -71,6 +71,7 @@ class AccessChecked(Message):
 
 class AccessStep(StepScreen):
     step_id = "access"
+    CHECKS = True
 
     BINDINGS: ClassVar = [*StepScreen.BINDINGS, Binding("ctrl+t", "check", "Check access", priority=True)]
 
@@ -204,6 +205,7 @@ class AccessStep(StepScreen):
     def on_access_checked(self, message: AccessChecked) -> None:
         self.query_one("#check", Button).disabled = False
         if message.error is not None:
+            self.record_outcome(False)
             self.wizard.show_error(message.error)
             return
         for row in message.rows:
@@ -212,6 +214,7 @@ class AccessStep(StepScreen):
         if message.key is not None:
             self.query_one("#key-info", Static).update(Content(f"key {message.key.fingerprint}"))
         ready = sum(r.ok for r in self.rows.values())
+        self.record_outcome(ready == len(self.wizard.spec.hosts) > 0)
         self.notify(f"{ready} of {len(self.wizard.spec.hosts)} hosts accept the key", title="Access checked")
 
     # ── actions ────────────────────────────────────────────────────────────

@@ -73,6 +73,7 @@ class DeployStep(StepScreen):
         self.resumable: Path | None = None
         self.fix: RemedyPlan | None = None  # the remedy "Apply fix and retry" applies
         self.finished_run: Path | None = None  # the last run that finished ok (its Summary)
+        self.cancelled = False  # the user pressed Cancel run: an interrupted run has nothing to fix
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="deploy-actions"):
@@ -113,9 +114,15 @@ class DeployStep(StepScreen):
                 failed = next(
                     (n for n in record.selected if record.phase(n).status not in ("ok", "skipped")), ""
                 )
-                self._result(
-                    f"Run {record.run_id} stopped: {failed or record.status}. Fix the cause, then Resume."
-                )
+                if record.status == "interrupted":
+                    self._result(
+                        f"Run {record.run_id} was interrupted at {failed or 'its start'}: nothing failed. "
+                        "Resume continues from there."
+                    )
+                else:
+                    self._result(
+                        f"Run {record.run_id} stopped: {failed or record.status}. Fix the cause, then Resume."
+                    )
         self.query_one("#deploy-resume", Button).display = self.resumable is not None
         self._offer_fix()
         self.query_one("#deploy-summary", Button).display = self.finished_run is not None
@@ -149,6 +156,7 @@ class DeployStep(StepScreen):
         """Save the preset and run (or resume) the phases on a worker thread."""
         if self.running:
             return
+        self.cancelled = False
         wizard = self.wizard
         wizard.action_save_preset()
         if wizard.saved_spec != wizard.spec:
@@ -206,6 +214,7 @@ class DeployStep(StepScreen):
 
     def cancel(self) -> None:
         if self.engine is not None and self.running:
+            self.cancelled = True
             self.engine.cancel.set()
             self._result("Cancelling: the current phase is being stopped…")
 
@@ -221,10 +230,19 @@ class DeployStep(StepScreen):
         else:
             where = f" in phase {outcome.failed_phase}" if outcome.failed_phase else ""
             later = f"kwizard --resume {self.wizard.spec.name}"
-            self._result(
-                f"[red]Run {outcome.run_id} {outcome.status}{where}.[/] Fix the cause shown below, then "
-                f"Resume (or later: {later}). Report: {outcome.directory / 'report.md'}"
-            )
+            report = outcome.directory / "report.md"
+            if outcome.status == "interrupted":
+                # Nothing failed: "fix the cause" would send the user looking for an error that is not there.
+                why = "you cancelled it" if self.cancelled else "it was stopped before it finished"
+                self._result(
+                    f"[yellow]Run {outcome.run_id} interrupted{where}: {why}.[/] Nothing to fix: Resume "
+                    f"continues from that phase (or later: {later}). Report: {report}"
+                )
+            else:
+                self._result(
+                    f"[red]Run {outcome.run_id} {outcome.status}{where}.[/] Fix the cause shown below, then "
+                    f"Resume (or later: {later}). Report: {report}"
+                )
             self.resumable = outcome.directory
             if outcome.error is not None:
                 self.wizard.show_error(outcome.error)
@@ -321,7 +339,7 @@ class DeployStep(StepScreen):
 
         try:
             record = RunJournal.load(self.finished_run).record
-            shown = summary.build(self.wizard.spec, self.wizard.ws, _results(record))
+            shown = summary.from_record(self.wizard.spec, self.wizard.ws, record)
         except KwizardError as error:
             self.wizard.show_error(error)
             return
@@ -363,8 +381,3 @@ def _diagnostics_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("kwizard.diagnostics") is not None
-
-
-def _results(record: Any) -> dict[str, dict[str, Any]]:
-    """The phases' outputs of a journalled run, as kwizard.summary.build takes them."""
-    return {name: dict(record.phase(name).data) for name in record.selected}

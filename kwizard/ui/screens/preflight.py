@@ -76,6 +76,7 @@ def untrusted_hosts(spec: ClusterSpec, known_hosts: Path) -> list[str]:
 
 class PreflightStep(StepScreen):
     step_id = "preflight"
+    CHECKS = True
 
     # StepScreen's other bindings are inherited; ctrl+n is replaced so failures are acknowledged first.
     BINDINGS: ClassVar = [
@@ -231,6 +232,7 @@ class PreflightStep(StepScreen):
         self.running = False
         self._fixes_done()
         if message.error is not None:
+            self.record_outcome(False)
             self.wizard.show_error(message.error)
         if message.report is not None:
             self.report = message.report
@@ -288,6 +290,10 @@ class PreflightStep(StepScreen):
         report = self.current()
         if report is None:
             return
+        if self.report is not None:
+            # Acknowledged failures (the preset's, or "Continue anyway") do not block, as in the run's
+            # preflight phase; anything else still failing means the step did not succeed.
+            self.record_outcome(not report.blocking)
         columns = self._columns(report)
         table.add_column("check", key="check")
         for name in columns:
@@ -453,6 +459,7 @@ class PreflightStep(StepScreen):
             if choice == "ack":
                 self.acknowledged |= {r.key for r in blocking}
                 self._refresh_table()
+                self.record_outcome(False)  # continued past them: the checks still failed
                 self.wizard.action_next_step()
 
         self.app.push_screen(

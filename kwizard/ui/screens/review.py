@@ -45,6 +45,7 @@ def _counts(change: FileChange) -> str:
 
 class ReviewStep(StepScreen):
     step_id = "review"
+    CHECKS = True
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="review-summary")
@@ -89,12 +90,14 @@ class ReviewStep(StepScreen):
         self.post_message(ReviewPrepared(plan))
 
     def on_review_failed(self, message: ReviewFailed) -> None:
+        self.record_outcome(False)
         self.query_one("#review-findings", Static).update(
             f"[b red]{message.error.title}[/]: {message.error.problem}"
         )
 
     def on_review_prepared(self, message: ReviewPrepared) -> None:
         plan = message.plan
+        self.record_outcome(not plan.errors)
         self.changes = plan.changes
         self.command = plan.command
         self.query_one("#review-findings", Static).update(self._findings(plan))

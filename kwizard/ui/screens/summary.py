@@ -32,7 +32,8 @@ class SummaryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            f"[b]Cluster {self.summary.cluster}[/] — what you have, and what to do next", id="summary-title"
+            f"[b]Cluster {self.summary.cluster}[/] — what was built, what was not, and what to do next",
+            id="summary-title",
         )
         with VerticalScroll(id="summary-body"):
             for index, part in enumerate(renderables(self.summary)):
