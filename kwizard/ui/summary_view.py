@@ -102,9 +102,19 @@ def steps_panel(summary: Summary) -> Panel:
     return Panel(body, title="Next steps", title_align="left")
 
 
-def renderables(summary: Summary) -> list[RenderableType]:
-    """Every part of the summary, top to bottom."""
-    parts: list[RenderableType] = [run_panel(summary)] if summary.ran or summary.not_built else []
+def renderables(summary: Summary, *, phase_table_shown: bool = False) -> list[RenderableType]:
+    """Every part of the summary, top to bottom.
+
+    Headless output has just printed the run's phase table: the "What was built" panel would repeat it,
+    so only what the preset does not build is said there.
+    """
+    parts: list[RenderableType] = []
+    if phase_table_shown:
+        parts += [
+            Text(line, style="yellow") for mark, line in run_lines(summary) if line.startswith("Not built")
+        ]
+    elif summary.ran or summary.not_built:
+        parts.append(run_panel(summary))
     if summary.has_cluster:
         parts.append(kubeconfig_panel(summary))
     if summary.has_loadbalancer:
@@ -122,5 +132,5 @@ def renderables(summary: Summary) -> list[RenderableType]:
 def print_summary(summary: Summary, console: Console | None = None) -> None:
     """Headless: print the summary to the terminal."""
     console = console or Console()
-    for part in renderables(summary):
+    for part in renderables(summary, phase_table_shown=True):
         console.print(part)
