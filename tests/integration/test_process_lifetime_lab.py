@@ -30,19 +30,12 @@ from kwizard.runner.settings import control_path_dir
 from tests.deploy_driver import wizard_with_phases
 from tests.fixture_phases import fixture_phases
 from tests.integration.test_engine_lab import lab_spec, lab_workspace, on_host
+from tests.processes import alive
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {"PYTHONPATH": str(REPO), "KWIZARD_FIXTURE_PLAYBOOK": "slow.yml", "COLUMNS": "100"}
 HOSTS = ("lab1", "lab2", "lab4")
 LIMIT_SECONDS = 2.0
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
 
 
 def cmdline(pid: int) -> str:

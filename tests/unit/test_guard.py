@@ -12,17 +12,9 @@ from pathlib import Path
 import pytest
 
 from kwizard.runner import guard
+from tests.processes import alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the guard is for Linux")
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` runs (a zombie has ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
 
 
 def wait_for_file(path: Path, seconds: float = 10.0) -> str:
