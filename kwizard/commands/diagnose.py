@@ -144,12 +144,22 @@ def _print_report(diagnosis: Diagnosis) -> None:
     from rich.console import Console
     from rich.text import Text
 
+    from kwizard.diagnostics.scanner import MAX_RECORDS
+
     console = Console()
     findings = diagnosis.findings
     if diagnosis.binary_at is not None:
         console.print(
             Text(
                 f"Binary data from byte {diagnosis.binary_at:,} on: the log was read up to there.",
+                style="yellow",
+            )
+        )
+    if diagnosis.cut_at is not None:
+        console.print(
+            Text(
+                f"Stopped at byte {diagnosis.cut_at:,} after {MAX_RECORDS:,} failed results: the findings "
+                "come from that part of the log (the rest rarely changes them; split the log to read it).",
                 style="yellow",
             )
         )

@@ -28,6 +28,7 @@ class Diagnosis:
     failures: int  # failed/unreachable results seen (known or not)
     bytes_scanned: int = 0
     binary_at: int | None = None  # where binary data stopped the scan, if it did
+    cut_at: int | None = None  # where the bound on failure records stopped the scan, if it did
 
 
 def diagnose_records(
@@ -66,7 +67,7 @@ def diagnose_stream(stream: BinaryIO, evidence: Evidence | None = None, source: 
     scanned = scan_stream(stream, ruleset)
     findings = diagnose_records(scanned.records, evidence, ruleset=ruleset)
     failures = sum(r.kind != "text" for r in scanned.records)
-    return Diagnosis(findings, source, failures, scanned.bytes_scanned, scanned.binary_at)
+    return Diagnosis(findings, source, failures, scanned.bytes_scanned, scanned.binary_at, scanned.cut_at)
 
 
 def diagnose_text(text: str | bytes, evidence: Evidence | None = None) -> list[Finding]:

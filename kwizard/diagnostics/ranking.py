@@ -51,14 +51,16 @@ class _Acc:
     confidence: float = 0.0
     remedy: str | None = None
     order: int = 0
-    evidence: list[str] = field(default_factory=list)
-    hosts: list[str] = field(default_factory=list)
-    tasks: list[str] = field(default_factory=list)
+    # Dicts as ordered sets: a log with 100k failed hosts must not make each addition scan a list.
+    evidence: dict[str, None] = field(default_factory=dict)
+    hosts: dict[str, None] = field(default_factory=dict)
+    tasks: dict[str, None] = field(default_factory=dict)
 
     def add_lines(self, lines: Iterable[str]) -> None:
         for line in lines:
-            if line not in self.evidence:
-                self.evidence.append(line)
+            if len(self.evidence) >= MAX_EVIDENCE_LINES:
+                return  # only the first lines are shown; the rest would only cost memory
+            self.evidence.setdefault(line, None)
 
 
 def _holds(entry: ContextRule, value: Any) -> bool:
@@ -112,19 +114,18 @@ def rank(matches: Iterable[Match], evidence: Evidence | None = None) -> list[Fin
         acc.order = min(acc.order, match.record.order)
         if note:
             acc.add_lines([note])
-        if len(acc.evidence) < MAX_EVIDENCE_LINES:
-            acc.add_lines(match.record.evidence)
-        if match.record.host and match.record.host not in acc.hosts:
-            acc.hosts.append(match.record.host)
-        if match.record.task and match.record.task not in acc.tasks:
-            acc.tasks.append(match.record.task)
+        acc.add_lines(match.record.evidence)
+        if match.record.host:
+            acc.hosts.setdefault(match.record.host, None)
+        if match.record.task:
+            acc.tasks.setdefault(match.record.task, None)
     findings = [
         Finding(
             id=acc.rule.id,
             category=acc.rule.category,
             title=acc.rule.title,
             confidence=acc.confidence,
-            evidence=tuple(acc.evidence[:MAX_EVIDENCE_LINES]),
+            evidence=tuple(acc.evidence),
             fix=tuple(acc.rule.fix),
             explanation=acc.rule.explanation.strip(),
             hosts=tuple(acc.hosts),
