@@ -13,7 +13,8 @@ def _unreachable_log(hosts: int) -> bytes:
     lines = ["PLAY [all] *****", "", "TASK [Gathering Facts] *****"]
     lines += [
         f'fatal: [host{i}]: UNREACHABLE! => {{"changed": false, '
-        f'"msg": "Failed to connect to the host via ssh: ssh: connect to host 10.0.{i // 256}.{i % 256} port 22: Connection refused", "unreachable": true}}'
+        f'"msg": "Failed to connect to the host via ssh: ssh: connect to host 10.0.{i // 256}.{i % 256} '
+        'port 22: Connection refused", "unreachable": true}'
         for i in range(hosts)
     ]
     return ("\n".join(lines) + "\n").encode()
