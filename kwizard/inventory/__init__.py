@@ -7,6 +7,8 @@ Kubespray's asserts would, and has the real `ansible-inventory` parse the result
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,7 +68,8 @@ def build(ctx: PhaseContext, phase: str = "inventory") -> InventoryOutcome:
         bin_dir = candidate if (candidate / "ansible-inventory").is_file() else None
     changes = plan(spec, ws, ctx.results)
     ws.create()
-    with tempfile.TemporaryDirectory(prefix=".inventory-check-", dir=ws.cluster_dir) as scratch:
+    _remove_stale_scratch(ws.cluster_dir)
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=ws.cluster_dir) as scratch:
         scratch_dir = Path(scratch)
         write(
             [FileChange(c.relative, scratch_dir / c.relative, c.new_text, None) for c in changes], scratch_dir
@@ -89,6 +92,28 @@ def build(ctx: PhaseContext, phase: str = "inventory") -> InventoryOutcome:
     )
     warnings = [p for p in problems if p.severity == "warning"]
     return InventoryOutcome(ws.inventory_dir / HOSTS_FILE, changes, warnings, parsed)
+
+
+SCRATCH_PREFIX = ".inventory-check-"
+
+
+def _remove_stale_scratch(cluster_dir: Path) -> None:
+    """Scratch folders of a kwizard that was killed while checking (its pid is in the name) go away."""
+    for leftover in cluster_dir.glob(f"{SCRATCH_PREFIX}*"):
+        owner = leftover.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and int(owner) != os.getpid() and _running(int(owner)):
+            continue  # another live kwizard (the lock normally prevents it)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:

@@ -142,3 +142,23 @@ def test_inventory_parse_ignores_a_stray_ansible_cfg(tmp_path: Path, monkeypatch
     ctx = _context(spec, tmp_path)
     assert run_phase(ctx).status == "ok"
     assert os.environ["ANSIBLE_CONFIG"] == str(config)
+
+
+def test_scratch_folders_of_a_killed_check_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    """A kwizard SIGKILLed while ansible-inventory checked the files leaves its scratch copy behind."""
+    import signal
+    import subprocess
+    import sys
+
+    spec = preset.load(PRESETS[0])
+    ctx = _context(spec, tmp_path)
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=10)
+    dead = ctx.ws.cluster_dir / f".inventory-check-{killed.pid}-abcd1234"
+    older = ctx.ws.cluster_dir / ".inventory-check-k2j3h4g5"  # named before the pid was part of it
+    for leftover in (dead, older):
+        (leftover / "group_vars").mkdir(parents=True)
+        (leftover / "hosts.yaml").write_text("all: {}\n")
+    assert run_phase(ctx).status == "ok"
+    assert not list(ctx.ws.cluster_dir.glob(".inventory-check-*"))
