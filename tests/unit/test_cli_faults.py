@@ -134,3 +134,41 @@ def test_a_full_disk_at_the_very_start_is_one_clear_error(tmp_path: Path) -> Non
     assert "exit=2" in output, output
     assert "Disk full" in output and f"Free some space on the disk holding {full}" in output
     assert "Traceback" not in output and "internal error" not in output
+
+
+def test_a_changed_host_key_shows_both_fingerprints_in_every_output(tmp_path: Path) -> None:
+    """The console summary, --json and the report name the trusted and the presented fingerprint."""
+    import json
+    import shutil
+
+    import pytest
+
+    from kwizard.hostkeys import KnownHosts
+    from tests.loopback_sshd import available, loopback_sshd
+
+    if not available():
+        pytest.skip("needs root and sshd")
+    with loopback_sshd(tmp_path / "sshd") as sshd:
+        workdir = tmp_path / "work"
+        ws = workspace("faults", workdir).create()
+        other = tmp_path / "other"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True, timeout=30
+        )
+        old_key = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+        ws.known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {old_key}\n")
+        (trusted,) = KnownHosts(ws.known_hosts).lookup("127.0.0.1", sshd.port)
+        shutil.copy(sshd.client_key, tmp_path / "key")
+        preset_file = tmp_path / "p.yaml"
+        preset.save(_spec(sshd.port, tmp_path / "key"), preset_file)
+        run = _run(workdir, "--preset", str(preset_file), "--yes")
+        resumed = _run(workdir, "--resume", "faults", "--yes", "--json")
+    presented = sshd.host_public_key
+    ws.known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {presented}\n")
+    (new,) = KnownHosts(ws.known_hosts).lookup("127.0.0.1", sshd.port)
+    for output in (run.stdout, resumed.stdout):
+        assert trusted.fingerprint in output and new.fingerprint in output, output[-3000:]
+    summary = json.loads(resumed.stdout)
+    assert trusted.fingerprint in json.dumps(summary)
+    (report,) = ws.runs_dir.glob("*/report.md")
+    assert trusted.fingerprint in report.read_text() and new.fingerprint in report.read_text()
