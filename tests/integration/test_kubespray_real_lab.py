@@ -96,4 +96,8 @@ def test_kubesprays_own_checks_accept_kwizards_inventory(lab: kwlab.Lab, tmp_pat
     if run.returncode != 0:
         first = failed[0]["data"]
         assert f"{failed[0]['host']} — {first['task']}" in output
+        # The lab has no package source: that stop is named, with its cause, not only "items failed".
+        findings = [e["data"]["id"] for e in events if e["kind"] == "finding" and e["phase"] == "kubespray"]
+        if first["task"] == "Manage packages":
+            assert "package_source_unreachable" in findings, (findings, output[-3000:])
     assert list(markers.iterdir()) == []  # no canary ran while Kubespray read the inventory
