@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +34,7 @@ def test_alias_bomb_is_refused_at_once_with_its_line() -> None:
     assert len(text) < 600
     started = time.monotonic()
     error = _refusal(text)
-    assert time.monotonic() - started < 1.0  # was >20 s: the secret-key walk expanded 387 million values
+    assert time.monotonic() - started < 10.0  # a hang guard: the secret-key walk expanded 387 million values
     assert error.title == "Too many YAML aliases"
     assert error.problem.startswith("p.yaml:")
 
@@ -93,16 +94,23 @@ def test_other_callers_get_their_own_error_class() -> None:
         yamltext.load("a: [1\n", "k.yaml", "Bad kubeconfig", "Fix it.")
 
 
-def test_twenty_thousand_hosts_parse_once_and_fast() -> None:
+def test_twenty_thousand_hosts_are_composed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text is parsed once (it was composed and loaded twice); bench/preset prints the time."""
     hosts = "\n".join(
         f"  - {{name: n{i}, address: 10.{i // 65536}.{i // 256 % 256}.{i % 256}, roles: [worker]}}"
         for i in range(1, 20_000)
     )
     text = "version: 1\nname: big\nhosts:\n  - {name: n0, address: 10.9.9.9, roles: [control_plane, etcd]}\n"
-    started = time.monotonic()
+    composed: list[int] = []
+    original = yamltext._Loader.get_single_node
+    monkeypatch.setattr(
+        yamltext._Loader, "get_single_node", lambda self: composed.append(1) or original(self)
+    )
+    monkeypatch.setattr(yaml, "safe_load", lambda *a, **k: pytest.fail("a second parse"))
+    monkeypatch.setattr(yaml, "compose", lambda *a, **k: pytest.fail("a second parse"))
     spec = presets.parse(text + hosts + "\n", "big.yaml")
     assert len(spec.hosts) == 20_000
-    assert time.monotonic() - started < 10.0  # was 15 s: composed and loaded twice in pure Python
+    assert composed == [1]
 
 
 def test_line_numbers_survive_the_single_parse() -> None:
