@@ -7,7 +7,6 @@ wire the engine (`pipeline.Engine`, UI-free) to the headless console (`kwizard.u
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,20 +23,9 @@ if TYPE_CHECKING:
 
 def secrets_from_environment(spec: ClusterSpec) -> tuple[Secrets, list[str]]:
     """Passwords from the environment variables the preset names, and warnings for unset ones."""
-    values: dict[str, str | None] = {}
-    warnings = []
-    for field_name, variable in (
-        ("ssh_password", spec.ssh.password_env),
-        ("become_password", spec.ssh.become_password_env),
-    ):
-        if not variable:
-            continue
-        values[field_name] = os.environ.get(variable) or None
-        if values[field_name] is None:
-            warnings.append(
-                f"{variable} is not set: phases that need the {field_name.replace('_', ' ')} will fail."
-            )
-    return Secrets(**values), warnings  # type: ignore[arg-type]
+    from kwizard.service.secrets import resolve_secrets
+
+    return resolve_secrets(spec)
 
 
 def accepts_new_host_keys(spec: ClusterSpec, options: RunOptions) -> bool:

@@ -60,6 +60,12 @@ class WizardApp(App[int]):
     def ws(self) -> Workspace:
         return workspace(self.spec.name, self.root)
 
+    def resolved_secrets(self, spec: ClusterSpec | None = None) -> Secrets:
+        """The typed passwords, completed from the variables the preset names (ssh.password_env…)."""
+        from kwizard.service.secrets import resolve_secrets
+
+        return resolve_secrets(spec or self.spec, self.secrets)[0]
+
     def on_mount(self) -> None:
         if self.resume:
             self.spec = presets.load(workspace(self.resume, self.root).preset_file)

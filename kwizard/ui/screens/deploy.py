@@ -15,7 +15,6 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from kwizard.engine.phase import Secrets
 from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
@@ -155,7 +154,7 @@ class DeployStep(StepScreen):
             return  # the save failed and said why
         from kwizard.engine.findings import default_diagnoser
 
-        secrets = self._secrets()
+        secrets = wizard.resolved_secrets()
         table: dict[str, Any] = {} if self.phases is None else {"phases": tuple(self.phases)}
         ws, cancel = wizard.ws.create(), threading.Event()
         self.engine = Engine(
@@ -180,18 +179,6 @@ class DeployStep(StepScreen):
         self._set_running(True)
         self._result("Running…" if not resume else "Resuming…")
         self._run_engine(resume)
-
-    def _secrets(self) -> Secrets:
-        """The wizard's secrets (memory only), completed from the preset's environment variables."""
-        from kwizard.engine import secrets_from_environment
-
-        wizard = self.wizard
-        from_env, _ = secrets_from_environment(wizard.spec)
-        return Secrets(
-            ssh_password=wizard.secrets.ssh_password or from_env.ssh_password,
-            become_password=wizard.secrets.become_password or from_env.become_password,
-            per_host_password=dict(wizard.secrets.per_host_password),
-        )
 
     @work(thread=True, exclusive=True, group="deploy")
     def _run_engine(self, resume: bool) -> None:
@@ -286,7 +273,7 @@ class DeployStep(StepScreen):
             wizard.spec,
             ws,
             wizard.options,
-            secrets=self._secrets(),
+            secrets=wizard.resolved_secrets(),
             cancel=cancel,
             confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
             confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),

@@ -157,7 +157,7 @@ class PreflightStep(StepScreen):
             spec=spec,
             ws=ws,
             options=wizard.options,
-            secrets=wizard.secrets,
+            secrets=wizard.resolved_secrets(spec),
             cancel=self.cancel,
             emit=self._emit_from_thread,
             # A key seen for the first time (r pressed before the Access step) is shown for confirmation.
@@ -426,7 +426,7 @@ class PreflightStep(StepScreen):
             self._show_fixing()
             self.apply_fixes(self.apply_to(self.wizard.spec), report, selected)
 
-        if needs_password and not self.wizard.secrets.become_password:
+        if needs_password and not self.wizard.resolved_secrets().become_password:
             self.app.push_screen(
                 AskModal("Become password", "sudo asks for a password on these hosts:", password=True),
                 lambda answer: run(answer) if answer else None,
