@@ -135,6 +135,9 @@ class WizardApp(App[int]):
             return
         try:
             path = presets.save(self.spec, self.ws.create().preset_file)
+        except KwizardError as error:
+            self.show_error(error)
+            return
         except OSError as exc:
             self.show_error(KwizardError("Preset not saved", str(exc), "Check free space and permissions."))
             return
@@ -170,6 +173,12 @@ class WizardApp(App[int]):
 
     def show_error(self, error: KwizardError) -> None:
         self.push_screen(ErrorModal(error))
+
+    def show_unexpected(self, exc: BaseException) -> None:
+        """Any exception as the error modal: a disk problem, or an internal error naming its crash file."""
+        from kwizard.service.crash import user_error
+
+        self.show_error(user_error(exc, self.root))
 
 
 def run_app(spec: ClusterSpec | None, resume: str | None, options: RunOptions) -> int:

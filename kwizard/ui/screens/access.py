@@ -21,6 +21,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.worker import Worker
 
 from kwizard.access import HostAccess, KeyPair, cluster_key_path, ensure_key_pair, secure_hosts
 from kwizard.engine.phase import Event, PhaseContext
@@ -314,6 +315,9 @@ class AccessStep(StepScreen):
             self.post_message(AccessChecked([], None, error))
             return
         self.post_message(AccessChecked(rows, key))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        self.query_one("#check", Button).disabled = False
 
     def _emit_from_thread(self, event: Event) -> None:
         self.post_message(HostStatusChanged(event))

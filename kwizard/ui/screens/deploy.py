@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
+from textual.worker import Worker
 
 from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
 from kwizard.errors import KwizardError
@@ -268,17 +269,17 @@ class DeployStep(StepScreen):
         from kwizard.engine.phase import PhaseContext
 
         wizard = self.wizard
-        ws, cancel = wizard.ws.create(), threading.Event()
-        ctx = PhaseContext(
-            wizard.spec,
-            ws,
-            wizard.options,
-            secrets=wizard.resolved_secrets(),
-            cancel=cancel,
-            confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
-            confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
-        )
         try:
+            ws, cancel = wizard.ws.create(), threading.Event()
+            ctx = PhaseContext(
+                wizard.spec,
+                ws,
+                wizard.options,
+                secrets=wizard.resolved_secrets(),
+                cancel=cancel,
+                confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
+                confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
+            )
             outcomes = apply_on_hosts(ctx, plan)
         except KwizardError as error:
             self.post_message(self.FixFailed(error))
@@ -313,6 +314,12 @@ class DeployStep(StepScreen):
             self.wizard.show_error(error)
             return
         self.app.push_screen(SummaryScreen(shown))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        # The run or the fix crashed: the buttons come back so the user can try again.
+        self._finish()
+        self._offer_fix()
+        self._result("[red]Stopped by an internal error[/]")
 
     def _finish(self) -> None:
         self._set_running(False)

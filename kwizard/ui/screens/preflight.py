@@ -24,6 +24,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Static
+from textual.worker import Worker
 
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
@@ -222,6 +223,11 @@ class PreflightStep(StepScreen):
             self.post_message(ChecksFinished(report, error))
             return
         self.post_message(FixesApplied(fixed_spec, rechecked, outcomes))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        self.running = False
+        self._fixes_done()
+        self._refresh_table()
 
     def on_host_checked(self, message: HostChecked) -> None:
         self.partial[message.report.host] = message.report
