@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from kwizard import __version__
-from kwizard.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EnvironmentProblem, KwizardError
+from kwizard.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, KwizardError, storage_error
 from kwizard.phases import PHASES
 
 # name → one-line help. Order is the order shown by --help.
@@ -137,30 +137,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_crash(exc)
 
 
-def storage_error(exc: OSError) -> KwizardError | None:
-    """A full, read-only or forbidden disk as an error the user can act on (None for other OSErrors)."""
-    import errno
-    import os
-
-    path = str(exc.filename or os.environ.get("KWIZARD_WORKDIR") or "kwizard's data folder")
-    folder = path if os.path.isdir(path) else os.path.dirname(path) or path
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return EnvironmentProblem(
-            "Disk full",
-            f"kwizard could not write {path}: no space left on the device. Nothing was half-written: "
-            "files are replaced only once they are complete.",
-            f"Free some space on the disk holding {folder} (`df -h {folder}` shows it), or point "
-            "--workdir at another disk; then run the same command again (or `kwizard --resume`).",
-        )
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return EnvironmentProblem(
-            "Cannot write kwizard's files",
-            f"kwizard could not write {path}: {exc.strerror}.",
-            "Run kwizard as a user who may write there, or choose another folder with --workdir.",
-        )
-    return None
-
-
 def report_error(error: KwizardError) -> None:
     """Print a KwizardError as a panel on stderr."""
     try:
@@ -179,29 +155,7 @@ def report_error(error: KwizardError) -> None:
 
 def report_crash(exc: BaseException) -> int:
     """An unexpected bug: save the traceback to a file and tell the user where, in one panel."""
-    import tempfile
-    import traceback
+    from kwizard.service.crash import internal_error
 
-    from kwizard.fsutil import atomic_write
-
-    text = "".join(traceback.format_exception(exc))
-    try:
-        from kwizard.paths import default_root
-
-        crash_file = default_root() / "crash.log"
-        crash_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except Exception:
-        crash_file = __import__("pathlib").Path(tempfile.gettempdir()) / "kwizard-crash.log"
-    try:
-        atomic_write(crash_file, text)
-    except OSError:  # the disk may be full: the panel still tells what happened
-        crash_file = __import__("pathlib").Path("(not saved: the crash file could not be written)")
-    report_error(
-        KwizardError(
-            "kwizard hit an internal error",
-            f"{type(exc).__name__}: {exc}",
-            f"This is a bug. The details are in {crash_file}; please attach that file to a report. "
-            "Your saved answers and the run journal are untouched.",
-        )
-    )
+    report_error(internal_error(exc))
     return EXIT_BAD_INPUT if isinstance(exc, ValueError) else 1

@@ -53,3 +53,27 @@ class EnvironmentProblem(KwizardError):
 
 class RemoteError(KwizardError):
     """A host did something unexpected (refused, timed out, returned garbage)."""
+
+
+def storage_error(exc: OSError) -> KwizardError | None:
+    """A full, read-only or forbidden disk as an error the user can act on (None for other OSErrors)."""
+    import errno
+    import os
+
+    path = str(exc.filename or os.environ.get("KWIZARD_WORKDIR") or "kwizard's data folder")
+    folder = path if os.path.isdir(path) else os.path.dirname(path) or path
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return EnvironmentProblem(
+            "Disk full",
+            f"kwizard could not write {path}: no space left on the device. Nothing was half-written: "
+            "files are replaced only once they are complete.",
+            f"Free some space on the disk holding {folder} (`df -h {folder}` shows it), or point "
+            "--workdir at another disk; then run the same command again (or `kwizard --resume`).",
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return EnvironmentProblem(
+            "Cannot write kwizard's files",
+            f"kwizard could not write {path}: {exc.strerror}.",
+            "Run kwizard as a user who may write there, or choose another folder with --workdir.",
+        )
+    return None

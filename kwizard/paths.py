@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kwizard.errors import EnvironmentProblem, storage_error
 from kwizard.fsutil import atomic_write, ensure_private_dir
 
 ENV_WORKDIR = "KWIZARD_WORKDIR"
@@ -78,19 +79,31 @@ class Workspace:
         return self.root / "cache" / "kubespray"
 
     def create(self) -> Workspace:
-        """Create every folder of the workspace with mode 0700; idempotent."""
-        for directory in (
-            self.root,
-            self.root / "clusters",
-            self.cluster_dir,
-            self.ssh_dir,
-            self.cluster_dir / "inventory",
-            self.inventory_dir,
-            self.runs_dir,
-            self.artifacts_dir,
-        ):
-            ensure_private_dir(directory)
-        remember_last_cluster(self.root, self.cluster)
+        """Create every folder of the workspace with mode 0700; idempotent.
+
+        Raises EnvironmentProblem when a folder cannot be made (a file in the way, no permission, full disk).
+        """
+        try:
+            for directory in (
+                self.root,
+                self.root / "clusters",
+                self.cluster_dir,
+                self.ssh_dir,
+                self.cluster_dir / "inventory",
+                self.inventory_dir,
+                self.runs_dir,
+                self.artifacts_dir,
+            ):
+                ensure_private_dir(directory)
+            remember_last_cluster(self.root, self.cluster)
+        except OSError as exc:
+            where = exc.filename or self.cluster_dir
+            raise storage_error(exc) or EnvironmentProblem(
+                "Cannot create the cluster's folder",
+                f"kwizard could not create {where}: {exc.strerror or exc}.",
+                "Check that the folder (and the ones above it) may be written and that the disk has space, "
+                "or choose another data folder with --workdir (KWIZARD_WORKDIR).",
+            ) from exc
         return self
 
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 import threading
 from pathlib import Path
@@ -43,10 +42,9 @@ __all__ = [
 
 def passwords_from_env(spec: ClusterSpec, ctx: PhaseContext) -> None:
     """Fill missing secrets from the environment variables the preset names (never from the preset)."""
-    if ctx.secrets.ssh_password is None and spec.ssh.password_env:
-        ctx.secrets.ssh_password = os.environ.get(spec.ssh.password_env) or None
-    if ctx.secrets.become_password is None and spec.ssh.become_password_env:
-        ctx.secrets.become_password = os.environ.get(spec.ssh.become_password_env) or None
+    from kwizard.service.secrets import fill_from_environment
+
+    fill_from_environment(ctx.secrets, spec)
 
 
 def terminal_password_prompt(spec: ClusterSpec) -> PasswordPrompt | None:

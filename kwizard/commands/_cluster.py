@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from kwizard.errors import InputError
@@ -36,15 +35,11 @@ def open_cluster(name: str | None) -> tuple[ClusterSpec, Workspace]:
 
 def phase_context(spec: ClusterSpec, ws: Workspace) -> PhaseContext:
     """A context for running one phase from the command line; passwords come from the named env vars."""
-    from kwizard.engine.phase import PhaseContext, Secrets
+    from kwizard.engine.phase import PhaseContext
     from kwizard.options import RunOptions
+    from kwizard.service.secrets import resolve_secrets
 
-    secrets = Secrets(
-        ssh_password=os.environ.get(spec.ssh.password_env) if spec.ssh.password_env else None,
-        become_password=(
-            os.environ.get(spec.ssh.become_password_env) if spec.ssh.become_password_env else None
-        ),
-    )
+    secrets, _ = resolve_secrets(spec)
 
     def say(event: object) -> None:
         text = getattr(event, "data", {}).get("text") if getattr(event, "kind", "") == "log" else None

@@ -7,7 +7,6 @@ wire the engine (`pipeline.Engine`, UI-free) to the headless console (`kwizard.u
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,20 +23,9 @@ if TYPE_CHECKING:
 
 def secrets_from_environment(spec: ClusterSpec) -> tuple[Secrets, list[str]]:
     """Passwords from the environment variables the preset names, and warnings for unset ones."""
-    values: dict[str, str | None] = {}
-    warnings = []
-    for field_name, variable in (
-        ("ssh_password", spec.ssh.password_env),
-        ("become_password", spec.ssh.become_password_env),
-    ):
-        if not variable:
-            continue
-        values[field_name] = os.environ.get(variable) or None
-        if values[field_name] is None:
-            warnings.append(
-                f"{variable} is not set: phases that need the {field_name.replace('_', ' ')} will fail."
-            )
-    return Secrets(**values), warnings  # type: ignore[arg-type]
+    from kwizard.service.secrets import resolve_secrets
+
+    return resolve_secrets(spec)
 
 
 def accepts_new_host_keys(spec: ClusterSpec, options: RunOptions) -> bool:
@@ -178,32 +166,30 @@ def _resume_headless(ws: Workspace, options: RunOptions, phases: Sequence[PhaseD
 def _apply_fixes(
     spec: ClusterSpec, ws: Workspace, options: RunOptions, directory: Any, out: Any
 ) -> ClusterSpec:
-    """Apply the remedies of the last attempt's findings (preset changes saved, commands run over SSH)."""
+    """Apply what the last attempt can have fixed: its failed preflight's fixes, its findings' remedies."""
     from kwizard import preset as presets
-    from kwizard.diagnostics.apply import apply_on_hosts, apply_to_spec, changes_spec, plans_for_findings
     from kwizard.engine.journal import read_events
     from kwizard.engine.phase import PhaseContext
-    from kwizard.engine.state import RunState
+    from kwizard.service.fixes import apply_fix, pending_fixes
 
-    state = RunState().apply_all(read_events(directory / "events.jsonl"))
-    plans = plans_for_findings((f.data, f.host) for f in state.live_findings)
-    if not plans:
+    fixes = pending_fixes(read_events(directory / "events.jsonl"))
+    if not fixes:
         out.print(
-            "[yellow]--apply-fixes: no diagnosed failure of the last run has a fix kwizard can apply; "
+            "[yellow]--apply-fixes: no failure of the last run has a fix kwizard can apply; "
             "resuming as it is.[/]"
         )
         return spec
     secrets, _ = secrets_from_environment(spec)
     accept = accepts_new_host_keys(spec, options)
-    for plan in plans:
-        out.print(f"[bold]Applying:[/] {plan.describe()}")
-        if changes_spec(plan):
-            spec = apply_to_spec(plan, spec)
-            presets.save(spec, ws.preset_file)
-            continue
+    for fix in fixes:
+        out.print(f"[bold]Applying:[/] {fix.describe()}")
         ctx = PhaseContext(spec, ws, options, secrets=secrets, confirm_host_key=lambda prompt: accept)
-        for done in apply_on_hosts(ctx, plan):
-            out.print(f"  ✓ {done.host}")
+        result = apply_fix(ctx, fix)
+        if result.spec != spec:
+            spec = result.spec
+            presets.save(spec, ws.preset_file)
+        for host in result.hosts:
+            out.print(f"  ✓ {host}")
     return spec
 
 

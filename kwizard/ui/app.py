@@ -61,6 +61,12 @@ class WizardApp(App[int]):
     def ws(self) -> Workspace:
         return workspace(self.spec.name, self.root)
 
+    def resolved_secrets(self, spec: ClusterSpec | None = None) -> Secrets:
+        """The typed passwords, completed from the variables the preset names (ssh.password_env…)."""
+        from kwizard.service.secrets import resolve_secrets
+
+        return resolve_secrets(spec or self.spec, self.secrets)[0]
+
     def on_mount(self) -> None:
         if self.resume:
             self.spec = presets.load(workspace(self.resume, self.root).preset_file)
@@ -133,6 +139,9 @@ class WizardApp(App[int]):
             return
         try:
             path = presets.save(self.spec, self.ws.create().preset_file)
+        except KwizardError as error:
+            self.show_error(error)
+            return
         except OSError as exc:
             self.show_error(KwizardError("Preset not saved", str(exc), "Check free space and permissions."))
             return
@@ -168,6 +177,12 @@ class WizardApp(App[int]):
 
     def show_error(self, error: KwizardError) -> None:
         self.push_screen(ErrorModal(error))
+
+    def show_unexpected(self, exc: BaseException) -> None:
+        """Any exception as the error modal: a disk problem, or an internal error naming its crash file."""
+        from kwizard.service.crash import user_error
+
+        self.show_error(user_error(exc, self.root))
 
 
 def run_app(spec: ClusterSpec | None, resume: str | None, options: RunOptions) -> int:

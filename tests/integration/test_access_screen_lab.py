@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button
 
 from kwizard import lab as kwlab
+from kwizard.access import ensure_key_pair
 from kwizard.hostkeys import KnownHosts
 from kwizard.paths import Workspace
 from kwizard.roles import default_roles
 from kwizard.spec import ClusterSpec, Host, SSHSettings
 from kwizard.ui.app import WizardApp
 from kwizard.ui.hostkey import HostKeyModal, HostKeysModal
+from kwizard.ui.modals import AskModal
 
 LabFactory = Callable[..., kwlab.Lab]
 
@@ -105,3 +109,42 @@ async def test_host_keys_one_by_one_and_rejected_ones_are_not_stored(
         await wait_for(pilot, lambda: not app.screen.query_one("#check", Button).disabled, "the check to end")
     stored = [len(KnownHosts(ws.known_hosts).lookup(h.address, 22)) for h in made.hosts]
     assert sorted(stored) == [0, 1, 1]
+
+
+async def test_password_from_the_named_variable_installs_the_key_without_asking(
+    lab_factory: LabFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ssh.password_env set and exported: the Access step uses it (as headless does) and asks nothing."""
+    made = lab_factory(kwlab.HostTraits(name="envpw"))  # the sudo user logs in with its password only
+    monkeypatch.setenv("KW_TEST_SSH_PASSWORD", made.password)
+    monkeypatch.setenv("KW_TEST_BECOME_PASSWORD", made.password)
+    key = ensure_key_pair(tmp_path / "id_ed25519", comment="kwizard-envpw")
+    hosts = default_roles([Host(name=h.name, address=h.address) for h in made.hosts])
+    ssh = SSHSettings(
+        user=made.user,
+        key=str(key.private),
+        password_env="KW_TEST_SSH_PASSWORD",
+        become_password_env="KW_TEST_BECOME_PASSWORD",
+    )
+    spec = ClusterSpec(name="envpw", hosts=hosts, ssh=ssh)
+    ws = Workspace((tmp_path / "kw").resolve(), "envpw").create()
+    shutil.copy(made.known_hosts, ws.known_hosts)  # host keys trusted before: only the password matters
+    app = WizardApp(spec, root=tmp_path / "kw", start_step="access")
+    asked: list[str] = []
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.2)
+
+        def finished() -> bool:
+            if isinstance(app.screen, AskModal):
+                asked.append(type(app.screen).__name__)
+                return True
+            return not app.screen.query_one("#check", Button).disabled
+
+        await wait_for(pilot, finished, "the check to end")
+        assert asked == []  # no password dialog
+        step = app.screen
+        assert {name: row.status for name, row in step.rows.items()} == {"envpw": "installed"}  # type: ignore[attr-defined]
+        assert app.secrets.ssh_password is None  # nothing typed; the variable stays the source
+    authorized = made.hosts[0].exec(["cat", f"/home/{made.user}/.ssh/authorized_keys"]).stdout
+    assert key.public_line.split()[1] in authorized

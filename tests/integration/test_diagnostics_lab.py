@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +249,40 @@ def _check_retry_succeeded(lab: kwlab.Lab, ws: Workspace, root: str) -> None:
     # One run: the retry resumed at the failed phase; preflight and the inventory were not redone.
     assert [phase for phase, _ in starts] == ["preflight", "inventory", "kubespray", "kubespray"]
     assert starts[-1][1] == "failed last time"
+
+
+def test_headless_apply_fixes_applies_the_failed_preflights_fix_and_the_run_goes_on(
+    lab_factory: Callable[..., kwlab.Lab], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Preflight fails on a host with ip_forward 0 (exit 3); `--resume --yes --apply-fixes` applies the
+    Preflight step's own fix on the host, and the resumed run passes preflight and finishes."""
+    lab = lab_factory(kwlab.HostTraits(name="fwd1", ip_forward=0))
+    host = lab.host("fwd1")
+    root = "/var/tmp/kwfx-fwd-headless"
+    spec = ClusterSpec(
+        name="labfwd",
+        hosts=[{"name": "fwd1", "address": host.address, "roles": ["control_plane", "etcd", "worker"]}],
+        ssh={"user": "root", "key": str(lab.key_path)},
+        phases=["preflight", "inventory", "kubespray"],
+        preflight={"acknowledged": ["systemd"]},  # the lab has no systemd
+        kubespray={"extra_vars": {"fixture_root": root}},
+    )
+    ws = Workspace(root=tmp_path / "root", cluster=spec.name).create()
+    shutil.copy(lab.known_hosts, ws.known_hosts)
+    preset.save(spec, ws.preset_file)
+    phases = (*[p for p in product_phases() if p.name == "preflight"], *fixture_phases("quick.yml"))
+
+    assert run_headless(spec, ws, RunOptions(), phases=phases) == 3
+    assert host.exec("cat /proc/sys/net/ipv4/ip_forward").stdout.strip() == "0"
+    capfd.readouterr()
+
+    assert resume_headless(ws, RunOptions(apply_fixes=True), phases=phases) == 0
+    out = capfd.readouterr()
+    said = " ".join((out.out + out.err).split())
+    assert "no failure of the last run has a fix" not in said
+    assert "Applying: Preflight fixes: enable IP forwarding now and at boot" in said and "✓ fwd1" in said
+    assert host.exec("cat /proc/sys/net/ipv4/ip_forward").stdout.strip() == "1"
+    assert host.exec(f"cat {root}/fwd1/etc/node.conf").stdout == "fwd1\n"  # the run went past preflight
+    run_dir = sorted(ws.runs_dir.glob("2*"))[-1]
+    starts = [e.phase for e in read_events(run_dir / "events.jsonl") if e.kind == "phase_start"]
+    assert starts == ["preflight", "preflight", "inventory", "kubespray"]

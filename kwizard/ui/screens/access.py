@@ -21,6 +21,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.worker import Worker
 
 from kwizard.access import HostAccess, KeyPair, cluster_key_path, ensure_key_pair, secure_hosts
 from kwizard.engine.phase import Event, PhaseContext
@@ -298,24 +299,28 @@ class AccessStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="access")
     def check_hosts(self, spec: ClusterSpec, hosts: list[Host]) -> None:
-        ws = self.wizard.ws.create()
-        ctx = PhaseContext(
-            spec=spec,
-            ws=ws,
-            options=self.wizard.options,
-            secrets=self.wizard.secrets,
-            emit=self._emit_from_thread,
-            cancel=self._cancel,
-            confirm_host_key=confirm_host_key_from_thread(self.app, self._cancel, str(ws.known_hosts)),
-            confirm_host_keys=confirm_host_keys_from_thread(self.app, self._cancel, str(ws.known_hosts)),
-        )
         try:
+            ws = self.wizard.ws.create()
+            ctx = PhaseContext(
+                spec=spec,
+                ws=ws,
+                options=self.wizard.options,
+                # Typed passwords first, then the variables the preset names: no dialog when one is set.
+                secrets=self.wizard.resolved_secrets(spec),
+                emit=self._emit_from_thread,
+                cancel=self._cancel,
+                confirm_host_key=confirm_host_key_from_thread(self.app, self._cancel, str(ws.known_hosts)),
+                confirm_host_keys=confirm_host_keys_from_thread(self.app, self._cancel, str(ws.known_hosts)),
+            )
             key = ensure_key_pair(Path(spec.ssh.key), comment=f"kwizard-{spec.name}")
             rows = secure_hosts(ctx, hosts, key, ask_password=lambda names: self._ask_password(spec, names))
         except KwizardError as error:
             self.post_message(AccessChecked([], None, error))
             return
         self.post_message(AccessChecked(rows, key))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        self.query_one("#check", Button).disabled = False
 
     def _emit_from_thread(self, event: Event) -> None:
         self.post_message(HostStatusChanged(event))
@@ -326,4 +331,7 @@ class AccessStep(StepScreen):
             f"The key is not authorised yet on {shown}. Password of {spec.ssh.user} there, used once to "
             "install the key (kept in memory only, never saved):"
         )
-        return ask_from_thread(self.app, AskModal("SSH password", prompt, password=True), self._cancel)
+        password = ask_from_thread(self.app, AskModal("SSH password", prompt, password=True), self._cancel)
+        if password:  # kept for the later steps (the context's Secrets is a resolved copy)
+            self.wizard.secrets.ssh_password = password
+        return password

@@ -14,8 +14,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
+from textual.worker import Worker
 
-from kwizard.engine.phase import Secrets
 from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
@@ -23,8 +23,7 @@ from kwizard.ui.hostkey import confirm_host_key_from_thread, confirm_host_keys_f
 from kwizard.ui.steps import StepScreen
 
 if TYPE_CHECKING:
-    from kwizard.diagnostics.apply import HostOutcome
-    from kwizard.diagnostics.remedies import RemedyPlan
+    from kwizard.service.fixes import FixResult, PendingFix
 
 
 class DeployStep(StepScreen):
@@ -50,15 +49,15 @@ class DeployStep(StepScreen):
             self.error = error
 
     class FixApplied(Message):
-        """A host command remedy ran on every affected host; the retry follows."""
+        """The offered fix was applied (preset changed, or commands ran on the hosts); the retry follows."""
 
-        def __init__(self, plan: RemedyPlan, outcomes: list[HostOutcome]) -> None:
+        def __init__(self, fix: PendingFix, result: FixResult) -> None:
             super().__init__()
-            self.plan = plan
-            self.outcomes = outcomes
+            self.fix = fix
+            self.result = result
 
     class FixFailed(Message):
-        """A host command remedy could not be applied (host unreachable, command failed…)."""
+        """The offered fix could not be applied (host unreachable, command failed, re-check failed…)."""
 
         def __init__(self, error: KwizardError) -> None:
             super().__init__()
@@ -71,7 +70,7 @@ class DeployStep(StepScreen):
         self.engine: Engine | None = None
         self.running = False
         self.resumable: Path | None = None
-        self.fix: RemedyPlan | None = None  # the remedy "Apply fix and retry" applies
+        self.fix: PendingFix | None = None  # what "Apply fix and retry" applies
         self.finished_run: Path | None = None  # the last run that finished ok (its Summary)
         self.cancelled = False  # the user pressed Cancel run: an interrupted run has nothing to fix
 
@@ -163,7 +162,7 @@ class DeployStep(StepScreen):
             return  # the save failed and said why
         from kwizard.engine.findings import default_diagnoser
 
-        secrets = self._secrets()
+        secrets = wizard.resolved_secrets()
         table: dict[str, Any] = {} if self.phases is None else {"phases": tuple(self.phases)}
         ws, cancel = wizard.ws.create(), threading.Event()
         self.engine = Engine(
@@ -188,18 +187,6 @@ class DeployStep(StepScreen):
         self._set_running(True)
         self._result("Running…" if not resume else "Resuming…")
         self._run_engine(resume)
-
-    def _secrets(self) -> Secrets:
-        """The wizard's secrets (memory only), completed from the preset's environment variables."""
-        from kwizard.engine import secrets_from_environment
-
-        wizard = self.wizard
-        from_env, _ = secrets_from_environment(wizard.spec)
-        return Secrets(
-            ssh_password=wizard.secrets.ssh_password or from_env.ssh_password,
-            become_password=wizard.secrets.become_password or from_env.become_password,
-            per_host_password=dict(wizard.secrets.per_host_password),
-        )
 
     @work(thread=True, exclusive=True, group="deploy")
     def _run_engine(self, resume: bool) -> None:
@@ -259,67 +246,60 @@ class DeployStep(StepScreen):
 
     # -- apply fix and retry ------------------------------------------------------------------------
     def _offer_fix(self) -> None:
-        """Show "Apply fix and retry" for the newest finding of the stopped run that kwizard can fix."""
-        from kwizard.diagnostics.apply import plan_from_finding
-
+        """Show "Apply fix and retry" for the first fix of the stopped run kwizard can apply: the failed
+        preflight's fixes, else the newest diagnosed finding's remedy (kwizard.service.fixes)."""
         self.fix = None
         if self.resumable is not None and _diagnostics_available():
-            for finding in reversed(self.query_one(Dashboard).state.live_findings):
-                self.fix = plan_from_finding(finding.data, finding.host)
-                if self.fix is not None:
-                    break
+            from kwizard.engine.journal import read_events
+            from kwizard.service.fixes import pending_fixes
+
+            fixes = pending_fixes(read_events(self.resumable / "events.jsonl"))
+            self.fix = fixes[0] if fixes else None
         button = self.query_one("#deploy-fix", Button)
         button.display = self.fix is not None and not self.running
         button.tooltip = self.fix.describe() if self.fix is not None else None
         self.refresh_bindings()
 
     def action_apply_fix(self) -> None:
-        """Apply the offered remedy (preset change or host command), then resume the run."""
-        plan = self.fix
-        if plan is None or self.running:
-            return
-        from kwizard.diagnostics.apply import apply_to_spec, changes_spec
-
-        if changes_spec(plan):
-            try:
-                self.wizard.spec = apply_to_spec(plan, self.wizard.spec)
-            except KwizardError as error:
-                self.wizard.show_error(error)
-                return
-            self.notify(plan.describe(), title=plan.remedy.title)
-            self.start(resume=True)  # saves the preset first
+        """Apply the offered fix (preset change, host commands or preflight fixes), then resume the run."""
+        fix = self.fix
+        if fix is None or self.running:
             return
         self._set_running(True)
-        self._result(f"Applying: {plan.remedy.title} on {', '.join(plan.hosts)}…")
-        self._apply_on_hosts(plan)
+        where = f" on {', '.join(fix.hosts)}" if fix.hosts and not fix.changes_spec_only else ""
+        self._result(f"Applying: {fix.title}{where}…")
+        self._apply_fix(fix)
 
     @work(thread=True, exclusive=True, group="deploy")
-    def _apply_on_hosts(self, plan: RemedyPlan) -> None:
-        from kwizard.diagnostics.apply import apply_on_hosts
+    def _apply_fix(self, fix: PendingFix) -> None:
         from kwizard.engine.phase import PhaseContext
+        from kwizard.service.fixes import apply_fix
 
         wizard = self.wizard
-        ws, cancel = wizard.ws.create(), threading.Event()
-        ctx = PhaseContext(
-            wizard.spec,
-            ws,
-            wizard.options,
-            secrets=self._secrets(),
-            cancel=cancel,
-            confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
-            confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
-        )
         try:
-            outcomes = apply_on_hosts(ctx, plan)
+            ws, cancel = wizard.ws.create(), threading.Event()
+            ctx = PhaseContext(
+                wizard.spec,
+                ws,
+                wizard.options,
+                secrets=wizard.resolved_secrets(),
+                cancel=cancel,
+                confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
+                confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
+            )
+            result = apply_fix(ctx, fix)
         except KwizardError as error:
             self.post_message(self.FixFailed(error))
             return
-        self.post_message(self.FixApplied(plan, outcomes))
+        self.post_message(self.FixApplied(fix, result))
 
     def on_deploy_step_fix_applied(self, message: FixApplied) -> None:
         self._set_running(False)
-        hosts = ", ".join(outcome.host for outcome in message.outcomes)
-        self.notify(f"Applied on {hosts}; retrying.", title=message.plan.remedy.title)
+        self.wizard.spec = message.result.spec  # saved by start() before the retry
+        hosts = ", ".join(message.result.hosts)
+        self.notify(
+            f"Applied on {hosts}; retrying." if hosts else message.fix.describe(), title=message.fix.title
+        )
         self.start(resume=True)
 
     def on_deploy_step_fix_failed(self, message: FixFailed) -> None:
@@ -344,6 +324,12 @@ class DeployStep(StepScreen):
             self.wizard.show_error(error)
             return
         self.app.push_screen(SummaryScreen(shown))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        # The run or the fix crashed: the buttons come back so the user can try again.
+        self._finish()
+        self._offer_fix()
+        self._result("[red]Stopped by an internal error[/]")
 
     def _finish(self) -> None:
         self._set_running(False)

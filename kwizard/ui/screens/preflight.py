@@ -24,6 +24,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Static
+from textual.worker import Worker
 
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
@@ -158,7 +159,7 @@ class PreflightStep(StepScreen):
             spec=spec,
             ws=ws,
             options=wizard.options,
-            secrets=wizard.secrets,
+            secrets=wizard.resolved_secrets(spec),
             cancel=self.cancel,
             emit=self._emit_from_thread,
             # A key seen for the first time (r pressed before the Access step) is shown for confirmation.
@@ -223,6 +224,11 @@ class PreflightStep(StepScreen):
             self.post_message(ChecksFinished(report, error))
             return
         self.post_message(FixesApplied(fixed_spec, rechecked, outcomes))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        self.running = False
+        self._fixes_done()
+        self._refresh_table()
 
     def on_host_checked(self, message: HostChecked) -> None:
         self.partial[message.report.host] = message.report
@@ -432,7 +438,7 @@ class PreflightStep(StepScreen):
             self._show_fixing()
             self.apply_fixes(self.apply_to(self.wizard.spec), report, selected)
 
-        if needs_password and not self.wizard.secrets.become_password:
+        if needs_password and not self.wizard.resolved_secrets().become_password:
             self.app.push_screen(
                 AskModal("Become password", "sudo asks for a password on these hosts:", password=True),
                 lambda answer: run(answer) if answer else None,

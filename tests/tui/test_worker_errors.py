@@ -1,0 +1,78 @@
+"""An exception escaping a step's worker is the error modal, never the end of the app with a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button
+
+from kwizard.access import ensure_key_pair
+from kwizard.spec import ClusterSpec
+from kwizard.ui.app import WizardApp
+from kwizard.ui.modals import ErrorModal
+
+
+def _spec(tmp_path: Path) -> ClusterSpec:
+    key = ensure_key_pair(tmp_path / "id_ed25519", comment="kwizard-crashy").private
+    return ClusterSpec(
+        name="crashy",
+        hosts=[{"name": "n1", "address": "192.0.2.10", "roles": ["control_plane", "etcd", "worker"]}],
+        ssh={"user": "root", "key": str(key)},
+    )
+
+
+async def _wait_for(pilot: Pilot[int], condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.05)):  # bounded
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _modal_text(app: WizardApp) -> str:
+    return " ".join(
+        str(widget.render()) for widget in app.screen.query("#dialog-title, #dialog-problem, #dialog-fix")
+    )
+
+
+async def test_a_workdir_that_is_a_file_is_an_error_modal_on_the_access_step(tmp_path: Path) -> None:
+    workdir = tmp_path / "workdir"
+    workdir.write_text("a file where kwizard's folder should be\n")
+    app = WizardApp(_spec(tmp_path), root=workdir, start_step="access")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.press("ctrl+t")  # Check access: the worker creates the cluster's folder first
+        await _wait_for(pilot, lambda: isinstance(app.screen, ErrorModal), "the error modal")
+        assert app.is_running
+        text = _modal_text(app)
+        assert "Cannot create the cluster's folder" in text and str(workdir) in text
+        await pilot.press("escape")
+        await _wait_for(pilot, lambda: not isinstance(app.screen, ErrorModal), "the modal to close")
+        assert not app.screen.query_one("#check", Button).disabled  # the user can try again
+
+
+async def test_an_unexpected_exception_is_an_internal_error_modal_naming_the_crash_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom in the access worker")
+
+    monkeypatch.setattr("kwizard.ui.screens.access.secure_hosts", crash)
+    root = tmp_path / "kw"
+    app = WizardApp(_spec(tmp_path), root=root, start_step="access")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.press("ctrl+t")
+        await _wait_for(pilot, lambda: isinstance(app.screen, ErrorModal), "the error modal")
+        assert app.is_running
+        text = _modal_text(app)
+        assert "kwizard hit an internal error" in text
+        assert "RuntimeError: boom in the access worker" in text
+        crash_file = root / "crash.log"
+        assert str(crash_file) in text
+        assert "boom in the access worker" in crash_file.read_text()
+        assert "Traceback" in crash_file.read_text()
+        await pilot.press("escape")
+        await _wait_for(pilot, lambda: not isinstance(app.screen, ErrorModal), "the modal to close")
+        assert not app.screen.query_one("#check", Button).disabled
