@@ -56,8 +56,14 @@ def diagnose_run(directory: Path) -> Diagnosis:
     record = journal.record
     # What the engine's `results` held: the data of every phase that ended (a resume reloads the same).
     results = {name: dict(phase.data) for name, phase in record.phases.items() if phase.data}
-    failures = [event for event in read_events(journal.events_file) if is_diagnosed(event)]
-    return Diagnosis(run_findings(failures, results), f"run {record.cluster}/{record.run_id}", len(failures))
+    events = list(read_events(journal.events_file))
+    # The attempt that runs now (or ran last), as the run's summary and dashboard show it: a failure that
+    # a resume has since got past is history (the report keeps it), not the cause of where the run stands.
+    starts = [index for index, event in enumerate(events) if event.kind == "run_start"]
+    live = events[starts[-1] :] if starts else events
+    failures = [event for event in live if is_diagnosed(event)]
+    source = f"run {record.cluster}/{record.run_id}" + (f", attempt {len(starts)}" if len(starts) > 1 else "")
+    return Diagnosis(run_findings(failures, results), source, len(failures))
 
 
 def finding_json(finding: Any) -> dict[str, Any]:

@@ -141,3 +141,34 @@ def test_an_unknown_run_is_named_with_the_way_to_list_runs(failed_run: tuple[Pat
     done = diagnose(failed_run[0], "fx/20000101-000000")
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "Run not found" in done.stderr and "kwizard runs --cluster fx" in done.stderr
+
+
+def test_a_failure_a_resume_got_past_is_history_not_the_diagnosis(tmp_path: Path) -> None:
+    """Attempt 1 fails as above; the resume succeeds: `diagnose RUN` speaks of the attempt that ran last."""
+    from kwizard.engine.findings import diagnose_run
+
+    spec = local_spec(tmp_path)
+    extra_vars = {"ansible_connection": "local", "python_for_tests": sys.executable}
+    spec = spec.model_copy(
+        update={
+            "phases": ["preflight", "inventory", "kubespray"],
+            "kubespray": spec.kubespray.model_copy(update={"extra_vars": extra_vars}),
+        }
+    )
+    ws = Workspace(root=(tmp_path / "work").resolve(), cluster="fx").create()
+    preset.save(spec, ws.preset_file)
+    engine, _ = headless_engine(spec, ws, RunOptions(), lambda event: None, TABLE)
+    assert engine.start().status == "failed"
+    folder = last_run(ws)
+    assert folder is not None
+    assert diagnose_run(folder).findings  # attempt 1: the causes above
+
+    fixed = (
+        *TABLE[:2],
+        PhaseDefinition("kubespray", "Kubespray", lambda: lambda ctx: PhaseResult("ok", "done")),
+    )
+    engine, _ = headless_engine(spec, ws, RunOptions(), lambda event: None, fixed)
+    assert engine.resume(folder).status == "ok"
+    after = diagnose_run(folder)
+    assert after.findings == [] and after.failures == 0
+    assert after.source.endswith("attempt 2")
