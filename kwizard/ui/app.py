@@ -32,6 +32,10 @@ class WizardApp(App[int]):
 
     TITLE = "kwizard"
     CSS_PATH: ClassVar = _stylesheets()
+    # Every screen gets -narrow below 100 columns and -short below 30 rows: the stylesheets stack
+    # panels and drop spacing there, so an 80×24 terminal still shows what matters (screens/app.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS: ClassVar = [
         Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
         Binding("ctrl+c", "quit_wizard", "Quit", show=False, priority=True),

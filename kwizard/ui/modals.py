@@ -12,6 +12,8 @@ from textual.widgets import Button, Input, Label, Static
 
 from kwizard.errors import KwizardError
 
+CHOICES_ON_ONE_ROW = 3
+
 
 class ErrorModal(ModalScreen[None]):
     """A KwizardError as a dialog: title, problem, fix. Never a traceback."""
@@ -52,7 +54,9 @@ class ChoiceModal(ModalScreen[str]):
         with Vertical(id="dialog"):
             yield Label(self.title_text, id="dialog-title")
             yield Static(self.text, id="dialog-problem")
-            with Horizontal(classes="buttons"):
+            # More answers than fit on one row of the dialog go one under another (screens/app.tcss).
+            stacked = " stacked" if len(self.choices) > CHOICES_ON_ONE_ROW else ""
+            with Horizontal(classes="buttons" + stacked):
                 for index, (choice_id, label) in enumerate(self.choices):
                     yield Button(label, id=choice_id, variant="primary" if index == 0 else "default")
 

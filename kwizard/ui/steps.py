@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -43,6 +45,8 @@ def step_index(step_id: str) -> int:
     return next(i for i, step in enumerate(STEPS) if step.id == step_id)
 
 
+NARROW_COLUMNS = 100  # the app's -narrow breakpoint
+
 # How a step before the current one ended: ✓ only when it really succeeded.
 OUTCOME_MARKS = {
     "ok": "[green]✓ {title}[/]",
@@ -52,7 +56,11 @@ OUTCOME_MARKS = {
 
 
 class StepBar(Static):
-    """Hosts → Access → … with the current step highlighted and the earlier ones marked by their outcome."""
+    """Hosts → Access → … with the current step highlighted and the earlier ones marked by their outcome.
+
+    When the full titles do not fit the terminal's width, the other steps shrink to their numbers so the
+    current step's title stays on screen.
+    """
 
     def __init__(self, current: str, outcomes: Mapping[str, str]) -> None:
         super().__init__(id="step-bar")
@@ -60,17 +68,27 @@ class StepBar(Static):
         self.outcomes = dict(outcomes)
 
     def on_mount(self) -> None:
+        self.update(self.markup(short=False))
+
+    def on_resize(self, event: events.Resize) -> None:
+        full = self.markup(short=False)
+        fits = Text.from_markup(full).cell_len <= event.size.width - self.styles.gutter.width
+        self.update(full if fits else self.markup(short=True))
+
+    def markup(self, short: bool) -> str:
+        """The bar as markup; `short` names only the current step, the others by their number."""
         here = step_index(self.current)
         parts = []
         for index, step in enumerate(STEPS):
+            title = str(index + 1) if short else step.title
             if index < here:
                 outcome = self.outcomes.get(step.id, "unchecked")
-                parts.append(OUTCOME_MARKS.get(outcome, OUTCOME_MARKS["unchecked"]).format(title=step.title))
+                parts.append(OUTCOME_MARKS.get(outcome, OUTCOME_MARKS["unchecked"]).format(title=title))
             elif index == here:
                 parts.append(f"[reverse bold] {index + 1}. {step.title} [/]")
             else:
-                parts.append(f"[dim]{index + 1}. {step.title}[/]")
-        self.update("  →  ".join(parts))
+                parts.append(f"[dim]{title if short else f'{index + 1}. {title}'}[/]")
+        return (" → " if short else "  →  ").join(parts)
 
 
 class StepScreen(Screen[None]):
@@ -144,6 +162,13 @@ class StepScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below 100 columns every key binding must fit on the footer's one row: drop its padding and
+        # the command palette's key (ctrl+p still opens it).
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < NARROW_COLUMNS
+        footer.show_command_palette = event.size.width >= NARROW_COLUMNS
 
     def record_outcome(self, ok: bool) -> None:
         """Whether this step's check succeeded, for the step bar of the later steps."""
