@@ -142,6 +142,11 @@ class DeployStep(StepScreen):
                 buttons[leave] = self._busy
         return buttons
 
+    def can_leave(self) -> bool:
+        if self.running:
+            self._busy()
+        return not self.running
+
     def _busy(self) -> None:
         self.notify("A run is in progress: cancel it first.", severity="warning")
 
