@@ -64,6 +64,9 @@ STEP_HELP: dict[str, StepHelp] = {
 }
 
 
+TEXTUAL_ACTIONS = {"app.focus_next", "app.focus_previous", "screen.copy_text"}
+
+
 def bound_keys(screen: Screen[Any]) -> list[tuple[str, str]]:
     """(key, what it does) for the step's own and the wizard's bindings that can act now.
 
@@ -74,8 +77,10 @@ def bound_keys(screen: Screen[Any]) -> list[tuple[str, str]]:
     for node in (screen, screen.app):
         for bindings in node._bindings.key_to_bindings.values():
             for binding in bindings:
-                # Only what the footer shows (the step's keys): not focus moves or the text fields' keys.
-                if not binding.show or not binding.description or binding.system:
+                # The step's and the wizard's keys, not Textual's own (focus moves, copy).
+                if not binding.description or binding.system or binding.action in TEXTUAL_ACTIONS:
+                    continue
+                if node is screen.app and not binding.show:  # ^c (as ^q) and ^p (listed below)
                     continue
                 if node.check_action(binding.action, ()) is False:
                     continue
@@ -104,7 +109,7 @@ class HelpModal(ModalScreen[None]):
                 yield Static(f"[b]Next:[/b] {escape(self.help_text.next)}", id="help-next")
                 rows = "\n".join(f"[b]{escape(key):>6}[/b]  {escape(what)}" for key, what in self.keys)
                 palette = f"[b]{'^p':>6}[/b]  commands: go to a step, save as, check access, run, report"
-                yield Static(f"[b]Keys[/b] (? opens this help too)\n{rows}\n{palette}", id="help-keys")
+                yield Static(f"[b]Keys[/b]\n{rows}\n{palette}", id="help-keys")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
 
