@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.ui.app import WizardApp
+from kwizard.ui.dashboard.widgets import LogPane
 from kwizard.ui.screens.deploy import DeployStep
 from kwizard.ui.steps import StepScreen
 
@@ -30,3 +31,15 @@ async def wait_until_idle(pilot: object, app: WizardApp, seconds: float = 300.0)
         if screen is not None and screen.engine is not None and not screen.running:
             return screen
     raise AssertionError("the run did not finish in time")
+
+
+def shown_log_lines(log: LogPane) -> list[str]:
+    """The log pane's lines, each wrapped line joined again (its later rows leave the phase column blank)."""
+    lines: list[str] = []
+    for strip in log.lines:
+        text = strip.text.rstrip()
+        if lines and text.startswith(" " * 11):
+            lines[-1] += " " + text.strip()
+        else:
+            lines.append(text)
+    return lines

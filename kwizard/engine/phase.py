@@ -62,7 +62,8 @@ class Event:
           also run_start / run_end (engine), host_start (a host begins a task) and task_total (a phase
           announcing how many tasks it expects: data {"tasks": n}).
     Phases may emit host_status with data {"status": "ok"|"failed"|…, "text": "…"} for per-host progress
-    outside playbooks, and log with data {"text", "level"}.
+    outside playbooks, and log with data {"text", "level"} (plus "artifacts": the ansible-runner folder
+    of the playbook the phase starts).
     """
 
     kind: str

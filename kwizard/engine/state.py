@@ -178,6 +178,9 @@ class RunState(NamedTuple):
     events: int = 0
     started: float | None = None
     now: float = 0.0
+    # The newest ansible-runner folder announced by a phase (phase, path): its `stdout` is Ansible's
+    # raw output, for what the dashboard's one-line-per-result log leaves out.
+    artifacts: tuple[str, str] = ("", "")
 
     @property
     def live_failures(self) -> tuple[Failure, ...]:
@@ -465,6 +468,8 @@ def _host_status(state: RunState, event: Event, changes: dict[str, Any]) -> None
 
 
 def _log_event(state: RunState, event: Event, changes: dict[str, Any]) -> None:
+    if event.data.get("artifacts"):
+        changes["artifacts"] = (event.phase, str(event.data["artifacts"]))
     state._log(changes, event, event.data.get("level", "info"), str(event.data.get("text", "")))
 
 

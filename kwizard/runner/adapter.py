@@ -116,6 +116,9 @@ def run(
         suppress_env_files=True,
     )
     config.prepare()
+    # Said before the playbook starts, so the raw output can be followed (tail -f) or read after a crash.
+    raw = Path(config.artifact_dir)
+    ctx.emit(_artifacts_event(phase, raw))
     named = [n for n in (ctx.spec.ssh.password_env, ctx.spec.ssh.become_password_env) if n]
     config.env = settings.scrub_environment(config.env, ctx.secrets.all_values(), named)
 
@@ -217,3 +220,12 @@ def _run_on_thread(target: Callable[[], tuple[str, int]], cancel: threading.Even
         raise outcome["error"]
     status, rc = outcome["value"]
     return status, rc
+
+
+def _artifacts_event(phase: str, artifact_dir: Path) -> Event:
+    """The log line naming where ansible-runner keeps this playbook's raw output."""
+    from kwizard.engine.phase import Event
+
+    text = f"Ansible output: {artifact_dir / 'stdout'}"
+    data = {"text": text, "level": "info", "artifacts": str(artifact_dir)}
+    return Event("log", phase, None, data, time.time())

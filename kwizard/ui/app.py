@@ -17,8 +17,9 @@ from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
 from kwizard.resources import asset_dir
 from kwizard.spec import ClusterSpec, explain
-from kwizard.ui.modals import ChoiceModal, ErrorModal
-from kwizard.ui.steps import STEPS, StepScreen
+from kwizard.ui.commands import WizardCommands
+from kwizard.ui.modals import AskModal, ChoiceModal, ErrorModal
+from kwizard.ui.steps import STEPS, StepScreen, step_index
 
 
 def _stylesheets() -> list[str | PurePath]:
@@ -36,6 +37,7 @@ class WizardApp(App[int]):
     # panels and drop spacing there, so an 80×24 terminal still shows what matters (screens/app.tcss).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    COMMANDS: ClassVar = App.COMMANDS | {WizardCommands}
     BINDINGS: ClassVar = [
         Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
         Binding("ctrl+c", "quit_wizard", "Quit", show=False, priority=True),
@@ -151,6 +153,74 @@ class WizardApp(App[int]):
             return
         self.saved_spec = self.spec
         self.notify(f"Preset saved to {path}", title="Saved")
+
+    def action_save_preset_as(self) -> None:
+        """Ask for a file name and write the answers there (the cluster's own preset is not changed)."""
+        if not self.collect():
+            return
+
+        def chosen(answer: str | None) -> None:
+            if not answer or not answer.strip():
+                return
+            try:
+                path = presets.save(self.spec, Path(answer.strip()))
+            except OSError as exc:
+                self.show_error(
+                    KwizardError("Preset not saved", str(exc), "Check the folder and permissions.")
+                )
+                return
+            self.notify(f"Preset saved to {path}", title="Saved")
+
+        suggested = Path.cwd() / f"{self.spec.name}.yaml"
+        self.push_screen(AskModal("Save preset as", "File to write the preset to:", str(suggested)), chosen)
+
+    # -- commands of the palette: the same actions as the steps' keys and buttons --------------------
+    async def go_to_step(self, index: int) -> StepScreen | None:
+        """Show step `index` (keeping the answers of the current one); None when the step cannot be left."""
+        current = self.current_step()
+        if current is not None and step_index(current.step_id) == index:
+            return current
+        if current is not None and not current.can_leave():
+            return None
+        if not self.collect():
+            return None
+        self.step = index
+        screen = self.make_step(index)
+        await self.switch_screen(screen)
+        return screen
+
+    async def command_check_access(self) -> None:
+        screen = await self.go_to_step(step_index("access"))
+        if screen is not None:
+            await screen.run_action("check")
+
+    async def command_run(self) -> None:
+        await self._deploy_command("start")
+
+    async def command_resume(self) -> None:
+        await self._deploy_command("resume")
+
+    async def _deploy_command(self, which: str) -> None:
+        from kwizard.ui.screens.deploy import DeployStep
+
+        screen = await self.go_to_step(step_index("deploy"))
+        if not isinstance(screen, DeployStep):
+            return
+        if which == "resume" and screen.resumable is None:
+            self.notify("The last run finished or there is none: nothing to resume.", severity="warning")
+            return
+        screen.start(resume=which == "resume")
+
+    def command_open_report(self) -> None:
+        from kwizard.engine.journal import REPORT_FILE, last_run
+        from kwizard.ui.report_view import ReportScreen
+
+        directory = last_run(self.ws)
+        report = directory / REPORT_FILE if directory is not None else None
+        if report is None or not report.is_file():
+            self.notify(f"No run report yet for {self.spec.name}.", severity="warning")
+            return
+        self.push_screen(ReportScreen(report))
 
     def has_unsaved_answers(self) -> bool:
         self.collect()

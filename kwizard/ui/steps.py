@@ -108,6 +108,9 @@ class StepScreen(Screen[None]):
         Binding("ctrl+n", "app.next_step", "Next", priority=True),
         Binding("ctrl+b", "app.previous_step", "Back", priority=True),
         Binding("ctrl+s", "app.save_preset", "Save preset", priority=True),
+        Binding("f1", "help", "Help"),
+        # Not a priority binding: in a text field "?" is typed, and F1 still opens the help.
+        Binding("question_mark", "help", "Help", show=False),
     ]
 
     @property
@@ -183,6 +186,17 @@ class StepScreen(Screen[None]):
     def apply_to(self, spec: ClusterSpec) -> ClusterSpec:
         """The spec with this step's answers applied."""
         return spec
+
+    def action_help(self) -> None:
+        """Open this step's help: what it does, its keys, what to do next."""
+        from kwizard.ui.help import STEP_HELP, HelpModal, bound_keys
+
+        title = STEPS[step_index(self.step_id)].title
+        self.app.push_screen(HelpModal(title, STEP_HELP[self.step_id], bound_keys(self)))
+
+    def can_leave(self) -> bool:
+        """Whether the wizard may switch to another step now (says why not when it may not)."""
+        return True
 
     def step_buttons(self) -> dict[str, Callable[[], object]]:
         """This step's own buttons, id → handler; they take precedence over Back/Save/Next."""

@@ -16,7 +16,8 @@ from kwizard.engine.journal import read_events
 from kwizard.engine.state import LogLine
 from kwizard.ui.dashboard import EventFeed, replay_feed
 from kwizard.ui.dashboard.app import DashboardApp
-from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid, LogPane, PhaseList
+from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid, LogPane, PhaseList, log_table
+from tests.deploy_driver import shown_log_lines
 
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
 
@@ -36,7 +37,7 @@ def text_of(widget: Static) -> str:
 
 
 def log_lines(app: DashboardApp) -> list[str]:
-    return [strip.text for strip in app.query_one(LogPane).lines]
+    return shown_log_lines(app.query_one(LogPane))
 
 
 async def test_failed_run_shows_the_failing_host_and_task() -> None:
@@ -124,7 +125,22 @@ async def _drain(pilot: object) -> None:
 def test_a_message_of_several_lines_stays_in_the_log_message_column() -> None:
     text = "Storage failed: lab3\nSee stdout/stderr for the exact error"
     line = LogLine(0.0, "storage", None, "error", text)
-    assert LogPane._text(line).plain.splitlines() == [
+    assert rendered([line], width=60) == [
         "   storage Storage failed: lab3",
         "           See stdout/stderr for the exact error",
     ]
+
+
+def test_a_long_line_wraps_inside_the_message_column() -> None:
+    text = "fatal: [lab2]: FAILED! => the node is not ready: kubelet reports NotReady since 10:42"
+    assert rendered([LogLine(0.0, "kubespray", "lab2", "error", text)], width=50) == [
+        " kubespray fatal: [lab2]: FAILED! => the node is",
+        "           not ready: kubelet reports NotReady",
+        "           since 10:42",
+    ]
+
+
+def rendered(lines: list[LogLine], width: int) -> list[str]:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(log_table(lines))
+    return [row.rstrip() for row in console.export_text().splitlines()]

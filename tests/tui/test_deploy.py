@@ -7,13 +7,17 @@ import json
 import shutil
 from pathlib import Path
 
+from textual.widgets import Input, Label
+
 from kwizard.engine.journal import read_events
 from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
-from kwizard.ui.dashboard.widgets import HostGrid
+from kwizard.ui.dashboard import Dashboard
+from kwizard.ui.dashboard.widgets import HostGrid, LogPane
 from kwizard.ui.screens.deploy import DeployStep
+from tests.deploy_driver import shown_log_lines as shown
 from tests.deploy_driver import wait_until_idle, wizard_with_phases
 from tests.fixture_phases import fixture_phases, local_spec
 
@@ -43,6 +47,10 @@ async def test_failure_is_shown_and_resume_finishes_without_rerunning(tmp_path: 
         assert grid.get_row("cp2")[3].plain == "1"
         assert screen.query_one("#deploy-resume").display
         assert "failed in phase kubespray" in str(screen.query_one("#deploy-result").content)
+        # The raw Ansible output of the failed playbook: named on the dashboard, and really there.
+        phase, folder = state.artifacts
+        assert phase == "kubespray" and "injected failure" in (Path(folder) / "stdout").read_text()
+        assert f"{folder}/stdout" in str(screen.query_one("#artifacts-label", Label).content)
 
         marker.unlink()  # fix the cause
         await pilot.click("#deploy-resume")
@@ -78,11 +86,44 @@ def _workspace_with_failed_run(root: Path) -> ClusterSpec:
     return spec
 
 
+async def test_dashboard_keys_work_without_moving_the_focus(tmp_path: Path) -> None:
+    spec = _workspace_with_failed_run(tmp_path / "root")
+    app = WizardApp(spec, root=tmp_path / "root", start_step="deploy")
+    async with app.run_test(size=(120, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        # As the step opens the focus is outside the dashboard (no Tab to reach it).
+        assert app.focused is not None and screen.query_one(Dashboard) not in app.focused.ancestors_with_self
+        log = screen.query_one(LogPane)
+
+        await pilot.press("f")
+        await pilot.pause()
+        assert log.failures_only
+        assert shown(log) and all("failed" in line or "unreachable" in line for line in shown(log))
+
+        await pilot.press("h")  # the host under the grid's cursor: the first one, lab1
+        await pilot.pause()
+        assert log.host_filter == "lab1"
+        assert shown(log) and all("[lab1]" in line for line in shown(log))
+
+        await pilot.press("a", "slash")
+        await pilot.pause()
+        assert app.focused is screen.query_one("#log-search", Input)
+        await pilot.press(*"injected")
+        await pilot.pause()
+        assert shown(log) and all("injected" in line.lower() for line in shown(log))
+        assert "matching 'injected'" in str(log.border_title)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert log.search == "" and any("PLAY [" in line for line in shown(log))
+
+
 def test_snapshot_deploy_offers_resume(snap_compare, tmp_path: Path) -> None:
     """The Deploy step of a cluster whose last run failed: the result line says run 20261126-191742
     stopped at kubespray, a Resume button next to Start, and the dashboard replays that run: lab2 failed
     at 'Stop if the node is not ready for Kubernetes', lab6 unreachable with the diagnosis "The host
-    cannot be reached over SSH" and its fix, Sample apps pending."""
+    cannot be reached over SSH" and its fix, Sample apps pending. Long log lines wrap under their
+    message column (nothing cut at the pane's edge); the footer offers F1 Help and / Search log."""
     spec = _workspace_with_failed_run(tmp_path / "root")
     app = WizardApp(spec, root=tmp_path / "root", start_step="deploy")
     assert snap_compare(app, terminal_size=(120, 48))

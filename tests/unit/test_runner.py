@@ -83,7 +83,10 @@ def test_events_stats_and_failures_from_a_real_run(tmp_path: Path) -> None:
         }
     ]
     kinds = [e.kind for e in events]
-    assert kinds[0] == "play_start" and kinds[-1] == "stats"
+    # First the folder of Ansible's raw output (shown by the dashboard), then the playbook's events.
+    assert events[0].kind == "log" and events[0].data["artifacts"] == str(result.artifact_dir)
+    assert (result.artifact_dir / "stdout").is_file()
+    assert kinds[1] == "play_start" and kinds[-1] == "stats"
     assert kinds.count("task_start") == 4
     failed = next(e for e in events if e.kind == "host_failed")
     assert failed.host == "beta" and failed.phase == "kubespray"

@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, cast
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widgets import Input
 
 from kwizard.engine.state import RunState
 from kwizard.ui.dashboard.feed import EventFeed
@@ -54,13 +56,19 @@ class Dashboard(Vertical):
     Dashboard FailureBanner { height: auto; border: heavy $error; padding: 0 1; }
     Dashboard HostGrid { height: 1fr; min-height: 5; border: round $primary; }
     Dashboard #dash-bottom { height: 1fr; min-height: 8; }
-    Dashboard LogPane { width: 3fr; border: round $primary; }
+    Dashboard #log-column { width: 3fr; }
+    Dashboard LogPane { height: 1fr; border: round $primary; }
+    Dashboard #log-search { display: none; }
+    Dashboard #log-search.-open { display: block; }
     Dashboard DiagnosticsPane { width: 2fr; height: 1fr; border: round $warning; padding: 0 1; }
     """
 
     BINDINGS: ClassVar = [
         Binding("a", "log_all", "Log: all"),
         Binding("f", "log_failures", "Log: failures"),
+        Binding("h", "log_host", "Log: host"),
+        Binding("slash", "log_search", "Search log"),
+        Binding("escape", "close_search", "Close search", show=False),
     ]
 
     def __init__(
@@ -90,7 +98,9 @@ class Dashboard(Vertical):
         yield FailureBanner(id="failure-banner")
         yield HostGrid(id="hosts")
         with Horizontal(id="dash-bottom"):
-            yield LogPane(id="log")
+            with Vertical(id="log-column"):
+                yield Input(placeholder="Search the log (Enter keeps it, Escape clears it)", id="log-search")
+                yield LogPane(id="log")
             yield DiagnosticsPane(self.diagnostics_available, id="diagnostics")
 
     def on_mount(self) -> None:
@@ -145,7 +155,9 @@ class Dashboard(Vertical):
         self.feed.clear()
         self.state = RunState()
         self.query_one(HostGrid).reset()
-        self.query_one(LogPane).set_filter()
+        log = self.query_one(LogPane)
+        log.set_filter()
+        log.set_search("")
         self.render_state()
 
     def drain_all(self) -> None:
@@ -165,3 +177,33 @@ class Dashboard(Vertical):
     def action_log_failures(self) -> None:
         self.query_one(LogPane).set_filter(failures_only=True)
         self.render_state()
+
+    def action_log_host(self) -> None:
+        """Only the lines of the host under the host grid's cursor (what Enter does in the grid)."""
+        grid = self.query_one(HostGrid)
+        if grid.row_count:
+            row_key, _ = grid.coordinate_to_cell_key(grid.cursor_coordinate)
+            if row_key.value:
+                self.on_host_grid_host_chosen(HostGrid.HostChosen(str(row_key.value)))
+
+    def action_log_search(self) -> None:
+        search = self.query_one("#log-search", Input)
+        search.add_class("-open")
+        search.focus()
+
+    def action_close_search(self) -> None:
+        search = self.query_one("#log-search", Input)
+        if search.has_class("-open"):
+            search.value = ""  # Input.Changed clears the search
+            search.remove_class("-open")
+            self.query_one(HostGrid).focus()
+
+    @on(Input.Changed, "#log-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_one(LogPane).set_search(event.value)
+        self.render_state()
+
+    @on(Input.Submitted, "#log-search")
+    def _search_kept(self, event: Input.Submitted) -> None:
+        # The search stays on (the pane's title says so); the keys go back to the dashboard.
+        self.query_one(HostGrid).focus()

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar, RichLog, Sparkline, Static
 
@@ -84,6 +85,7 @@ class RunProgress(Vertical):
         yield Label("", id="phase-label")
         yield ProgressBar(total=None, show_eta=False, id="phase-bar")
         yield Label("", id="task-label")
+        yield Label("", id="artifacts-label")
         yield Sparkline([0], id="throughput")
         yield Label("", id="throughput-label")
 
@@ -141,6 +143,12 @@ class RunProgress(Vertical):
             bar.display = fraction is not None
             bar.update(total=1.0, progress=fraction or 0.0)
             self._label("#task-label", Text(running.task, style="dim"))
+        phase, folder = state.artifacts
+        self.query_one("#artifacts-label").display = bool(folder)
+        self._label(
+            "#artifacts-label",
+            f"[dim]Ansible output of {escape(phase)}:[/dim] {escape(folder)}/stdout" if folder else "",
+        )
         history = (*state.throughput[-59:], state.second_count)
         if history != self._history:
             self._history = history
@@ -224,26 +232,57 @@ class HostGrid(DataTable[Any]):
 
 
 class LogPane(RichLog):
-    """The newest log lines, optionally only one host's or only failures."""
+    """The newest log lines, wrapped to the pane, optionally only one host's, only failures, or only
+    the lines holding a search text."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_lines=LOG_PANE_LINES, wrap=False, markup=False, highlight=False, **kwargs)
+        # Wrapped, and rendered at the pane's width (not RichLog's 78-column minimum): a line is read
+        # whole where it is shown, without moving the focus into the pane to scroll sideways.
+        super().__init__(
+            max_lines=LOG_PANE_LINES, wrap=True, min_width=1, markup=False, highlight=False, **kwargs
+        )
         self.host_filter: str | None = None
         self.failures_only = False
+        self.search = ""
         self._total = 0
         self._redraw = True
+        self._state: RunState | None = None
+        self._width = 0
 
     def set_filter(self, host: str | None = None, failures_only: bool = False) -> None:
         self.host_filter, self.failures_only, self._redraw = host, failures_only, True
-        what = f"host {host}" if host else "failures" if failures_only else "all"
-        self.border_title = f"Log ({what}) · a: all · f: failures · Enter on a host: its lines"
+        self._title()
+
+    def set_search(self, text: str) -> None:
+        """Show only the lines holding `text` (any case); "" shows every line again."""
+        self.search, self._redraw = text.strip(), True
+        self._title()
+
+    def _title(self) -> None:
+        host = self.host_filter
+        what = f"host {host}" if host else "failures" if self.failures_only else "all"
+        if self.search:
+            what += f", matching {self.search!r}"
+        self.border_title = f"Log ({what}) · /: search · a: all · f: failures · h: host under cursor"
 
     def _keep(self, line: LogLine) -> bool:
         if self.failures_only and line.level != "error":
             return False
-        return not self.host_filter or line.host == self.host_filter
+        if self.host_filter and line.host != self.host_filter:
+            return False
+        return not self.search or self.search.casefold() in line.text.casefold()
+
+    def on_resize(self, event: Resize) -> None:
+        super().on_resize(event)
+        # Lines are wrapped at the width they were written with: rewrap them when the pane changes width.
+        width = self.scrollable_content_region.width
+        previous, self._width = self._width, width
+        if previous and width != previous and self._state is not None:
+            self._redraw = True
+            self.show(self._state, 0.0)
 
     def show(self, state: RunState, now: float) -> None:
+        self._state = state
         ring = state.log
         if self._redraw:
             self.clear()
@@ -259,17 +298,17 @@ class LogPane(RichLog):
         kept = [line for line in lines if self._keep(line)]
         if kept:
             # One write for the whole batch: RichLog's cost is per write, not per line.
-            self.write(Text("\n").join(self._text(line) for line in kept))
+            self.write(log_table(kept))
 
-    @staticmethod
-    def _text(line: LogLine) -> Text:
-        body = line.text
-        if line.phase:  # a message of several lines stays in the message column
-            body = body.replace("\n", "\n" + " " * 11)
-        text = Text(body, style=LEVEL_STYLE.get(line.level, ""))
-        if line.phase:
-            text = Text.assemble((f"{line.phase:>10} ", "dim"), text)
-        return text
+
+def log_table(lines: list[LogLine]) -> Table:
+    """Log lines in two columns, phase and message; a long message wraps inside its own column."""
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(width=10, justify="right", no_wrap=True, overflow="ellipsis", style="dim")
+    table.add_column(ratio=1, overflow="fold")
+    for line in lines:
+        table.add_row(line.phase, Text(line.text, style=LEVEL_STYLE.get(line.level, "")))
+    return table
 
 
 class DiagnosticsPane(Static):

@@ -32,6 +32,12 @@ class DeployStep(StepScreen):
     BINDINGS: ClassVar = [
         Binding("x", "apply_fix", "Apply fix and retry"),
         Binding("m", "show_summary", "Summary"),
+        # The dashboard's keys, here too: they work wherever the focus is on this step (a button, say),
+        # not only once Tab has reached the dashboard. The log pane's title lists a, f and h.
+        Binding("a", "dashboard('log_all')", "Log: all", show=False),
+        Binding("f", "dashboard('log_failures')", "Log: failures", show=False),
+        Binding("h", "dashboard('log_host')", "Log: host", show=False),
+        Binding("slash", "dashboard('log_search')", "Search log"),
     ]
 
     class RunFinished(Message):
@@ -147,6 +153,11 @@ class DeployStep(StepScreen):
             for leave in ("next", "back"):
                 buttons[leave] = self._busy
         return buttons
+
+    def can_leave(self) -> bool:
+        if self.running:
+            self._busy()
+        return not self.running
 
     def _busy(self) -> None:
         self.notify("A run is in progress: cancel it first.", severity="warning")
@@ -307,6 +318,9 @@ class DeployStep(StepScreen):
         self._offer_fix()
         self._result(f"[red]{message.error.title}[/]")
         self.wizard.show_error(message.error)
+
+    def action_dashboard(self, action: str) -> None:
+        getattr(self.query_one(Dashboard), f"action_{action}")()
 
     # -- summary ------------------------------------------------------------------------------------
     def action_show_summary(self) -> None:
