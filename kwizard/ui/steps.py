@@ -107,7 +107,7 @@ class StepScreen(Screen[None]):
     BINDINGS: ClassVar = [
         Binding("ctrl+n", "app.next_step", "Next", priority=True),
         Binding("ctrl+b", "app.previous_step", "Back", priority=True),
-        Binding("ctrl+s", "app.save_preset", "Save preset", priority=True),
+        Binding("ctrl+s", "app.save_preset", "Save", priority=True),  # short: the footer fits 80 columns
         Binding("f1", "help", "Help"),
         # Not a priority binding: in a text field "?" is typed, and F1 still opens the help.
         Binding("question_mark", "help", "Help", show=False),

@@ -36,7 +36,7 @@ async def test_f1_and_question_mark_open_the_help_of_the_step(kwizard_root: Path
         assert "Help — Hosts" in shown
         assert "goes to Access" in shown  # what to do next
         # The keys come from the step's bindings: its own (Roles, Rename) and the wizard's (Next, Save).
-        assert "Rename" in shown and "Roles" in shown and "Next" in shown and "Save preset" in shown
+        assert "Rename" in shown and "Roles" in shown and "Next" in shown and "Save" in shown
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "HostsStep"
@@ -98,7 +98,7 @@ async def palette(pilot: Pilot[int], query: str) -> None:
 
 def test_snapshot_help_of_the_access_step(snap_compare: object, kwizard_root: Path) -> None:
     """F1 on the Access step at 80x24: a dialog "Help — Access" saying what Check access does, the
-    step's keys (F1 Help, ^n Next, ^b Back, ^s Save preset, ^t Check access) and "Next" naming
+    step's keys (F1 Help, ^n Next, ^b Back, ^s Save, ^t Check access) and "Next" naming
     Preflight, with a Close button still on screen."""
     app = WizardApp(three_hosts(), root=kwizard_root, start_step="access")
     assert snap_compare(app, terminal_size=(80, 24), press=["f1"])  # type: ignore[operator]

@@ -129,7 +129,7 @@ async def test_every_footer_key_fits_on_the_footer(kwizard_root: Path, step: str
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
         keys = [key for key in app.screen.query(FooterKey) if key.display]
-        assert len(keys) >= 4  # Next, Back, Save preset, Quit at least
+        assert len(keys) >= 4  # Next, Back, Save, Quit at least
         for key in keys:
             region = visible(key)
             assert region.right <= SMALL[0], f"{key.description} is cut off at {region}"
