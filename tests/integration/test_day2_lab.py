@@ -242,6 +242,7 @@ def test_a_failed_removal_changes_nothing_and_resume_finishes_it(
 
     assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
     assert "remove-node stand-in told to fail" in failed.stdout + failed.stderr
+    assert "Continue with: kwizard --resume day2-resume --yes" in failed.stdout + failed.stderr
     assert ws.preset_file.read_text() == preset_before
     assert "lab5" in _inventory_hosts(ws)
     assert _has_marker(lab, "lab5")
