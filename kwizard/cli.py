@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, str] = {
     "runs": "list past runs of a cluster and reopen their dashboards or reports",
     "kubeconfig": "fetch the cluster's admin kubeconfig and merge it as a named context",
     "expose": "route a virtual host to a Service through the HA ingress load balancer",
+    "remove-node": "remove nodes from a cluster (Kubespray remove-node.yml), then from its preset",
+    "reset": "reset a cluster's hosts (Kubespray reset.yml); its folder is kept, marked reset",
 }
 
 DESCRIPTION = """\
@@ -36,6 +38,8 @@ examples:
   kwizard lab up && kwizard --preset presets/lab.yaml
   kwizard --preset my.yaml --yes --until inventory
   kwizard --resume mycluster
+  kwizard remove-node mycluster node4 --yes
+  kwizard reset mycluster --confirm mycluster
 exit codes: 0 ok, 1 a phase failed, 2 bad input, 3 preflight failed, 130 interrupted"""
 
 
@@ -107,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_module(name: str) -> ModuleType:
-    return importlib.import_module(f"kwizard.commands.{name}")
+    return importlib.import_module(f"kwizard.commands.{name.replace('-', '_')}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

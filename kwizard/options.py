@@ -22,6 +22,9 @@ class RunOptions:
     accept_new_host_keys: bool = False
     kubespray_dir: str | None = None
     apply_fixes: bool = False  # with --resume --yes: apply the last run's known remedies first
+    # A day-2 command's run (remove-node, reset): {"command": name, ...its arguments}. Empty for the
+    # pipeline. Recorded with the run, so that `--resume` continues the same command with the same nodes.
+    operation: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
@@ -50,7 +53,13 @@ class RunOptions:
         keys (a decision made for one command; the keys it trusted are already stored).
         """
         directory = str(Path(self.kubespray_dir).expanduser().resolve()) if self.kubespray_dir else None
-        return {"kubespray_dir": directory, "ignore_preflight": sorted(self.ignore_preflight)}
+        recorded: dict[str, Any] = {
+            "kubespray_dir": directory,
+            "ignore_preflight": sorted(self.ignore_preflight),
+        }
+        if self.operation:
+            recorded["operation"] = dict(self.operation)
+        return recorded
 
     def with_recorded(self, recorded: Mapping[str, Any]) -> tuple[RunOptions, list[str]]:
         """These options, completed by the ones recorded with a run where not given again; and a note
@@ -65,6 +74,9 @@ class RunOptions:
         if not self.ignore_preflight and isinstance(ignored, list) and ignored:
             changes["ignore_preflight"] = frozenset(str(check) for check in ignored)
             notes.append(f"--ignore-preflight {','.join(sorted(changes['ignore_preflight']))}")
+        operation = recorded.get("operation")
+        if not self.operation and isinstance(operation, Mapping) and operation.get("command"):
+            changes["operation"] = dict(operation)  # what the run is: not an option one gives again
         return replace(self, **changes), notes
 
     def selected_phases(self, spec: ClusterSpec) -> list[str]:

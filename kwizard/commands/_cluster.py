@@ -1,14 +1,18 @@
-"""Shared by the per-cluster commands (kubeconfig, expose): find a saved cluster and build a context."""
+"""Shared by the per-cluster commands (kubeconfig, expose, remove-node, reset): find a saved cluster,
+build a context, and the options and questions of a day-2 run."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
 
 from kwizard.errors import InputError
 from kwizard.paths import Workspace, last_cluster, workspace
 
 if TYPE_CHECKING:
     from kwizard.engine.phase import PhaseContext
+    from kwizard.options import RunOptions
     from kwizard.spec import ClusterSpec
 
 
@@ -47,3 +51,47 @@ def phase_context(spec: ClusterSpec, ws: Workspace) -> PhaseContext:
             print(text)
 
     return PhaseContext(spec=spec, ws=ws, options=RunOptions(), secrets=secrets, emit=say)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a day-2 command's run; each may also come before the command (`kwizard --json …`)."""
+    keep = argparse.SUPPRESS  # a default here would hide the same option given before the command
+    parser.add_argument(
+        "--json", action="store_true", default=keep, help="print a machine-readable summary on stdout"
+    )
+    parser.add_argument(
+        "--kubespray-dir",
+        metavar="DIR",
+        default=keep,
+        help="use this Kubespray checkout instead of a pinned clone",
+    )
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        default=keep,
+        help="trust host keys seen for the first time (changed keys are still refused)",
+    )
+
+
+def day2_options(args: argparse.Namespace, operation: dict[str, Any]) -> RunOptions:
+    """RunOptions of a day-2 run: its operation, plus the options shared with the pipeline."""
+    from kwizard.options import RunOptions
+
+    return RunOptions(
+        json=bool(getattr(args, "json", False)),
+        kubespray_dir=getattr(args, "kubespray_dir", None),
+        accept_new_host_keys=bool(getattr(args, "accept_new_host_keys", False)),
+        operation=operation,
+    )
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def ask(question: str) -> str:
+    """One typed answer (stripped); Ctrl-D counts as no answer."""
+    try:
+        return input(question).strip()
+    except EOFError:
+        return ""

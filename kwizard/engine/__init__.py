@@ -128,6 +128,10 @@ def _resume_headless(ws: Workspace, options: RunOptions, phases: Sequence[PhaseD
         )
     # The run's own --kubespray-dir / --ignore-preflight, unless given again: a resume continues that run.
     options, notes = options.with_recorded(RunJournal.load(directory).record.options)
+    if phases is None and options.operation:  # a day-2 command's run continues with its own phases
+        from kwizard.day2 import phase_table
+
+        phases = phase_table(options.operation)
     spec = presets.load(ws.preset_file, check=preset_checks(options))
     console = HeadlessConsole(json_mode=options.json)
     if notes:

@@ -99,6 +99,7 @@ class PhaseContext:
     confirm_host_keys: Callable[[Sequence[HostKeyPrompt]], Sequence[bool]] | None = None
     # Outputs of earlier phases of this run (or of the journal), keyed by phase name.
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    run_id: str = ""  # the engine's run (empty outside one)
 
     def log(self, phase: str, text: str, host: str | None = None, level: str = "info") -> None:
         self.emit(Event("log", phase, host, {"text": text, "level": level}))

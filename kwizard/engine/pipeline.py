@@ -135,6 +135,8 @@ class Engine:
 
     # -- planning ------------------------------------------------------------------------------------
     def selected(self) -> list[str]:
+        if self.options.operation:  # a day-2 command runs its own phase list, whole
+            return [d.name for d in self.phases]
         wanted = set(self.options.selected_phases(self.spec))
         return [d.name for d in self.phases if d.name in wanted]
 
@@ -294,6 +296,7 @@ class Engine:
             confirm_host_key=self.confirm_host_key,
             confirm_host_keys=self.confirm_host_keys,
             results=self.results,
+            run_id=record.run_id,
         )
         totals = {p.name: self._expected_tasks(p.name) for p in plan}
         self.emit(

@@ -7,8 +7,10 @@ into a shell and get the same run by hand.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from kwizard.inventory.render import HOSTS_FILE, key_path
 from kwizard.kubespray import checkout as checkouts
@@ -47,7 +49,9 @@ def planned_run(spec: ClusterSpec, ws: Workspace, options: RunOptions | None = N
     )
 
 
-def argv(spec: ClusterSpec, run: PlannedRun) -> list[str]:
+def argv(
+    spec: ClusterSpec, run: PlannedRun, extravars: Mapping[str, Any] | None = None, limit: str | None = None
+) -> list[str]:
     """ansible-playbook's arguments (run from the checkout with ANSIBLE_CONFIG set)."""
     args = [
         str(run.ansible_playbook),
@@ -58,15 +62,31 @@ def argv(spec: ClusterSpec, run: PlannedRun) -> list[str]:
         "--private-key",
         str(key_path(spec)),
     ]
+    for name, value in (extravars or {}).items():
+        args += ["-e", f"{name}={_cli_value(value)}"]
+    if limit:
+        args += ["--limit", limit]
     if spec.ssh.become_password_env:
         args.append("--ask-become-pass")  # kwizard passes it through ansible-runner, never the environment
     return args
 
 
-def command_line(spec: ClusterSpec, ws: Workspace, options: RunOptions | None = None) -> str:
+def _cli_value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def command_line(
+    spec: ClusterSpec,
+    ws: Workspace,
+    options: RunOptions | None = None,
+    *,
+    playbook: str = "cluster.yml",
+    extravars: Mapping[str, Any] | None = None,
+    limit: str | None = None,
+) -> str:
     """`cd <ks> && ANSIBLE_CONFIG=<ks>/ansible.cfg <venv>/bin/ansible-playbook -i … cluster.yml -b …`."""
-    run = planned_run(spec, ws, options)
+    run = replace(planned_run(spec, ws, options), playbook=playbook)
     return (
         f"cd {shlex.quote(str(run.checkout))} && "
-        f"ANSIBLE_CONFIG={shlex.quote(str(run.ansible_cfg))} {shlex.join(argv(spec, run))}"
+        f"ANSIBLE_CONFIG={shlex.quote(str(run.ansible_cfg))} {shlex.join(argv(spec, run, extravars, limit))}"
     )

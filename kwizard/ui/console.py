@@ -266,10 +266,13 @@ class HeadlessConsole:
         for finding in state.live_findings[:10]:
             out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
         out.print(f"Report: {outcome.directory / 'report.md'}")
+        # A day-2 run (remove-node, reset) continues headless only; the wizard resumes builds.
+        headless = " --yes" if record.options.get("operation") else ""
         if outcome.status == "interrupted":
             out.print(
                 "[yellow]Interrupted[/] — resume with: [bold]kwizard --resume "
                 + escape(record.cluster)
+                + headless
                 + "[/]"
             )
         elif outcome.status != "ok":
@@ -279,7 +282,7 @@ class HeadlessConsole:
                     f"kwizard can apply: {escape(', '.join(fixable))}. Apply and continue with: "
                     f"[bold]kwizard --resume {escape(record.cluster)} --yes --apply-fixes[/]"
                 )
-            out.print("Continue with: [bold]kwizard --resume " + escape(record.cluster) + "[/]")
+            out.print("Continue with: [bold]kwizard --resume " + escape(record.cluster) + headless + "[/]")
         if self.json_mode:
             sys.stdout.write(json.dumps(summary_json(outcome), indent=2) + "\n")
             sys.stdout.flush()
