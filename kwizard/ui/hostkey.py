@@ -86,7 +86,7 @@ class HostKeysModal(ModalScreen[str]):
     ]
 
     def __init__(self, prompts: Sequence[HostKeyPrompt], known_hosts: str = "") -> None:
-        super().__init__(classes="modal host-key-modal")
+        super().__init__(classes="modal host-key-modal many")
         self.prompts = list(prompts)
         self.known_hosts = known_hosts
 

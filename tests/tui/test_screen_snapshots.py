@@ -121,3 +121,41 @@ async def test_aws_access_without_a_key_points_to_the_ec2_key_pair(tmp_path) -> 
         assert "No EC2 key pair file" in str(app.screen.query_one("#dialog-title").render())
         assert not app.screen.query("#generate")  # the dialog offers no key generation
     assert not (tmp_path / "missing.pem").exists()
+
+
+async def test_many_new_host_keys_fit_a_small_terminal_with_their_buttons(tmp_path) -> None:
+    """Twelve new keys at 80×24: the list scrolls, the three answers stay on screen."""
+    from kwizard.engine.phase import HostKeyPrompt
+    from kwizard.spec import ClusterSpec
+    from kwizard.ui.app import WizardApp
+    from kwizard.ui.hostkey import HostKeysModal
+
+    prompts = [
+        HostKeyPrompt(f"node{i}", f"10.0.0.{i}", 22, "ssh-ed25519", "SHA256:" + "A" * 43)
+        for i in range(1, 13)
+    ]
+    for size in ((80, 24), (160, 48)):
+        app = WizardApp(ClusterSpec(name="many"), root=tmp_path / "kw", start_step="access")
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            app.push_screen(HostKeysModal(prompts, str(tmp_path / "known_hosts")))
+            await pilot.pause(0.3)
+            # What is drawn, not where the widgets think they are (a clipped button keeps its region).
+            drawn = _screen_text(app)
+            for label in ("Trust all shown", "One by one", "Reject all"):
+                assert label in drawn, (size, label, drawn)
+            await pilot.press("a")
+            await pilot.pause()
+            assert not isinstance(app.screen, HostKeysModal)
+
+
+def _screen_text(app) -> str:  # type: ignore[no-untyped-def]
+    """The text drawn on the screen now, row by row (from Textual's own screenshot)."""
+    import html
+    import re
+
+    rows: dict[float, list[str]] = {}
+    for match in re.finditer(r'<text[^>]*y="([0-9.]+)"[^>]*>(.*?)</text>', app.export_screenshot()):
+        text = html.unescape(re.sub("<[^>]+>", "", match.group(2))).replace("\xa0", " ")
+        rows.setdefault(float(match.group(1)), []).append(text)
+    return "\n".join("".join(parts) for _, parts in sorted(rows.items()))
