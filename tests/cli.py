@@ -10,8 +10,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_kwizard(workdir: Path, *args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """`kwizard ARGS` with KWIZARD_WORKDIR=workdir (and HOME=home), bounded to 60 s."""
+def run_kwizard(
+    workdir: Path, *args: str, home: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`kwizard ARGS` with KWIZARD_WORKDIR=workdir (and HOME=home), bounded to `timeout` seconds, no stdin."""
     env = {**os.environ, "KWIZARD_WORKDIR": str(workdir), "PYTHONPATH": str(REPO), "COLUMNS": "200"}
     env.pop("KUBECONFIG", None)
     if home is not None:
@@ -22,5 +24,6 @@ def run_kwizard(workdir: Path, *args: str, home: Path | None = None) -> subproce
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )

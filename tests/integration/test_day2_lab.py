@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from kwizard import lab as kwlab
 from kwizard import preset as presets
 from kwizard.paths import Workspace, workspace
 from kwizard.spec import ClusterSpec, Host, SSHSettings
-from tests.conftest import REPO
+from tests.cli import run_kwizard
 
 pytestmark = pytest.mark.slow
 
@@ -168,16 +166,7 @@ def _cluster(name: str, lab: kwlab.Lab, root: Path, checkout: Path, extra: list[
 
 
 def _kwizard(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KWIZARD_WORKDIR": str(root), "PYTHONPATH": str(REPO), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "kwizard", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_kwizard(root, *args, timeout=RUN_TIMEOUT)
 
 
 def _records(checkout: Path, name: str) -> list[dict[str, Any]]:

@@ -54,19 +54,23 @@ TABLE = (
 )
 
 
-@pytest.fixture(scope="module")
-def failed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(workdir, run folder) of a failed run, made by the engine the product uses headless."""
-    root = tmp_path_factory.mktemp("diagnose-run")
+def _failing_spec(root: Path) -> Any:
     spec = local_spec(root)
     # Not local_spec's interpreter for every host: an extra var would hide cp2's missing one.
     extra_vars = {"ansible_connection": "local", "python_for_tests": sys.executable}
-    spec = spec.model_copy(
+    return spec.model_copy(
         update={
             "phases": ["preflight", "inventory", "kubespray"],
             "kubespray": spec.kubespray.model_copy(update={"extra_vars": extra_vars}),
         }
     )
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(workdir, run folder) of a failed run, made by the engine the product uses headless."""
+    root = tmp_path_factory.mktemp("diagnose-run")
+    spec = _failing_spec(root)
     workdir = root / "work"
     ws = Workspace(root=workdir.resolve(), cluster="fx").create()
     preset.save(spec, ws.preset_file)
@@ -147,14 +151,7 @@ def test_a_failure_a_resume_got_past_is_history_not_the_diagnosis(tmp_path: Path
     """Attempt 1 fails as above; the resume succeeds: `diagnose RUN` speaks of the attempt that ran last."""
     from kwizard.engine.findings import diagnose_run
 
-    spec = local_spec(tmp_path)
-    extra_vars = {"ansible_connection": "local", "python_for_tests": sys.executable}
-    spec = spec.model_copy(
-        update={
-            "phases": ["preflight", "inventory", "kubespray"],
-            "kubespray": spec.kubespray.model_copy(update={"extra_vars": extra_vars}),
-        }
-    )
+    spec = _failing_spec(tmp_path)
     ws = Workspace(root=(tmp_path / "work").resolve(), cluster="fx").create()
     preset.save(spec, ws.preset_file)
     engine, _ = headless_engine(spec, ws, RunOptions(), lambda event: None, TABLE)
