@@ -201,14 +201,8 @@ class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
         new = fingerprint(key)
         with _PROMPT_LOCK:
             # Another thread may have answered for this host while we waited (e.g. the bastion).
-            known = self.known_hosts.lookup(ep.address, ep.port)
-            if known:
-                same = [e for e in known if e.key_type == key.get_name() and e.key == key]
-                if same:
-                    return
-                raise HostKeyChanged(
-                    ep.name, ep.address, ep.port, self.known_hosts.path, known[0].fingerprint, new
-                )
+            if self.known_or_changed(key):
+                return
             decline_id = (str(self.known_hosts.path), host_pattern(ep.address, ep.port), new)
             headless = self.ctx.confirm_host_key is None
             if decline_id in _DECLINED:
