@@ -6,6 +6,7 @@ and output can be injected (prompt_toolkit pipe input in tests).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,17 +105,16 @@ def _port(text: str) -> None:
         raise ValueError("a port number (1-65535)")
 
 
-def _section(build: Any) -> Any:
-    """Ask a section until its answers fit together; only that section is asked again (answers kept)."""
-    previous: Any = None
+def _section(build: Callable[[], ClusterSpec]) -> ClusterSpec:
+    """Ask a section until its answers fit together; only that section is asked again (earlier sections
+    keep their answers)."""
     while True:
         try:
-            return build(previous)
+            return build()
         except KwizardError as error:
             print(f"{error.title}: {error.problem}\nFix: {error.fix}")
         except ValidationError as error:
             print(f"Not valid: {explain(error)}")
-        previous = True
 
 
 def ask_hosts(ask: Prompter, spec: ClusterSpec) -> list[Host]:
@@ -182,8 +182,8 @@ def _roles_for(host: Host) -> Any:
 def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
     """Ask every question of the wizard, prefilled from `spec`; returns the validated answers.
 
-    Each answer is checked when it is given; a section whose answers do not fit together is asked again
-    on its own, with the answers given so far as defaults.
+    Each answer is checked when it is given; a section whose answers do not fit together (e.g. two equal
+    NodePorts) is asked again on its own, the earlier sections' answers kept.
     """
     ask = prompter
     # Step 1 — Hosts
@@ -193,7 +193,7 @@ def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
     spec = spec.updated(hosts=ask_hosts(ask, spec))
 
     # Step 2 — Access
-    def access(_: Any) -> ClusterSpec:
+    def access() -> ClusterSpec:
         current = spec.ssh
         ssh = current.model_dump() | {
             "user": ask.text("SSH user", current.user, _field(SSHSettings, current, "user")),
@@ -225,7 +225,7 @@ def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
     spec = _section(access)
 
     # Step 4 — Roles & options (step 3, preflight, has no questions)
-    def kubespray(_: Any) -> ClusterSpec:
+    def kubespray() -> ClusterSpec:
         ks = spec.kubespray
         return spec.updated(
             kubespray=ks.model_dump()
@@ -257,7 +257,7 @@ def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
 
     spec = _section(kubespray)
 
-    def loadbalancer(_: Any) -> ClusterSpec:
+    def loadbalancer() -> ClusterSpec:
         lb = spec.loadbalancer
         return spec.updated(
             loadbalancer=lb.model_dump()
@@ -284,7 +284,7 @@ def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
 
     spec = _section(loadbalancer)
 
-    def rest(_: Any) -> ClusterSpec:
+    def rest() -> ClusterSpec:
         storage = spec.storage.model_dump() | {
             "type": ask.select("Storage", STORAGE_TYPES, spec.storage.type)
         }
