@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from kwizard import __version__
-from kwizard.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, KwizardError, storage_error
+from kwizard.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, KwizardError
 from kwizard.phases import PHASES
 
 # name → one-line help. Order is the order shown by --help.
@@ -131,12 +131,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted. Saved answers and the run journal are kept.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except OSError as exc:
-        storage = storage_error(exc)
-        if storage is None:
-            return report_crash(exc)
-        report_error(storage)
-        return storage.exit_code
     except Exception as exc:  # last resort: never a bare traceback to the user
         return report_crash(exc)
 
@@ -158,8 +152,10 @@ def report_error(error: KwizardError) -> None:
 
 
 def report_crash(exc: BaseException) -> int:
-    """An unexpected bug: save the traceback to a file and tell the user where, in one panel."""
-    from kwizard.service.crash import internal_error
+    """An unexpected exception in one panel: a disk problem with its advice, else a bug whose traceback
+    is saved to a file the panel names (the same mapping the wizard uses)."""
+    from kwizard.service.crash import user_error
 
-    report_error(internal_error(exc))
-    return EXIT_BAD_INPUT if isinstance(exc, ValueError) else 1
+    error = user_error(exc)
+    report_error(error)
+    return EXIT_BAD_INPUT if isinstance(exc, ValueError) else error.exit_code
