@@ -25,7 +25,7 @@ class StepHelp:
 
 STEP_HELP: dict[str, StepHelp] = {
     "hosts": StepHelp(
-        "Name the cluster and list its hosts. Type names, addresses or ranges (10.0.0.11-13) and press "
+        "Name the cluster and list its hosts. Type names, addresses or ranges (10.0.0.[11:13]) and press "
         "Add, or scan a network or import ~/.ssh/config, Terraform output or EC2. Each host gets roles "
         "(control plane, etcd, worker, load balancer); bad input is listed under Problems with its fix.",
         "Three or five etcd hosts make the cluster highly available. When the table is right, Next "
