@@ -23,7 +23,16 @@ _ALLOWED = frozenset(
 _ALLOWED_PREFIXES = ("LC_", "ANSIBLE_", "GIT_", "PIP_", "XDG_")
 # ANSIBLE_PRIVATE_KEY_FILE is a path, not a key; everything else named like this is kept from children.
 _SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE|API_?KEY", re.IGNORECASE)
-_PATHS_NAMED_LIKE_SECRETS = frozenset({"ANSIBLE_PRIVATE_KEY_FILE"})
+# Named like secrets, but a path and a socket: the key file's path and the agent hold no secret themselves.
+_NAMED_LIKE_SECRETS_BUT_NOT = frozenset({"ANSIBLE_PRIVATE_KEY_FILE", "SSH_AUTH_SOCK"})
+
+
+def holds_secret(key: str, value: str, named: Iterable[str] = (), secrets: Iterable[str] = ()) -> bool:
+    """Whether an environment variable must not reach a child: named in the preset (ssh.password_env…),
+    named like a secret, or holding one of the `secrets` in its value."""
+    if key in set(named) or any(s and s in value for s in secrets):
+        return True
+    return _SECRET_NAME.search(key) is not None and key not in _NAMED_LIKE_SECRETS_BUT_NOT
 
 
 def child_environment(
@@ -41,8 +50,6 @@ def child_environment(
     env: dict[str, str] = {}
     for key, value in {**source, **(extra or {})}.items():
         allowed = key in _ALLOWED or key.startswith(_ALLOWED_PREFIXES) or (extra is not None and key in extra)
-        secret_named = _SECRET_NAME.search(key) is not None and key not in _PATHS_NAMED_LIKE_SECRETS
-        if not allowed or secret_named or key in refused or any(s in value for s in values):
-            continue
-        env[key] = value
+        if allowed and not holds_secret(key, value, refused, values):
+            env[key] = value
     return env

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -27,7 +26,6 @@ BECOME_PROMPT = r"BECOME password.*:\s*?$"
 # ssh adds ".<16 random chars>" to the socket name while it sets a master up; sun_path holds 107 bytes
 # and Ansible's %C socket name is 40 hex characters.
 MAX_CONTROL_DIR_CHARS = 107 - 1 - 40 - 17
-_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE|API_?KEY", re.IGNORECASE)
 
 
 def ansible_playbook(ansible_bin_dir: Path | None) -> Path:
@@ -116,16 +114,15 @@ def ansible_environment(
 
 
 def scrub_environment(env: dict[str, str], secrets: list[str], named: list[str]) -> dict[str, str]:
-    """`env` without variables holding a secret, named in the preset, or named like a secret."""
-    keep_anyway = {"ANSIBLE_PRIVATE_KEY_FILE", "SSH_AUTH_SOCK"}
-    cleaned: dict[str, str] = {}
-    for key, value in env.items():
-        if key in named or any(secret in value for secret in secrets):
-            continue
-        if _SECRET_NAME.search(key) and key not in keep_anyway:
-            continue
-        cleaned[key] = value
-    return cleaned
+    """`env` without variables holding a secret, named in the preset, or named like a secret.
+
+    ansible-runner builds ansible-playbook's environment itself (its own variables included), so this one
+    removes rather than allows; what counts as a secret is the same rule as for every other child.
+    """
+    from kwizard.childenv import holds_secret
+
+    refused = set(named)
+    return {key: value for key, value in env.items() if not holds_secret(key, value, refused, secrets)}
 
 
 def private_key(path_text: str | None) -> Path | None:
