@@ -26,7 +26,7 @@ from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
 from kwizard.ui.dashboard import Dashboard
 from kwizard.ui.dashboard.widgets import DiagnosticsPane, FailureBanner
-from tests.deploy_driver import wait_until_idle, wizard_with_phases
+from tests.deploy_driver import run_with, wait_until_idle, wizard_with_phases
 from tests.fixture_phases import fixture_phases
 
 PLAYBOOK = """\
@@ -158,8 +158,7 @@ def test_dashboard_names_missing_python_applies_the_fix_and_the_retry_succeeds(
         app = wizard_with_phases(phases)(spec, root=tmp_path / "root", start_step="deploy")
         async with app.run_test(size=(120, 45)) as pilot:
             await pilot.pause()
-            await pilot.click("#deploy-start")
-            screen = await wait_until_idle(pilot, app)
+            screen = await run_with(pilot, app, "#deploy-start")
             state = screen.query_one(Dashboard).state
             assert state.status == "failed"
             assert [f.host for f in state.failures] == ["lab3"]
@@ -175,12 +174,9 @@ def test_dashboard_names_missing_python_applies_the_fix_and_the_retry_succeeds(
             assert screen.fix is not None and screen.fix.id == "install_python3"
             assert screen.fix.hosts == ("lab3",)
 
-            await pilot.press("x")  # Apply fix and retry
-            for _ in range(600):  # the retry starts once the command ran on lab3
-                await pilot.pause(0.1)
-                if screen.engine is not None and screen.running:
-                    break
-            screen = await wait_until_idle(pilot, app)
+            failed_run = screen.engine
+            await pilot.press("x")  # Apply fix and retry: the retry starts once the command ran on lab3
+            screen = await wait_until_idle(pilot, app, after=failed_run)
             state = screen.query_one(Dashboard).state
             assert state.status == "ok", state.live_failures
             assert not screen.query_one(FailureBanner).display  # lab3's failure was fixed

@@ -31,7 +31,7 @@ from kwizard.runner import run_playbook
 from kwizard.runner.orphans import orphans
 from kwizard.spec import ClusterSpec
 from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid
-from tests.deploy_driver import wait_until_idle, wizard_with_phases
+from tests.deploy_driver import run_with, wizard_with_phases
 from tests.fixture_phases import fixture_phases
 from tests.interrupt_driver import SLEEP_TASK, assert_interrupted, interrupt, start_fixture, wait_for_task
 
@@ -97,8 +97,7 @@ def test_injected_failure_on_the_dashboard_then_resume(lab: kwlab.Lab, tmp_path:
         app = wizard(spec, root=tmp_path / "root", start_step="deploy")
         async with app.run_test(size=(120, 45)) as pilot:
             await pilot.pause()
-            await pilot.click("#deploy-start")
-            screen = await wait_until_idle(pilot, app)
+            screen = await run_with(pilot, app, "#deploy-start")
             dashboard = screen.query_one("Dashboard")
             state = dashboard.state  # type: ignore[attr-defined]
             assert state.status == "failed"
@@ -115,8 +114,7 @@ def test_injected_failure_on_the_dashboard_then_resume(lab: kwlab.Lab, tmp_path:
             )
 
             on_host(lab, "lab2", "rm /var/tmp/kwizard-fail-lab2")  # fix the cause
-            await pilot.click("#deploy-resume")
-            screen = await wait_until_idle(pilot, app)
+            screen = await run_with(pilot, app, "#deploy-resume")
             state = screen.query_one("Dashboard").state  # type: ignore[attr-defined]
             assert state.status == "ok", state.failures
 

@@ -17,8 +17,8 @@ from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard import Dashboard
 from kwizard.ui.dashboard.widgets import HostGrid, LogPane
 from kwizard.ui.screens.deploy import DeployStep
+from tests.deploy_driver import run_with, wait_until_idle, wizard_with_phases
 from tests.deploy_driver import shown_log_lines as shown
-from tests.deploy_driver import wait_until_idle, wizard_with_phases
 from tests.fixture_phases import fixture_phases, local_spec
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
@@ -34,8 +34,7 @@ async def test_failure_is_shown_and_resume_finishes_without_rerunning(tmp_path: 
         screen = app.screen
         assert isinstance(screen, DeployStep)
         assert not screen.query_one("#deploy-resume").display  # nothing to resume yet
-        await pilot.click("#deploy-start")
-        screen = await wait_until_idle(pilot, app)
+        screen = await run_with(pilot, app, "#deploy-start")
         state = screen.query_one("Dashboard").state  # type: ignore[attr-defined]
         assert state.status == "failed"
         failure = state.failures[0]
@@ -53,8 +52,7 @@ async def test_failure_is_shown_and_resume_finishes_without_rerunning(tmp_path: 
         assert f"{folder}/stdout" in str(screen.query_one("#artifacts-label", Label).content)
 
         marker.unlink()  # fix the cause
-        await pilot.click("#deploy-resume")
-        screen = await wait_until_idle(pilot, app)
+        screen = await run_with(pilot, app, "#deploy-resume")
         state = screen.query_one("Dashboard").state  # type: ignore[attr-defined]
         assert state.status == "ok"
         assert state.phase("inventory").reused and state.phase("apps").status == "ok"

@@ -15,7 +15,7 @@ from kwizard.ui.dashboard import Dashboard
 from kwizard.ui.dashboard.widgets import FailureBanner
 from kwizard.ui.screens.deploy import DeployStep
 from kwizard.ui.screens.summary import SummaryScreen
-from tests.deploy_driver import wait_until_idle, wizard_with_phases
+from tests.deploy_driver import run_with, wizard_with_phases
 from tests.fixture_phases import fixture_phases, local_spec
 
 
@@ -36,8 +36,7 @@ async def test_apply_fix_sets_the_extra_var_resumes_and_opens_the_summary(tmp_pa
         assert isinstance(first, DeployStep)
         assert not first.query_one("#deploy-fix").display  # nothing failed yet
         assert not first.query_one("#deploy-summary").display
-        await pilot.click("#deploy-start")
-        screen = await wait_until_idle(pilot, app)
+        screen = await run_with(pilot, app, "#deploy-start")
         state = screen.query_one(Dashboard).state
         assert state.status == "failed"
         assert {(f.id, f.host) for f in state.findings} == {
