@@ -8,7 +8,7 @@ from textual.widgets import Button
 
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.ui.app import WizardApp
-from kwizard.ui.dashboard.widgets import LogPane
+from kwizard.ui.dashboard.logpane import LogPane
 from kwizard.ui.screens.deploy import DeployStep
 from kwizard.ui.steps import StepScreen
 

@@ -16,7 +16,8 @@ from kwizard.engine.journal import read_events
 from kwizard.engine.state import LogLine
 from kwizard.ui.dashboard import EventFeed, replay_feed
 from kwizard.ui.dashboard.app import DashboardApp
-from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid, LogPane, PhaseList, log_table
+from kwizard.ui.dashboard.logpane import PHASE_CELLS, LogPane, row_text, rows_of
+from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid, PhaseList
 from tests.deploy_driver import shown_log_lines
 
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
@@ -141,6 +142,4 @@ def test_a_long_line_wraps_inside_the_message_column() -> None:
 
 
 def rendered(lines: list[LogLine], width: int) -> list[str]:
-    console = Console(width=width, record=True, file=io.StringIO())
-    console.print(log_table(lines))
-    return [row.rstrip() for row in console.export_text().splitlines()]
+    return [row_text(row).rstrip() for line in lines for row in rows_of(line, width - PHASE_CELLS - 1)]

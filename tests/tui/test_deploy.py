@@ -15,7 +15,8 @@ from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard import Dashboard
-from kwizard.ui.dashboard.widgets import HostGrid, LogPane
+from kwizard.ui.dashboard.logpane import LogPane
+from kwizard.ui.dashboard.widgets import HostGrid
 from kwizard.ui.screens.deploy import DeployStep
 from tests.deploy_driver import run_with, wait_until_idle, wizard_with_phases
 from tests.deploy_driver import shown_log_lines as shown

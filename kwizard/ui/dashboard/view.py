@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, cast
@@ -14,11 +15,11 @@ from textual.widgets import Input
 
 from kwizard.engine.state import RunState
 from kwizard.ui.dashboard.feed import EventFeed
+from kwizard.ui.dashboard.logpane import LogPane
 from kwizard.ui.dashboard.widgets import (
     DiagnosticsPane,
     FailureBanner,
     HostGrid,
-    LogPane,
     PhaseList,
     RunProgress,
     SlowestTasks,
@@ -35,7 +36,7 @@ TICK_SECONDS = 1 / 15
 APPLY_BUDGET_SECONDS = 0.04
 # With a large backlog (a flood, or a replay), a tick may work longer: fewer repaints, more events.
 FLOOD_BACKLOG = 10_000
-FLOOD_BUDGET_SECONDS = 0.12
+FLOOD_BUDGET_SECONDS = 0.04
 CHUNK = 256
 # During a live run (or while a backlog remains) the costly panes (host grid, log) repaint at most this
 # often; counts that change 10⁴ times a second need not be redrawn more than twice a second.
@@ -112,6 +113,9 @@ class Dashboard(Vertical):
         self.query_one(LogPane).set_filter()
         self.refresh_from_feed()
         self.set_interval(TICK_SECONDS, self.refresh_from_feed)
+        # What exists now (modules, classes, widgets) lives as long as the app: keep it out of the
+        # collector's full passes, which otherwise walk it again and again during a flood of events.
+        gc.freeze()
 
     def now(self) -> float:
         return self.clock() if self.clock is not None else self.state.now
@@ -134,20 +138,17 @@ class Dashboard(Vertical):
                 break
         if applied or self.clock is not None or self.ticks == 1:
             self.state = state
-            self.render_state()
+            # A trickle is shown at once everywhere; in a flood the costly panes wait their turn.
+            busy = applied >= CHUNK or len(self.feed) > 0
+            heavy = not busy or started - self._last_heavy >= HEAVY_PANES_EVERY_SECONDS
+            self.render_state(heavy=heavy)
 
-    def render_state(self) -> None:
+    def render_state(self, heavy: bool = True) -> None:
         state, now = self.state, self.now()
+        if heavy:
+            self._last_heavy = time.perf_counter()
         with self.app.batch_update():
-            for pane in (
-                PhaseList,
-                RunProgress,
-                FailureBanner,
-                HostGrid,
-                LogPane,
-                DiagnosticsPane,
-                SlowestTasks,
-            ):
+            for pane in LIGHT_PANES + HEAVY_PANES if heavy else LIGHT_PANES:
                 cast(Pane, self.query_one(pane)).show(state, now)
 
     def reset(self) -> None:

@@ -9,12 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.containers import Vertical
-from textual.events import Resize
 from textual.message import Message
-from textual.widgets import DataTable, Label, ProgressBar, RichLog, Sparkline, Static
+from textual.widgets import DataTable, Label, ProgressBar, Sparkline, Static
 
 from kwizard.engine.report import clock, duration_text
-from kwizard.engine.state import HostView, LogLine, RunState
+from kwizard.engine.state import HostView, RunState
 
 ICONS = {
     "ok": ("✓", "green"),
@@ -25,12 +24,7 @@ ICONS = {
     "running": ("▶", "bold cyan"),
     "pending": ("·", "dim"),
 }
-LOG_LINES_PER_TICK = 200
 SLOWEST_SHOWN = 8
-# Lines the log pane keeps (each holds a rendered strip with caches: more costs memory and GC time);
-# the state's ring keeps ~2000, so a filter still finds a host's older lines.
-LOG_PANE_LINES = 500
-LEVEL_STYLE = {"error": "red", "warning": "yellow", "changed": "dark_orange", "ok": "green", "info": ""}
 
 
 class PhaseList(Static):
@@ -159,6 +153,9 @@ class RunProgress(Vertical):
         )
 
 
+GRID_CACHE_SIZES = {"_cell_render_cache": 1000, "_row_render_cache": 100, "_line_cache": 100}
+
+
 class HostGrid(DataTable[Any]):
     """One row per host: result counts and the task it is on. Enter filters the log to that host."""
 
@@ -173,6 +170,13 @@ class HostGrid(DataTable[Any]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._hosts: Any = None
         self._views: dict[str, HostView] = {}
+        # DataTable keys its render caches by an update counter, so after each update of the counts every
+        # entry is stale; at their default sizes (10,000 cells) they held tens of thousands of dead
+        # segment lists that every full garbage collection walked. A few screens' worth is enough.
+        for name, size in GRID_CACHE_SIZES.items():
+            cache = getattr(self, name, None)
+            if cache is not None:
+                cache.maxsize = size
 
     def reset(self) -> None:
         self.clear()
@@ -229,86 +233,6 @@ class HostGrid(DataTable[Any]):
         event.stop()
         if event.row_key.value:
             self.post_message(self.HostChosen(str(event.row_key.value)))
-
-
-class LogPane(RichLog):
-    """The newest log lines, wrapped to the pane, optionally only one host's, only failures, or only
-    the lines holding a search text."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        # Wrapped, and rendered at the pane's width (not RichLog's 78-column minimum): a line is read
-        # whole where it is shown, without moving the focus into the pane to scroll sideways.
-        super().__init__(
-            max_lines=LOG_PANE_LINES, wrap=True, min_width=1, markup=False, highlight=False, **kwargs
-        )
-        self.host_filter: str | None = None
-        self.failures_only = False
-        self.search = ""
-        self._total = 0
-        self._redraw = True
-        self._state: RunState | None = None
-        self._width = 0
-
-    def set_filter(self, host: str | None = None, failures_only: bool = False) -> None:
-        self.host_filter, self.failures_only, self._redraw = host, failures_only, True
-        self._title()
-
-    def set_search(self, text: str) -> None:
-        """Show only the lines holding `text` (any case); "" shows every line again."""
-        self.search, self._redraw = text.strip(), True
-        self._title()
-
-    def _title(self) -> None:
-        host = self.host_filter
-        what = f"host {host}" if host else "failures" if self.failures_only else "all"
-        if self.search:
-            what += f", matching {self.search!r}"
-        self.border_title = f"Log ({what}) · /: search · a: all · f: failures · h: host under cursor"
-
-    def _keep(self, line: LogLine) -> bool:
-        if self.failures_only and line.level != "error":
-            return False
-        if self.host_filter and line.host != self.host_filter:
-            return False
-        return not self.search or self.search.casefold() in line.text.casefold()
-
-    def on_resize(self, event: Resize) -> None:
-        super().on_resize(event)
-        # Lines are wrapped at the width they were written with: rewrap them when the pane changes width.
-        width = self.scrollable_content_region.width
-        previous, self._width = self._width, width
-        if previous and width != previous and self._state is not None:
-            self._redraw = True
-            self.show(self._state, 0.0)
-
-    def show(self, state: RunState, now: float) -> None:
-        self._state = state
-        ring = state.log
-        if self._redraw:
-            self.clear()
-            lines = ring.lines()
-            self._redraw = False
-        elif ring.total == self._total:
-            return
-        else:
-            # In a flood only the newest lines are worth drawing: older ones would scroll away at once
-            # (they stay in the ring; changing the filter redraws all of it).
-            lines = ring.newest(min(ring.total - self._total, LOG_LINES_PER_TICK))
-        self._total = ring.total
-        kept = [line for line in lines if self._keep(line)]
-        if kept:
-            # One write for the whole batch: RichLog's cost is per write, not per line.
-            self.write(log_table(kept))
-
-
-def log_table(lines: list[LogLine]) -> Table:
-    """Log lines in two columns, phase and message; a long message wraps inside its own column."""
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(width=10, justify="right", no_wrap=True, overflow="ellipsis", style="dim")
-    table.add_column(ratio=1, overflow="fold")
-    for line in lines:
-        table.add_row(line.phase, Text(line.text, style=LEVEL_STYLE.get(line.level, "")))
-    return table
 
 
 class DiagnosticsPane(Static):
