@@ -113,8 +113,8 @@ def main(argv: list[str]) -> int:
     import os
 
     from kwizard import cli, preset
-    from kwizard.engine import resume_headless, run_headless
     from kwizard.errors import KwizardError
+    from kwizard.headless import resume_headless, run_headless
     from kwizard.options import RunOptions
     from kwizard.paths import workspace
 

@@ -28,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from kwizard.day2 import REMOVE_NODE, phase_table, reset_marker
     from kwizard.day2.reach import unreachable
     from kwizard.day2.removal import plan_removal
-    from kwizard.engine import accepts_new_host_keys, run_headless
     from kwizard.engine.journal import cluster_lock
+    from kwizard.headless import run_headless
+    from kwizard.service.runs import accepts_new_host_keys
 
     spec, ws = open_cluster(args.cluster)
     ws = ws.create()

@@ -22,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster
     from kwizard.day2 import RESET, phase_table
-    from kwizard.engine import run_headless
     from kwizard.engine.journal import cluster_lock
+    from kwizard.headless import run_headless
 
     spec, ws = open_cluster(args.cluster)
     if args.confirm is None:

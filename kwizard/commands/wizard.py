@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         _, ws = open_cluster(args.resume or (spec.name if spec else None))
         cluster = ws.cluster
         if args.yes:
-            from kwizard.engine import resume_headless
+            from kwizard.headless import resume_headless
 
             return resume_headless(ws.create(), options)
         _refuse_day2_in_wizard(ws)
@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
                 "Pass --preset FILE (save one from the wizard, or start from presets/*.yaml).",
             )
         from kwizard import preset as presets
-        from kwizard.engine import run_headless
         from kwizard.engine.journal import cluster_lock
+        from kwizard.headless import run_headless
 
         ws = workspace(spec.name).create()
         # The lock first: a kwizard refused because another one runs this cluster must change nothing.

@@ -269,6 +269,18 @@ def last_run(ws: Workspace) -> Path | None:
     return runs[-1] if runs else None
 
 
+def run_to_resume(ws: Workspace) -> Path:
+    """The cluster's last run, which a resume continues; InputError when it has none."""
+    directory = last_run(ws)
+    if directory is None:
+        raise InputError(
+            "Nothing to resume",
+            f"Cluster {ws.cluster!r} has no run yet.",
+            f"Start one: kwizard --preset {ws.preset_file} --yes",
+        )
+    return directory
+
+
 def recorded_results(ws: Workspace, phases: tuple[str, ...] = ("preflight",)) -> dict[str, dict[str, Any]]:
     """Each of `phases`' data from the newest run in which it ended ok: what a next run starts from.
 

@@ -28,9 +28,9 @@ from kwizard.engine.journal import (
     RunJournal,
     RunRecord,
     cluster_lock,
-    last_run,
     list_runs,
     read_events,
+    run_to_resume,
 )
 from kwizard.engine.phase import (
     Event,
@@ -182,13 +182,7 @@ class Engine:
     def resume(self, directory: Path | None = None) -> RunOutcome:
         """Continue the cluster's last run (or `directory`) from its failed or interrupted phase."""
         with self._cluster_lock():
-            directory = directory or last_run(self.ws)
-            if directory is None:
-                raise InputError(
-                    "Nothing to resume",
-                    f"Cluster {self.ws.cluster!r} has no run yet.",
-                    f"Start one: kwizard --preset {self.ws.preset_file} --yes",
-                )
+            directory = directory or run_to_resume(self.ws)
             self._stop_orphans()
             journal = RunJournal.load(directory)
             self.options, self._recorded_notes = self.options.with_recorded(journal.record.options)

@@ -332,8 +332,8 @@ def run_plain(
         return 0
     from dataclasses import replace
 
-    from kwizard.engine import run_headless
     from kwizard.engine.journal import cluster_lock
+    from kwizard.headless import run_headless
 
     with cluster_lock(ws):
         return run_headless(answers, ws, replace(options, accept_new_host_keys=trust), holds_lock=True)

@@ -21,7 +21,6 @@ import pytest
 
 from kwizard import lab as kwlab
 from kwizard import preset
-from kwizard.engine import secrets_from_environment
 from kwizard.engine.journal import RunJournal, list_runs, read_events
 from kwizard.engine.phase import Event, PhaseContext, Secrets
 from kwizard.engine.pipeline import Engine
@@ -29,6 +28,7 @@ from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.runner import run_playbook
 from kwizard.runner.orphans import orphans
+from kwizard.service.secrets import resolve_secrets
 from kwizard.spec import ClusterSpec
 from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid
 from tests.deploy_driver import run_with, wizard_with_phases
@@ -190,7 +190,7 @@ def test_become_password_is_answered_on_the_prompt_and_never_stored(
         kubespray={"extra_vars": {"fixture_root": "/var/tmp/kwfx-become"}},
     )
     ws = lab_workspace(blab, tmp_path / "root", spec.name)
-    secrets, warnings = secrets_from_environment(spec)
+    secrets, warnings = resolve_secrets(spec)
     assert warnings == [] and secrets.become_password == host.password
     Engine(spec, ws, RunOptions(), phases=fixture_phases("quick.yml")[:1], secrets=secrets).start()
     ctx = PhaseContext(spec=spec, ws=ws, options=RunOptions(), secrets=secrets)

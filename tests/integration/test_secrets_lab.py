@@ -22,12 +22,12 @@ import pytest
 import yaml
 
 from kwizard import lab as kwlab
-from kwizard.engine import secrets_from_environment
 from kwizard.engine.phase import PhaseContext
 from kwizard.fsutil import atomic_write
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.runner import run_playbook
+from kwizard.service.secrets import resolve_secrets
 from kwizard.spec import ClusterSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -207,7 +207,7 @@ def test_sudo_password_reaches_sudo_but_not_ansible_playbooks_environment(
     )
     ws = Workspace(root=tmp_path / "work", cluster=spec.name).create()
     shutil.copy(blab.known_hosts, ws.known_hosts)
-    secrets, warnings = secrets_from_environment(spec)
+    secrets, warnings = resolve_secrets(spec)
     assert warnings == [] and secrets.become_password == host.password
     inventory = {"all": {"hosts": {"b1": {"ansible_host": host.address, "ansible_user": host.user}}}}
     atomic_write(ws.inventory_dir / "hosts.yaml", yaml.safe_dump(inventory))

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from kwizard import preset
-from kwizard.engine import headless_engine
 from kwizard.engine.fingerprint import PHASE_INPUTS
 from kwizard.engine.journal import EVENTS_FILE, last_run, read_events
 from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.service.runs import build_engine
 from tests.fixture_phases import inventory_phase, local_spec, playbook_phase
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     workdir = root / "work"
     ws = Workspace(root=workdir.resolve(), cluster="fx").create()
     preset.save(spec, ws.preset_file)
-    engine, _ = headless_engine(spec, ws, RunOptions(), lambda event: None, TABLE)
+    engine, _ = build_engine(spec, ws, RunOptions(), lambda event: None, phases=TABLE)
     outcome = engine.start()
     assert outcome.status == "failed"
     folder = last_run(ws)
@@ -154,7 +154,7 @@ def test_a_failure_a_resume_got_past_is_history_not_the_diagnosis(tmp_path: Path
     spec = _failing_spec(tmp_path)
     ws = Workspace(root=(tmp_path / "work").resolve(), cluster="fx").create()
     preset.save(spec, ws.preset_file)
-    engine, _ = headless_engine(spec, ws, RunOptions(), lambda event: None, TABLE)
+    engine, _ = build_engine(spec, ws, RunOptions(), lambda event: None, phases=TABLE)
     assert engine.start().status == "failed"
     folder = last_run(ws)
     assert folder is not None
@@ -164,7 +164,7 @@ def test_a_failure_a_resume_got_past_is_history_not_the_diagnosis(tmp_path: Path
         *TABLE[:2],
         PhaseDefinition("kubespray", "Kubespray", lambda: lambda ctx: PhaseResult("ok", "done")),
     )
-    engine, _ = headless_engine(spec, ws, RunOptions(), lambda event: None, fixed)
+    engine, _ = build_engine(spec, ws, RunOptions(), lambda event: None, phases=fixed)
     assert engine.resume(folder).status == "ok"
     after = diagnose_run(folder)
     assert after.findings == [] and after.failures == 0

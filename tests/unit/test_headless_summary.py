@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from kwizard import preset
-from kwizard.engine import run_headless
 from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
+from kwizard.headless import run_headless
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 

@@ -18,6 +18,14 @@ CORE = [
     "kwizard.roles",
     "kwizard.engine.phase",
     "kwizard.resources",
+    # The engine and the services both front ends call: a run is built and continued without a UI.
+    "kwizard.engine",
+    "kwizard.engine.pipeline",
+    "kwizard.service.runs",
+    "kwizard.service.fixes",
+    "kwizard.service.secrets",
+    "kwizard.preflight.phase",
+    "kwizard.day2",
 ]
 
 
@@ -29,6 +37,33 @@ def test_core_modules_do_not_import_ui_libraries():
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=kwizard_env(), cwd=REPO, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_run_is_built_without_loading_any_presentation(tmp_path: Path):
+    """Building the engine (as headless and the wizard do) loads no UI toolkit and no presentation."""
+    probe = (
+        "import sys\n"
+        "from kwizard.service.runs import build_engine\n"
+        "from kwizard.spec import ClusterSpec\n"
+        "from pathlib import Path\n"
+        "from kwizard.paths import workspace\n"
+        "from kwizard.options import RunOptions\n"
+        "spec = ClusterSpec(name='probe')\n"
+        "ws = workspace('probe', Path(sys.argv[1]))\n"
+        "engine, _ = build_engine(spec, ws, RunOptions(), lambda e: None)\n"
+        "print(sorted(m for m in ('textual', 'questionary', 'rich', 'kwizard.ui', 'kwizard.headless')"
+        " if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=kwizard_env(),
+        cwd=REPO,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

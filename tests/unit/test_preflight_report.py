@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from rich.console import Console
 
+from kwizard.headless.preflight_table import grouped_problems, render, render_json
 from kwizard.preflight.fixes import ENABLE_IP_FORWARD, INSTALL_PYTHON3, as_root, host_fix_command
 from kwizard.preflight.model import CheckResult, HostReport, PreflightReport
 from kwizard.preflight.sizing import (
@@ -16,7 +17,6 @@ from kwizard.preflight.sizing import (
     requirement_for,
     smallest_passing,
 )
-from kwizard.preflight.table import grouped_problems, render, render_json
 from tests.unit.preflight_samples import facts
 
 

@@ -4,7 +4,7 @@ def test_the_host_columns_stay_visible_on_an_80_column_terminal():
 
     from rich.console import Console
 
-    from kwizard.preflight.table import render_json
+    from kwizard.headless.preflight_table import render_json
 
     data = json.loads((Path(__file__).parents[1] / "fixtures" / "preflight" / "lab-default.json").read_text())
     console = Console(width=80, record=True, force_terminal=False)
@@ -27,7 +27,7 @@ def test_a_log_or_pipe_gets_a_plain_greppable_layout(tmp_path):
     probe = (
         "import json, sys\n"
         "from kwizard.engine.phase import Event\n"
-        "from kwizard.ui.console import HeadlessConsole\n"
+        "from kwizard.headless.console import HeadlessConsole\n"
         f"data = json.loads(open({str(fixture)!r}).read())\n"
         "HeadlessConsole().observe(Event('preflight_report', 'preflight', None, data, 0.0))\n"
     )

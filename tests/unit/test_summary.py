@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from kwizard import preset, summary
+from kwizard.headless.summary_view import print_summary
 from kwizard.paths import workspace
-from kwizard.ui.summary_view import print_summary
 
 RESULTS = {
     "kubeconfig": {

@@ -171,23 +171,20 @@ class DeployStep(StepScreen):
         wizard.action_save_preset()
         if wizard.saved_spec != wizard.spec:
             return  # the save failed and said why
-        from kwizard.engine.findings import default_diagnoser
+        from kwizard.service.runs import build_engine
 
-        secrets = wizard.resolved_secrets()
-        table: dict[str, Any] = {} if self.phases is None else {"phases": tuple(self.phases)}
         ws, cancel = wizard.ws.create(), threading.Event()
-        self.engine = Engine(
+        self.engine, _ = build_engine(
             wizard.spec,
             ws,
             wizard.options,
-            secrets=secrets,
-            observer=self.feed.put,
+            self.feed.put,
+            phases=self.phases,
+            secrets=wizard.resolved_secrets(),
             # The same trust-on-first-use dialog as the Access step, asked from the engine's thread.
             confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
             confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
-            diagnose=default_diagnoser(),
             cancel=cancel,
-            **table,
         )
         dashboard = self.query_one(Dashboard)
         if resume and self.resumable is not None:

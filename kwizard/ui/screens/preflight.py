@@ -28,12 +28,12 @@ from textual.worker import Worker
 
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
+from kwizard.headless.preflight_table import cell
 from kwizard.hostkeys import KnownHosts
 from kwizard.preflight import HostReport, Preflight, PreflightReport
 from kwizard.preflight.checks import CHECK_IDS, CHECK_INFO
 from kwizard.preflight.fixes import FIXES, FixOutcome
 from kwizard.preflight.model import CLUSTER, CheckResult
-from kwizard.preflight.table import cell
 from kwizard.spec import ClusterSpec
 from kwizard.ui.hostkey import confirm_host_key_from_thread, confirm_host_keys_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal

@@ -14,8 +14,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
+from kwizard.headless.summary_view import renderables
 from kwizard.summary import Summary, render_text
-from kwizard.ui.summary_view import renderables
 
 
 class SummaryScreen(Screen[None]):

@@ -110,8 +110,8 @@ class HeadlessConsole:
     def observe(self, event: Event) -> None:
         out = self.live.console if self.live else self.console
         if event.kind == "preflight_report":
+            from kwizard.headless.preflight_table import render_json, render_plain
             from kwizard.preflight.model import PreflightReport
-            from kwizard.preflight.table import render_json, render_plain
 
             if out.is_terminal:
                 out.print(render_json(event.data))  # checks × hosts, then each problem with its fix
