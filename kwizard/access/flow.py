@@ -19,16 +19,13 @@ from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
 from kwizard.spec import Host
 from kwizard.ssh import (
-    AuthenticationFailed,
-    HostKeyChanged,
-    HostKeyNotTrusted,
-    HostUnreachable,
     bastion_endpoint,
     connect,
     connect_endpoint,
     forget_declined_host_keys,
     run,
 )
+from kwizard.ssh_errors import AuthenticationFailed, HostKeyChanged, HostKeyNotTrusted, HostUnreachable
 
 PHASE = "access"
 MAX_PARALLEL = 16

@@ -18,7 +18,8 @@ CONNECT_TIMEOUT = 8.0
 def unreachable(ctx: PhaseContext, hosts: Sequence[Host], timeout: float = CONNECT_TIMEOUT) -> dict[str, str]:
     """host name → why kwizard could not log in (an SSH connect with the cluster's key), for each host that
     failed. A changed or untrusted host key is raised, not counted: that is for the user to settle."""
-    from kwizard.ssh import HostKeyChanged, HostKeyNotTrusted, connect
+    from kwizard.ssh import connect
+    from kwizard.ssh_errors import HostKeyChanged, HostKeyNotTrusted
 
     def probe(host: Host) -> str | None:
         try:

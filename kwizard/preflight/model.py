@@ -10,6 +10,8 @@ from kwizard.preflight.facts import HostFacts
 Status = Literal["pass", "warn", "fail"]
 STATUS_ORDER: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2}
 CLUSTER = "cluster"  # the `host` of checks about the hosts together (spread, counts)
+# How a check's status reads in a sentence, in the wizard and in the run's events alike.
+STATUS_WORDS = {"pass": "passed", "warn": "warning", "fail": "failed"}
 
 
 @dataclass(frozen=True)

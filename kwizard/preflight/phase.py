@@ -14,7 +14,7 @@ from kwizard.engine.phase import Event, PhaseContext, PhaseResult
 from kwizard.errors import InputError
 from kwizard.preflight.checks import CHECK_IDS, HostInput
 from kwizard.preflight.checks.system import choose_interpreter
-from kwizard.preflight.model import CLUSTER, CheckResult, HostReport, PreflightReport
+from kwizard.preflight.model import CLUSTER, STATUS_WORDS, CheckResult, HostReport, PreflightReport
 from kwizard.preflight.run import Preflight
 from kwizard.spec import ClusterSpec
 
@@ -128,9 +128,6 @@ def _host_status(host_report: HostReport) -> dict[str, Any]:
         "text": text,
         "results": [r.to_json() for r in host_report.results],
     }
-
-
-STATUS_WORDS = {"warn": "warning", "fail": "failed"}
 
 
 def _problem_log(result: CheckResult) -> Event:

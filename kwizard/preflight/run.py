@@ -27,10 +27,11 @@ HostCallback = Callable[[HostReport], None]
 def _default_connect(ctx: PhaseContext, host: Host) -> Any:
     """kwizard.ssh.connect with the spec's key; the password only if the key is refused and one is known."""
     from kwizard import ssh  # imported here: Fabric loads only when hosts are probed
+    from kwizard.ssh_errors import AuthenticationFailed
 
     try:
         return ssh.connect(ctx, host)
-    except ssh.AuthenticationFailed as refused:
+    except AuthenticationFailed as refused:
         # A host the access step could not give the key to (yet) still gets checked.
         if refused.reason == "key" and ctx.secrets.password_for(host.name):
             return ssh.connect(ctx, host, use_password=True)

@@ -26,7 +26,8 @@ from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.roles import default_roles
 from kwizard.spec import Bastion, ClusterSpec, Host, SSHSettings
-from kwizard.ssh import HostKeyChanged, HostKeyNotTrusted, connect, forget_declined_host_keys, run
+from kwizard.ssh import connect, forget_declined_host_keys, run
+from kwizard.ssh_errors import HostKeyChanged, HostKeyNotTrusted
 
 PASSWORD_ENV = "KWIZARD_TEST_ACCESS_PASSWORD"
 LabFactory = Callable[..., kwlab.Lab]

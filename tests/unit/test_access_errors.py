@@ -10,7 +10,13 @@ import paramiko
 from paramiko.ssh_exception import NoValidConnectionsError
 
 from kwizard.errors import InputError, KwizardError
-from kwizard.ssh import AuthenticationFailed, Endpoint, HostKeyChanged, HostUnreachable, translate_error
+from kwizard.ssh_errors import (
+    AuthenticationFailed,
+    Endpoint,
+    HostKeyChanged,
+    HostUnreachable,
+    translate_error,
+)
 
 TARGET = Endpoint("lab1", "10.0.0.11", 22, "kwuser", Path("/k/id_ed25519"))
 BASTION = Endpoint("bastion", "10.0.0.2", 22, "ops", None)

@@ -33,13 +33,11 @@ from kwizard.hostkeys import KnownHosts
 from kwizard.preflight import HostReport, Preflight, PreflightReport
 from kwizard.preflight.checks import CHECK_IDS, CHECK_INFO
 from kwizard.preflight.fixes import FIXES, FixOutcome
-from kwizard.preflight.model import CLUSTER, CheckResult
+from kwizard.preflight.model import CLUSTER, STATUS_WORDS, CheckResult
 from kwizard.spec import ClusterSpec
 from kwizard.ui.hostkey import confirm_host_key_from_thread, confirm_host_keys_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
-
-STATUS_WORDS = {"pass": "passed", "warn": "warning", "fail": "failed"}
 
 
 class HostChecked(Message):

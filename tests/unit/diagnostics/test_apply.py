@@ -22,7 +22,7 @@ from kwizard.errors import InputError, KwizardError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.spec import ClusterSpec
-from kwizard.ssh import HostUnreachable
+from kwizard.ssh_errors import HostUnreachable
 
 
 def _spec(**extra: object) -> ClusterSpec:
