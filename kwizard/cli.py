@@ -137,13 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def report_error(error: KwizardError) -> None:
     """Print a KwizardError as a panel on stderr."""
-    try:
-        from rich.console import Console
-        from rich.panel import Panel
-        from rich.text import Text
-    except ImportError:  # pragma: no cover - rich is a dependency
-        print(error.render_text(), file=sys.stderr)
-        return
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.text import Text
+
     body = Text(error.problem)
     if error.fix:
         body.append("\n\nFix: ", style="bold green")

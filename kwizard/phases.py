@@ -1,27 +1,68 @@
-"""The pipeline's phase names, in order (DESIGN.md §1). Kept import-free for a fast CLI start."""
+"""The pipeline's phases, declared once: name and order, title, implementation and the spec parts a
+phase depends on (DESIGN.md §1). Everything else (the CLI's `--until` choices, the wizard's phase list,
+the engine's table, resume fingerprints) is derived from `REGISTRY`. Kept import-free for a fast start.
+"""
 
 from __future__ import annotations
 
-PHASES: tuple[str, ...] = (
-    "discover",
-    "access",
-    "preflight",
-    "inventory",
-    "kubespray",
-    "kubeconfig",
-    "loadbalancer",
-    "storage",
-    "apps",
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    name: str
+    title: str
+    implementation: str  # "module:function", imported only when the phase runs
+    # Spec parts (kwizard.engine.fingerprint.PARTS) whose change makes a resume run the phase again.
+    inputs: tuple[str, ...]
+
+
+_CONNECTION = ("ssh settings", "bastion")
+
+REGISTRY: tuple[PhaseInfo, ...] = (
+    PhaseInfo("discover", "Discover hosts", "kwizard.discovery:run_phase", ("host addresses", "target")),
+    PhaseInfo("access", "SSH access", "kwizard.access:run_phase", ("host addresses", *_CONNECTION)),
+    PhaseInfo(
+        "preflight",
+        "Preflight checks",
+        "kwizard.preflight:run_phase",
+        ("hosts", *_CONNECTION, "kubespray settings", "acknowledged preflight checks"),
+    ),
+    PhaseInfo(
+        "inventory",
+        "Inventory",
+        "kwizard.inventory:run_phase",
+        ("hosts", *_CONNECTION, "kubespray settings", "load balancer settings", "storage settings"),
+    ),
+    PhaseInfo(
+        "kubespray",
+        "Kubespray cluster.yml",
+        "kwizard.kubespray:run_phase",
+        ("hosts", *_CONNECTION, "kubespray settings"),
+    ),
+    PhaseInfo("kubeconfig", "Kubeconfig", "kwizard.kubeconfig:run_phase", ("hosts", "kubespray settings")),
+    PhaseInfo(
+        "loadbalancer",
+        "HA ingress load balancer",
+        "kwizard.loadbalancer:run_phase",
+        ("hosts", "load balancer settings"),
+    ),
+    PhaseInfo("storage", "Storage", "kwizard.storage:run_phase", ("hosts", "storage settings")),
+    PhaseInfo(
+        "apps",
+        "Sample apps",
+        "kwizard.apps:run_phase",
+        ("apps", "load balancer settings", "storage settings"),
+    ),
 )
 
-PHASE_TITLES: dict[str, str] = {
-    "discover": "Discover hosts",
-    "access": "SSH access",
-    "preflight": "Preflight checks",
-    "inventory": "Inventory",
-    "kubespray": "Kubespray cluster.yml",
-    "kubeconfig": "Kubeconfig",
-    "loadbalancer": "HA ingress load balancer",
-    "storage": "Storage",
-    "apps": "Sample apps",
-}
+PHASES: tuple[str, ...] = tuple(info.name for info in REGISTRY)
+PHASE_TITLES: dict[str, str] = {info.name: info.title for info in REGISTRY}
+
+
+def phase_info(name: str) -> PhaseInfo:
+    """The registry entry of phase `name` (KeyError for a name that is not a phase)."""
+    for info in REGISTRY:
+        if info.name == name:
+            return info
+    raise KeyError(name)

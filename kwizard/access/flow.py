@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from kwizard.access.keypair import KeyPair
 from kwizard.access.remote import SudoAccess, install_key, probe_sudo
+from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
 from kwizard.spec import Host
@@ -61,7 +62,7 @@ class HostAccess:
 def emit_status(ctx: PhaseContext, host: str, status: str, detail: str = "", fix: str = "") -> None:
     """Tell the dashboard/screen about a host's current step."""
     data = {"status": status, "detail": detail, "fix": fix}
-    ctx.emit(Event("host_status", PHASE, host, data, time.time()))
+    ctx.emit(Event(EventKind.HOST_STATUS, PHASE, host, data, time.time()))
 
 
 def secure_host(ctx: PhaseContext, host: Host, key: KeyPair, *, timeout: float = 10.0) -> HostAccess:

@@ -16,6 +16,7 @@ from typing import Any
 from kwizard.discovery.model import Candidate, Discovery, HostProblem
 from kwizard.discovery.naming import sanitize_name, to_hosts
 from kwizard.discovery.ranges import RangeError, expand, parse_host_list
+from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event, PhaseContext, PhaseResult
 from kwizard.roles import default_roles
 from kwizard.spec import ROLES, ClusterSpec, Host
@@ -89,7 +90,7 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
             else f"{host.address} ({', '.join(host.roles) or 'no roles'})",
             "fix": problem.fix if problem else "",
         }
-        ctx.emit(Event("host_status", PHASE, host.name, data, time.time()))
+        ctx.emit(Event(EventKind.HOST_STATUS, PHASE, host.name, data, time.time()))
     summary = role_summary(hosts)
     result_data = {
         "hosts": [{"name": h.name, "address": h.address, "roles": list(h.roles)} for h in hosts],

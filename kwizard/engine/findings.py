@@ -6,10 +6,8 @@ run had in `results`), so `kwizard diagnose RUN` says what the run said.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from kwizard.engine.phase import Event
@@ -22,24 +20,14 @@ if TYPE_CHECKING:
 def run_findings(events: Iterable[Event], results: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
     """Findings for a run's failure events, with the evidence its finished phases measured."""
     from kwizard.diagnostics import diagnose_events
+    from kwizard.diagnostics.evidence import Evidence
 
-    evidence_module: ModuleType | None
-    try:
-        evidence_module = importlib.import_module("kwizard.diagnostics.evidence")
-    except ImportError:  # a diagnostics build without host evidence
-        evidence_module = None
-    evidence = None
-    if evidence_module is not None and results.get("preflight"):
-        evidence = evidence_module.Evidence.from_phase_results(results)
+    evidence = Evidence.from_phase_results(results) if results.get("preflight") else None
     return diagnose_events(events, evidence)
 
 
-def default_diagnoser() -> Diagnoser | None:
-    """A diagnoser backed by kwizard.diagnostics, or None when that package is not available."""
-    try:
-        importlib.import_module("kwizard.diagnostics")
-    except ImportError:
-        return None
+def default_diagnoser() -> Diagnoser:
+    """The engine's diagnoser: kwizard.diagnostics on each failure, with the run's evidence so far."""
 
     def diagnose(event: Event, results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         return [finding_json(f) for f in run_findings([event], results)]

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kwizard.phases import REGISTRY
 from kwizard.spec import ClusterSpec
 
 SpecPart = Callable[[ClusterSpec], Any]
@@ -29,25 +30,8 @@ PARTS: dict[str, SpecPart] = {
     "acknowledged preflight checks": lambda s: sorted(s.preflight.acknowledged),
 }
 
-# Parts each product phase depends on. A phase not listed depends on the whole spec.
-PHASE_INPUTS: dict[str, tuple[str, ...]] = {
-    "discover": ("host addresses", "target"),
-    "access": ("host addresses", "ssh settings", "bastion"),
-    "preflight": ("hosts", "ssh settings", "bastion", "kubespray settings", "acknowledged preflight checks"),
-    "inventory": (
-        "hosts",
-        "ssh settings",
-        "bastion",
-        "kubespray settings",
-        "load balancer settings",
-        "storage settings",
-    ),
-    "kubespray": ("hosts", "ssh settings", "bastion", "kubespray settings"),
-    "kubeconfig": ("hosts", "kubespray settings"),
-    "loadbalancer": ("hosts", "load balancer settings"),
-    "storage": ("hosts", "storage settings"),
-    "apps": ("apps", "load balancer settings", "storage settings"),
-}
+# Parts each product phase depends on, as the phase registry declares them.
+PHASE_INPUTS: dict[str, tuple[str, ...]] = {info.name: info.inputs for info in REGISTRY}
 
 
 def _digest(value: Any) -> str:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from kwizard.engine.events import event_kind
 from kwizard.engine.phase import Event
 from kwizard.errors import InputError, KwizardError
 from kwizard.fsutil import atomic_write, ensure_private_dir
@@ -248,8 +249,12 @@ def read_events(path: Path) -> Iterator[Event]:
                 continue
             if not isinstance(data, dict) or "kind" not in data:
                 continue  # the format header
+            try:
+                kind = event_kind(str(data["kind"]))
+            except ValueError:
+                continue  # a kind this version does not know (a newer kwizard wrote it)
             yield Event(
-                str(data["kind"]),
+                kind,
                 str(data.get("phase", "")),
                 data.get("host"),
                 data.get("data") or {},

@@ -1,8 +1,7 @@
-"""What a phase is: a callable `run(ctx) -> PhaseResult`, found by name in PHASE_IMPLEMENTATIONS.
+"""What a phase is: a callable `run(ctx) -> PhaseResult`, and what it is given (`PhaseContext`).
 
 Each phase lives in its domain module (`kwizard.access`, `kwizard.preflight`, …) as `run_phase(ctx)`; the
-engine imports it lazily by the dotted path below, so the CLI stays fast and a phase whose module is not
-built yet is reported as such instead of breaking the others.
+engine imports it only when it runs, by the path `kwizard.phases.REGISTRY` names, so the CLI stays fast.
 """
 
 from __future__ import annotations
@@ -12,24 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kwizard.engine.events import EventKind, event_kind
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.spec import ClusterSpec
 
-# "unavailable": the phase's module is not part of this version (reported, never faked).
-PhaseStatus = Literal["pending", "running", "ok", "failed", "skipped", "interrupted", "unavailable"]
-
-PHASE_IMPLEMENTATIONS: dict[str, str] = {
-    "discover": "kwizard.discovery:run_phase",
-    "access": "kwizard.access:run_phase",
-    "preflight": "kwizard.preflight:run_phase",
-    "inventory": "kwizard.inventory:run_phase",
-    "kubespray": "kwizard.kubespray:run_phase",
-    "kubeconfig": "kwizard.kubeconfig:run_phase",
-    "loadbalancer": "kwizard.loadbalancer:run_phase",
-    "storage": "kwizard.storage:run_phase",
-    "apps": "kwizard.apps:run_phase",
-}
+PhaseStatus = Literal["pending", "running", "ok", "failed", "skipped", "interrupted"]
 
 
 @dataclass
@@ -57,20 +44,19 @@ class Secrets:
 class Event:
     """One thing that happened, as journalled and shown by the dashboard.
 
-    kind: phase_start, phase_end, play_start, task_start, host_ok, host_changed, host_failed,
-          host_unreachable, host_skipped, stats, log, finding, host_status;
-          also run_start / run_end (engine), host_start (a host begins a task) and task_total (a phase
-          announcing how many tasks it expects: data {"tasks": n}).
-    Phases may emit host_status with data {"status": "ok"|"failed"|…, "text": "…"} for per-host progress
-    outside playbooks, and log with data {"text", "level"} (plus "artifacts": the ansible-runner folder
-    of the playbook the phase starts).
+    `kind` is one of the closed set `EventKind` (a plain string is converted; an unknown one is a
+    ValueError), and `data` is that kind's payload as described in `kwizard.engine.events`.
     """
 
-    kind: str
+    kind: EventKind
     phase: str
     host: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     time: float = 0.0
+
+    def __post_init__(self) -> None:
+        if type(self.kind) is not EventKind:
+            object.__setattr__(self, "kind", event_kind(self.kind))
 
 
 @dataclass(frozen=True)
@@ -102,7 +88,7 @@ class PhaseContext:
     run_id: str = ""  # the engine's run (empty outside one)
 
     def log(self, phase: str, text: str, host: str | None = None, level: str = "info") -> None:
-        self.emit(Event("log", phase, host, {"text": text, "level": level}))
+        self.emit(Event(EventKind.LOG, phase, host, {"text": text, "level": level}))
 
 
 @dataclass(frozen=True)
@@ -115,16 +101,12 @@ class PhaseResult:
 PhaseFunction = Callable[[PhaseContext], PhaseResult]
 
 
-def load_phase(name: str) -> PhaseFunction | None:
-    """The implementation of phase `name`, or None when its module is not built yet."""
+def load_phase(name: str) -> PhaseFunction:
+    """The implementation of phase `name`, imported from the module the phase registry names."""
     import importlib
 
-    module_name, _, attribute = PHASE_IMPLEMENTATIONS[name].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    function = getattr(module, attribute, None)
-    return function if callable(function) else None
+    from kwizard.phases import phase_info
+
+    module_name, _, attribute = phase_info(name).implementation.partition(":")
+    function: PhaseFunction = getattr(importlib.import_module(module_name), attribute)
+    return function

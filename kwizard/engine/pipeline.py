@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kwizard.engine import fingerprint as fp
+from kwizard.engine.events import EventKind
 from kwizard.engine.journal import (
     Attempt,
     JournalError,
@@ -68,7 +69,7 @@ class PhaseDefinition:
 
     name: str
     title: str
-    load: Callable[[], PhaseFunction | None]
+    load: Callable[[], PhaseFunction]
     inputs: tuple[str, ...] | None = None  # spec parts it depends on (None: the whole spec)
 
 
@@ -220,7 +221,7 @@ class Engine:
             findings = []
             self.emit(
                 Event(
-                    "log",
+                    EventKind.LOG,
                     event.phase,
                     event.host,
                     {"text": f"diagnostics failed: {exc}", "level": "warning"},
@@ -229,7 +230,7 @@ class Engine:
             )
         for finding in findings:
             data = {"task": event.data.get("task", ""), **finding}
-            self.emit(Event("finding", event.phase, event.host, data, time.time()))
+            self.emit(Event(EventKind.FINDING, event.phase, event.host, data, time.time()))
 
     def _replay(self, journal: RunJournal) -> None:
         state = RunState()
@@ -253,7 +254,9 @@ class Engine:
             result = PhaseResult("interrupted", "interrupted by the user before the phase had stopped")
             for name in running:
                 self._save_phase_end(name, result, result.summary, None)
-                self.emit(self._event("phase_end", name, status=result.status, summary=result.summary))
+                self.emit(
+                    self._event(EventKind.PHASE_END, name, status=result.status, summary=result.summary)
+                )
             self._finish(journal, "interrupted", EXIT_INTERRUPTED)
             self._abandoned = True
             return self._outcome(
@@ -295,7 +298,7 @@ class Engine:
         totals = {p.name: self._expected_tasks(p.name) for p in plan}
         self.emit(
             self._event(
-                "run_start",
+                EventKind.RUN_START,
                 "",
                 run_id=record.run_id,
                 cluster=record.cluster,
@@ -307,10 +310,12 @@ class Engine:
             )
         )
         if self._recorded_notes:
-            self.emit(self._event("log", "", text=recorded_options_note(self._recorded_notes), level="info"))
+            self.emit(
+                self._event(EventKind.LOG, "", text=recorded_options_note(self._recorded_notes), level="info")
+            )
         if self.stopped_orphans:
             text = f"stopped {len(self.stopped_orphans)} ansible processes left running by a killed kwizard"
-            self.emit(self._event("log", "", text=text, level="warning"))
+            self.emit(self._event(EventKind.LOG, "", text=text, level="warning"))
         status, error, failed_phase = "ok", None, None
         for planned in plan:
             if self.cancel.is_set():
@@ -319,7 +324,9 @@ class Engine:
             if not planned.run:
                 ctx.results[planned.name] = dict(record.phase(planned.name).data)
                 self.emit(
-                    self._event("phase_end", planned.name, status="ok", reused=True, summary=planned.reason)
+                    self._event(
+                        EventKind.PHASE_END, planned.name, status="ok", reused=True, summary=planned.reason
+                    )
                 )
                 continue
             try:
@@ -376,18 +383,16 @@ class Engine:
             )
         self.emit(
             self._event(
-                "phase_start", name, title=definition.title, tasks_total=expected, reason=planned.reason
+                EventKind.PHASE_START,
+                name,
+                title=definition.title,
+                tasks_total=expected,
+                reason=planned.reason,
             )
         )
         error: KwizardError | None = None
         try:
-            function = definition.load()
-            if function is None:
-                result = PhaseResult(
-                    "unavailable", f"the {name} phase is not available in this version of kwizard"
-                )
-            else:
-                result = function(ctx)
+            result = definition.load()(ctx)
         except KwizardError as exc:
             error = exc
             result = PhaseResult("failed", exc.title)
@@ -404,9 +409,9 @@ class Engine:
             result = replace(result, status="interrupted")
         summary = result.summary or (error.problem if error else "")
         self._save_phase_end(name, result, summary, error)
-        self.emit(self._event("phase_end", name, status=result.status, summary=summary))
+        self.emit(self._event(EventKind.PHASE_END, name, status=result.status, summary=summary))
         if error is not None:
-            self.emit(self._event("log", name, text=error.render_text(), level="error"))
+            self.emit(self._event(EventKind.LOG, name, text=error.render_text(), level="error"))
         return result, error
 
     def _save_phase_end(
@@ -433,7 +438,7 @@ class Engine:
     def _finish(self, journal: RunJournal, status: str, exit_code: int) -> None:
         attempts = journal.record.attempts
         last = replace(attempts[-1], ended=time.time(), status=status)
-        self.emit(self._event("run_end", "", status=status, exit_code=exit_code))
+        self.emit(self._event(EventKind.RUN_END, "", status=status, exit_code=exit_code))
         try:
             journal.update(status=status, exit_code=exit_code, attempts=(*attempts[:-1], last))
             from kwizard.engine.report import render_report
@@ -463,7 +468,7 @@ class Engine:
         return None
 
     @staticmethod
-    def _event(kind: str, phase: str, **data: object) -> Event:
+    def _event(kind: EventKind, phase: str, **data: object) -> Event:
         return Event(kind, phase, None, dict(data), time.time())
 
 
@@ -506,6 +511,6 @@ def _exit_code(status: str, failed_phase: str | None, phase_status: str, error: 
         return EXIT_INTERRUPTED
     if error is not None and not isinstance(error, JournalError):
         return error.exit_code
-    if failed_phase == "preflight" and phase_status == "failed":  # not when it is merely unavailable
+    if failed_phase == "preflight" and phase_status == "failed":
         return EXIT_PREFLIGHT_FAILED
     return EXIT_PHASE_FAILED

@@ -12,7 +12,6 @@ STATUS_MARK = {
     "skipped": "⏭ skipped",
     "failed": "❌ failed",
     "interrupted": "⏸ interrupted",
-    "unavailable": "🚫 unavailable",
     "running": "… running",
     "pending": "· pending",
 }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
+from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event
 from kwizard.phases import PHASE_TITLES
 from kwizard.results import failure_message
@@ -94,7 +95,7 @@ class HostView(NamedTuple):
 class PhaseView(NamedTuple):
     name: str
     title: str
-    status: str = "pending"  # pending, running, ok, failed, skipped, interrupted, unavailable
+    status: str = "pending"  # pending, running, ok, failed, skipped, interrupted
     started: float | None = None
     ended: float | None = None
     tasks_done: int = 0  # tasks started so far in this attempt
@@ -495,22 +496,23 @@ def _stats(state: RunState, event: Event, changes: dict[str, Any]) -> None:
     state._close_task(changes, event.time)
 
 
+# Every kind but PREFLIGHT_REPORT (the console's table; the dashboard shows that phase's host_status events).
 _HANDLERS = {
-    "run_start": _run_start,
-    "run_end": _run_end,
-    "phase_start": _phase_start,
-    "phase_end": _phase_end,
-    "task_total": _task_total,
-    "play_start": _play_start,
-    "task_start": _task_start,
-    "host_start": _host_start,
-    "host_ok": _host_result,
-    "host_changed": _host_result,
-    "host_failed": _host_result,
-    "host_unreachable": _host_result,
-    "host_skipped": _host_result,
-    "host_status": _host_status,
-    "log": _log_event,
-    "finding": _finding,
-    "stats": _stats,
+    EventKind.RUN_START: _run_start,
+    EventKind.RUN_END: _run_end,
+    EventKind.PHASE_START: _phase_start,
+    EventKind.PHASE_END: _phase_end,
+    EventKind.TASK_TOTAL: _task_total,
+    EventKind.PLAY_START: _play_start,
+    EventKind.TASK_START: _task_start,
+    EventKind.HOST_START: _host_start,
+    EventKind.HOST_OK: _host_result,
+    EventKind.HOST_CHANGED: _host_result,
+    EventKind.HOST_FAILED: _host_result,
+    EventKind.HOST_UNREACHABLE: _host_result,
+    EventKind.HOST_SKIPPED: _host_result,
+    EventKind.HOST_STATUS: _host_status,
+    EventKind.LOG: _log_event,
+    EventKind.FINDING: _finding,
+    EventKind.STATS: _stats,
 }

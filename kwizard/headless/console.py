@@ -36,7 +36,6 @@ STATUS_STYLE = {
     "skipped": "dim",
     "failed": "bold red",
     "interrupted": "yellow",
-    "unavailable": "magenta",
     "running": "cyan",
     "pending": "dim",
 }
@@ -289,11 +288,9 @@ class HeadlessConsole:
 
 
 def _fixable(findings: Any) -> list[str]:
-    """Titles of the remedies kwizard could apply itself for these findings (none without diagnostics)."""
-    try:
-        from kwizard.diagnostics.apply import plans_for_findings
-    except ImportError:
-        return []
+    """Titles of the remedies kwizard could apply itself for these findings ."""
+    from kwizard.diagnostics.apply import plans_for_findings
+
     return [plan.remedy.title for plan in plans_for_findings((f.data, f.host) for f in findings)]
 
 

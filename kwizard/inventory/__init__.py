@@ -50,6 +50,7 @@ def build(ctx: PhaseContext, phase: str = "inventory") -> InventoryOutcome:
 
     The files are parsed in a scratch copy first, so a failure leaves the previous inventory untouched.
     """
+    from kwizard.engine.events import EventKind
     from kwizard.engine.phase import Event
     from kwizard.kubespray import checkout as checkouts
     from kwizard.kubespray.venv import venv_dir
@@ -60,7 +61,7 @@ def build(ctx: PhaseContext, phase: str = "inventory") -> InventoryOutcome:
     raise_for_problems(problems)  # errors: one InputError naming every field to fix
     for problem in problems:  # warnings: findings for the dashboard and the report
         data = {"id": f"inventory:{problem.field}", "title": problem.message, "fix": problem.fix}
-        ctx.emit(Event("finding", phase, data={**data, "source": "inventory", **asdict(problem)}))
+        ctx.emit(Event(EventKind.FINDING, phase, data={**data, "source": "inventory", **asdict(problem)}))
 
     bin_dir = None
     if found is not None:

@@ -29,6 +29,7 @@ def targets(spec: ClusterSpec) -> list[Target]:
 
 def report_findings(ctx: PhaseContext, phase: str, report: VerificationReport, fatal: set[str]) -> list[str]:
     """Emit one finding per failed request; returns the fatal ones (outcomes in `fatal`) as text."""
+    from kwizard.engine.events import EventKind
     from kwizard.engine.phase import Event
 
     https_port = ctx.spec.loadbalancer.https_node_port
@@ -45,7 +46,7 @@ def report_findings(ctx: PhaseContext, phase: str, report: VerificationReport, f
             "text": text,
             "outcome": failure.outcome,
         }
-        ctx.emit(Event("finding", phase, failure.node, data, time.time()))
+        ctx.emit(Event(EventKind.FINDING, phase, failure.node, data, time.time()))
         if level == "error":
             errors.append(text)
     ctx.log(phase, "node x host check:\n" + report.text(https_port))

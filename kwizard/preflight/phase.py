@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event, PhaseContext, PhaseResult
 from kwizard.errors import InputError
 from kwizard.preflight.checks import CHECK_IDS, HostInput
@@ -142,7 +143,7 @@ def _problem_log(result: CheckResult) -> Event:
         text += " (the wizard can do this)"
     level = "info"
     return Event(
-        "log", PHASE, None if result.host == CLUSTER else result.host, {"text": text, "level": level}
+        EventKind.LOG, PHASE, None if result.host == CLUSTER else result.host, {"text": text, "level": level}
     )
 
 
@@ -153,7 +154,7 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
 
     def on_host(host_report: HostReport) -> None:
         acknowledged_here = host_report.with_acknowledged(acknowledged)
-        ctx.emit(Event("host_status", PHASE, host_report.host, _host_status(acknowledged_here)))
+        ctx.emit(Event(EventKind.HOST_STATUS, PHASE, host_report.host, _host_status(acknowledged_here)))
 
     report = Preflight(ctx).run(on_host=on_host).with_acknowledged(acknowledged)
     # One host_status per host (the engine counts them); problems found by the cross-host checks
@@ -161,7 +162,7 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     for result in sorted(report.problems, key=lambda r: (r.status != "fail", r.host)):
         ctx.emit(_problem_log(result))
     data = phase_data(ctx.spec, report)
-    ctx.emit(Event("preflight_report", PHASE, None, data["report"]))
+    ctx.emit(Event(EventKind.PREFLIGHT_REPORT, PHASE, None, data["report"]))
     if report.blocking:
         return PhaseResult("failed", failure_summary(report), data)
     return PhaseResult("ok", report.summary(), data)

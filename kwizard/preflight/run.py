@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
 from kwizard.preflight.checks import CHECK_IDS, HostInput, run_cluster_checks, run_host_checks
@@ -190,7 +191,7 @@ class Preflight:
             password = self.ctx.secrets.become_password
 
             def output(line: str) -> None:  # the dashboard and the Preflight step show it as it comes
-                self.ctx.emit(Event("log", "preflight", host.name, {"text": line, "level": "info"}))
+                self.ctx.emit(Event(EventKind.LOG, "preflight", host.name, {"text": line, "level": "info"}))
 
             return [run_host_fix(connection, host.name, f, facts, password, output) for f in fix_ids]
         finally:

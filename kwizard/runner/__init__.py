@@ -58,6 +58,7 @@ def run_playbook(
     if count_tasks:
         import time
 
+        from kwizard.engine.events import EventKind
         from kwizard.engine.phase import Event
         from kwizard.runner.listing import count_tasks as list_count
 
@@ -72,7 +73,9 @@ def run_playbook(
         )
         if total:
             ctx.emit(
-                Event("task_total", phase, None, {"tasks": total, "source": "--list-tasks"}, time.time())
+                Event(
+                    EventKind.TASK_TOTAL, phase, None, {"tasks": total, "source": "--list-tasks"}, time.time()
+                )
             )
 
     return run(

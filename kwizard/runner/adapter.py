@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kwizard import yamlout
+from kwizard.engine.events import EventKind
 from kwizard.fsutil import atomic_write, ensure_private_dir
 from kwizard.runner import guard, orphans, settings
 from kwizard.runner.events import translate
@@ -228,4 +229,4 @@ def _artifacts_event(phase: str, artifact_dir: Path) -> Event:
 
     text = f"Ansible output: {artifact_dir / 'stdout'}"
     data = {"text": text, "level": "info", "artifacts": str(artifact_dir)}
-    return Event("log", phase, None, data, time.time())
+    return Event(EventKind.LOG, phase, None, data, time.time())

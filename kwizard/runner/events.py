@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event
 from kwizard.results import failed_items, item_label
 
@@ -23,11 +24,11 @@ MAX_FAILED_ITEMS = 10
 MAX_ITEM_FIELD_CHARS = 3000
 
 _HOST_RESULTS = {
-    "runner_on_ok": "host_ok",
-    "runner_on_failed": "host_failed",
-    "runner_on_unreachable": "host_unreachable",
-    "runner_on_skipped": "host_skipped",
-    "runner_on_start": "host_start",
+    "runner_on_ok": EventKind.HOST_OK,
+    "runner_on_failed": EventKind.HOST_FAILED,
+    "runner_on_unreachable": EventKind.HOST_UNREACHABLE,
+    "runner_on_skipped": EventKind.HOST_SKIPPED,
+    "runner_on_start": EventKind.HOST_START,
 }
 _PROMPT = re.compile(r"^(BECOME|SSH|SUDO|SU) password.*:$", re.IGNORECASE)
 _LOG_EVENTS = {"verbose": "info", "warning": "warning", "deprecated": "warning", "error": "error"}
@@ -89,7 +90,7 @@ def translate(raw: dict[str, Any], phase: str, now: float | None = None) -> Even
     stamp = time.time() if now is None else now
     if name == "playbook_on_play_start":
         return Event(
-            "play_start",
+            EventKind.PLAY_START,
             phase,
             None,
             {"play": data.get("play", ""), "pattern": data.get("play_pattern", "")},
@@ -97,7 +98,7 @@ def translate(raw: dict[str, Any], phase: str, now: float | None = None) -> Even
         )
     if name == "playbook_on_task_start":
         return Event(
-            "task_start", phase, None, _task_fields(data) | {"uuid": data.get("task_uuid", "")}, stamp
+            EventKind.TASK_START, phase, None, _task_fields(data) | {"uuid": data.get("task_uuid", "")}, stamp
         )
     if name in _HOST_RESULTS:
         return _host_event(name, data, phase, stamp)
@@ -105,15 +106,15 @@ def translate(raw: dict[str, Any], phase: str, now: float | None = None) -> Even
         host = data.get("host")
         left = (data.get("res") or {}).get("retries", 0) - (data.get("res") or {}).get("attempts", 0)
         text = f"retrying {data.get('task', '')!r} ({left} retries left)"
-        return Event("log", phase, host, {"text": text, "level": "warning"}, stamp)
+        return Event(EventKind.LOG, phase, host, {"text": text, "level": "warning"}, stamp)
     if name == "playbook_on_stats":
-        return Event("stats", phase, None, {"hosts": _stats(data)}, stamp)
+        return Event(EventKind.STATS, phase, None, {"hosts": _stats(data)}, stamp)
     if name in _LOG_EVENTS:
         text = (raw.get("stdout") or "").strip()
         if not text or _PROMPT.search(text):
             return None  # blank lines, and the password prompt ansible-runner answers for us
         level = "error" if "ERROR!" in text else _LOG_EVENTS[name]
-        return Event("log", phase, None, {"text": cap(text, 2000), "level": level}, stamp)
+        return Event(EventKind.LOG, phase, None, {"text": cap(text, 2000), "level": level}, stamp)
     return None
 
 
@@ -137,7 +138,7 @@ def _host_event(name: str, data: dict[str, Any], phase: str, stamp: float) -> Ev
             kind, phase, data.get("host"), {"task": fields["task"], "action": fields["action"]}, stamp
         )
     if kind == "host_ok" and res.get("changed"):
-        kind = "host_changed"
+        kind = EventKind.HOST_CHANGED
     payload: dict[str, Any] = {
         "task": fields["task"],
         "action": fields["action"],

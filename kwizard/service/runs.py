@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event, HostKeyPrompt, PhaseContext, Secrets
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
@@ -74,7 +75,7 @@ def _unattended_trust(engine: Engine, accept: bool) -> Callable[[HostKeyPrompt],
         word = "trusting" if accept else "refusing"
         hint = "" if accept else " (pass --accept-new-host-keys to trust keys seen for the first time)"
         text = f"{word} new {prompt.key_type} host key {prompt.fingerprint}{hint}"
-        engine.emit(Event("log", "access", prompt.host, {"text": text, "level": "warning"}))
+        engine.emit(Event(EventKind.LOG, "access", prompt.host, {"text": text, "level": "warning"}))
         return accept
 
     return confirm

@@ -8,7 +8,6 @@ servers on the LB nodes' port 30800 that answer per Host header the way the ingr
 
 from __future__ import annotations
 
-import importlib.util
 import shlex
 import shutil
 from collections.abc import Iterator
@@ -26,15 +25,6 @@ from kwizard.loadbalancer.verify import Target, verify
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
 from kwizard.spec import AppSettings, ClusterSpec, Host, LoadBalancerSettings, SSHSettings, VirtualHost
-
-# Until the ansible-runner adapter (#7) and SSH access (#4) are merged, their contracts raise
-# NotImplementedError; the tests that need them say so instead of failing.
-needs_runner = pytest.mark.skipif(
-    importlib.util.find_spec("kwizard.runner.adapter") is None, reason="needs kwizard.runner (issue #7)"
-)
-needs_ssh = pytest.mark.skipif(
-    importlib.util.find_spec("kwizard.hostkeys") is None, reason="needs kwizard.ssh (#4)"
-)
 
 STANDIN = Path(__file__).parent / "standins" / "kubectl"
 STANDIN_DIR = "/etc/kwizard-kubectl-standin"
@@ -200,7 +190,6 @@ def test_verification_table_one_node_down(lab: Lab, servers: list[LabHost]) -> N
     start_server(lab.host("lab5"))  # the fixture stops it again
 
 
-@needs_runner
 def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> None:
     """The real playbook on lab1: labels, copies, applies, waits for every LB node; then verifies."""
     control_plane = lab.host("lab1")
@@ -265,7 +254,6 @@ def test_loadbalancer_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: P
         remove_standin(control_plane)
 
 
-@needs_runner
 def test_loadbalancer_phase_names_the_lb_node_without_a_ready_controller(
     lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,7 +272,6 @@ def test_loadbalancer_phase_names_the_lb_node_without_a_ready_controller(
         remove_standin(control_plane)
 
 
-@needs_runner
 def test_apps_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> None:
     """Grafana: manifests applied, admin password generated on the host (never here), served via lab4/lab5."""
     control_plane = lab.host("lab1")
@@ -321,7 +308,6 @@ def test_apps_phase_on_lab(lab: Lab, servers: list[LabHost], tmp_path: Path) -> 
         remove_standin(control_plane)
 
 
-@needs_ssh
 def test_kubeconfig_fetched_over_ssh_from_the_first_control_plane(
     lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -167,15 +167,6 @@ def test_results_of_reused_phases_reach_later_phases(tmp_path: Path) -> None:
     assert log.read_text().split() == ["inventory", "kubespray"]  # not run again
 
 
-def test_a_phase_not_built_is_reported_not_faked(tmp_path: Path) -> None:
-    table = (*fixture_phases()[:1], PhaseDefinition("kubespray", "Kubespray", lambda: None))
-    spec = local_spec(tmp_path).model_copy(update={"phases": ["inventory", "kubespray"]})
-    outcome = engine_for(tmp_path, spec, phases=table).start()
-    assert (outcome.status, outcome.exit_code) == ("failed", 1)
-    phase = RunJournal.load(outcome.directory).record.phase("kubespray")
-    assert phase.status == "unavailable" and "not available in this version" in phase.summary
-
-
 def _raising(exc: BaseException) -> PhaseDefinition:
     def run(ctx: PhaseContext) -> PhaseResult:
         raise exc
@@ -205,8 +196,6 @@ def test_a_failed_preflight_exits_3(tmp_path: Path) -> None:
     )
     outcome = engine_for(tmp_path, spec, phases=table).start()
     assert (outcome.status, outcome.exit_code) == ("failed", 3)
-    missing = (PhaseDefinition("preflight", "Preflight", lambda: None),)  # not built: not a failed check
-    assert engine_for(tmp_path, spec, phases=missing).start().exit_code == 1
 
 
 def test_cancel_interrupts_and_resume_finishes(tmp_path: Path) -> None:

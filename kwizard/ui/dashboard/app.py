@@ -25,18 +25,16 @@ class DashboardApp(App[int]):
         *,
         title: str = "",
         clock: Callable[[], float] | None = None,
-        diagnostics_available: bool = True,
     ) -> None:
         super().__init__()
         self.feed = feed
         self.clock = clock
-        self.diagnostics_available = diagnostics_available
         if title:
             self.sub_title = title
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Dashboard(self.feed, clock=self.clock, diagnostics_available=self.diagnostics_available)
+        yield Dashboard(self.feed, clock=self.clock)
         yield Footer()
 
     @property

@@ -77,7 +77,6 @@ class Dashboard(Vertical):
         feed: EventFeed,
         *,
         clock: Callable[[], float] | None = None,
-        diagnostics_available: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -85,7 +84,6 @@ class Dashboard(Vertical):
         self.state = RunState()
         # Live runs use the wall clock for elapsed/ETA; replays and snapshots the last event's time.
         self.clock = clock
-        self.diagnostics_available = diagnostics_available
         self.ticks = 0
         self.worst_gap = 0.0
         self._last_tick = 0.0
@@ -102,7 +100,7 @@ class Dashboard(Vertical):
             with Vertical(id="log-column"):
                 yield Input(placeholder="Search the log (Enter keeps it, Escape clears it)", id="log-search")
                 yield LogPane(id="log")
-            yield DiagnosticsPane(self.diagnostics_available, id="diagnostics")
+            yield DiagnosticsPane(id="diagnostics")
 
     def on_mount(self) -> None:
         self.query_one("#phases").border_title = "Phases"

@@ -20,7 +20,6 @@ ICONS = {
     "skipped": ("⤼", "dim"),
     "failed": ("✗", "bold red"),
     "interrupted": ("⏸", "yellow"),
-    "unavailable": ("∅", "magenta"),
     "running": ("▶", "bold cyan"),
     "pending": ("·", "dim"),
 }
@@ -94,11 +93,7 @@ class RunProgress(Vertical):
         done = sum(1 for n in state.order if state.phase(n).status in ("ok", "skipped"))
         running = next((state.phase(n) for n in state.order if state.phase(n).status == "running"), None)
         stopped = next(
-            (
-                state.phase(n)
-                for n in state.order
-                if state.phase(n).status in ("failed", "interrupted", "unavailable")
-            ),
+            (state.phase(n) for n in state.order if state.phase(n).status in ("failed", "interrupted")),
             None,
         )
         elapsed = (now - state.started) if state.started else 0.0
@@ -238,9 +233,8 @@ class HostGrid(DataTable[Any]):
 class DiagnosticsPane(Static):
     """Known causes of the failures so far (kwizard.diagnostics), with their fixes."""
 
-    def __init__(self, available: bool, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
-        self.available = available
         self._shown: tuple[Any, ...] = ()
 
     def show(self, state: RunState, now: float) -> None:
@@ -253,8 +247,9 @@ class DiagnosticsPane(Static):
         unexplained = sorted({f.host for f in failures if (f.host, f.phase) not in explained})
         text = Text()
         if unexplained:  # first: short, and the findings' fixes below may not fit
-            what = "no known cause" if self.available else "diagnostics are not part of this build"
-            text.append(f"{', '.join(unexplained)}: {what} (see the failure and the log)\n", style="dim")
+            text.append(
+                f"{', '.join(unexplained)}: no known cause (see the failure and the log)\n", style="dim"
+            )
         for finding in reversed(findings[-6:]):  # newest first
             where = f" ({finding.host})" if finding.host else ""
             text.append(f"● {finding.title}{where}", style="bold yellow")

@@ -89,7 +89,7 @@ class DeployStep(StepScreen):
             yield Button("Summary", id="deploy-summary", variant="primary")
             yield Button("Cancel run", id="deploy-cancel", variant="error", disabled=True)
         yield Static("", id="deploy-result")
-        yield Dashboard(self.feed, diagnostics_available=_diagnostics_available(), id="dashboard")
+        yield Dashboard(self.feed, id="dashboard")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -257,7 +257,7 @@ class DeployStep(StepScreen):
         """Show "Apply fix and retry" for the first fix of the stopped run kwizard can apply: the failed
         preflight's fixes, else the newest diagnosed finding's remedy (kwizard.service.fixes)."""
         self.fix = None
-        if self.resumable is not None and _diagnostics_available():
+        if self.resumable is not None:
             from kwizard.engine.journal import read_events
             from kwizard.service.fixes import pending_fixes
 
@@ -372,9 +372,3 @@ class DeployStep(StepScreen):
         # Leaving the wizard mid-run: stop the phase cleanly; the journal says "interrupted".
         if self.engine is not None and self.running:
             self.engine.cancel.set()
-
-
-def _diagnostics_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("kwizard.diagnostics") is not None

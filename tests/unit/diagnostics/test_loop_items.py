@@ -87,9 +87,7 @@ def test_live_diagnosis_reads_the_items(loop_failure: dict[str, Any]) -> None:
     assert finding.id == "package_source_unreachable"
     assert finding.hosts == ("node1",)
     # What the run journals: the engine's own diagnoser on the same translated event.
-    diagnose = default_diagnoser()
-    assert diagnose is not None
-    assert diagnose(event, {})[0]["id"] == "package_source_unreachable"
+    assert default_diagnoser()(event, {})[0]["id"] == "package_source_unreachable"
 
 
 def test_failure_message_names_the_items_and_apts_error(loop_failure: dict[str, Any]) -> None:
