@@ -45,6 +45,11 @@ class RunOptions:
             apply_fixes=bool(getattr(args, "apply_fixes", False)),
         )
 
+    def trusts_new_host_keys(self, spec: ClusterSpec) -> bool:
+        """Unattended trust on first use (nobody to ask): --accept-new-host-keys, or
+        ssh.accept_new_host_keys in the preset. A changed key is refused either way."""
+        return self.accept_new_host_keys or spec.ssh.accept_new_host_keys
+
     def recorded(self) -> dict[str, Any]:
         """The options that shape what a run does, as its journal keeps them for `--resume`.
 

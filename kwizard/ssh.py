@@ -156,7 +156,7 @@ class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
             if decline_id in _DECLINED:
                 accepted = False
             elif headless:
-                accepted = self.ctx.options.accept_new_host_keys or self.ctx.spec.ssh.accept_new_host_keys
+                accepted = self.ctx.options.trusts_new_host_keys(self.ctx.spec)
             else:
                 prompt = HostKeyPrompt(ep.name, ep.address, ep.port, key.get_name(), new)
                 accepted = bool(self.ctx.confirm_host_key(prompt))  # type: ignore[misc]

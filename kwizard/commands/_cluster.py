@@ -37,20 +37,18 @@ def open_cluster(name: str | None) -> tuple[ClusterSpec, Workspace]:
     return preset.load(ws.preset_file), ws
 
 
-def phase_context(spec: ClusterSpec, ws: Workspace) -> PhaseContext:
-    """A context for running one phase from the command line; passwords come from the named env vars."""
-    from kwizard.engine.phase import PhaseContext
+def phase_context(spec: ClusterSpec, ws: Workspace, options: RunOptions | None = None) -> PhaseContext:
+    """A context for running one phase from the command line; passwords come from the named env vars,
+    new host keys are trusted only as `options` or the preset say."""
     from kwizard.options import RunOptions
-    from kwizard.service.secrets import resolve_secrets
-
-    secrets, _ = resolve_secrets(spec)
+    from kwizard.service import runs
 
     def say(event: object) -> None:
         text = getattr(event, "data", {}).get("text") if getattr(event, "kind", "") == "log" else None
         if text:
             print(text)
 
-    return PhaseContext(spec=spec, ws=ws, options=RunOptions(), secrets=secrets, emit=say)
+    return runs.phase_context(spec, ws, options or RunOptions(), emit=say)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:

@@ -30,7 +30,6 @@ def run(args: argparse.Namespace) -> int:
     from kwizard.day2.removal import plan_removal
     from kwizard.engine.journal import cluster_lock
     from kwizard.headless import run_headless
-    from kwizard.service.runs import accepts_new_host_keys
 
     spec, ws = open_cluster(args.cluster)
     ws = ws.create()
@@ -43,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
             )
         removal = plan_removal(spec, args.nodes)
         options = day2_options(args, {})
-        ctx = phase_context(spec, ws)
-        ctx.confirm_host_key = lambda prompt: accepts_new_host_keys(spec, options)
+        ctx = phase_context(spec, ws, options)
         print(f"Checking SSH to {', '.join(removal.names)}…")
         down = unreachable(ctx, removal.hosts)
         if down and len(down) < len(removal.hosts):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kwizard.engine.events import EventKind
 from kwizard.engine.phase import Event, HostKeyPrompt, PhaseContext, Secrets
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
@@ -22,9 +22,43 @@ if TYPE_CHECKING:
     from kwizard.engine.pipeline import Engine, PhaseDefinition
 
 
-def accepts_new_host_keys(spec: ClusterSpec, options: RunOptions) -> bool:
-    """Unattended trust on first use: --accept-new-host-keys or ssh.accept_new_host_keys in the preset."""
-    return options.accept_new_host_keys or spec.ssh.accept_new_host_keys
+@dataclass(frozen=True)
+class HostKeyTrust:
+    """How a host key seen for the first time is decided: asked one at a time (`one`), asked as one
+    list for keys met together (`many`), or, with neither, by the unattended policy of the SSH layer
+    (`RunOptions.trusts_new_host_keys`: a refusal names --accept-new-host-keys, a trust is logged)."""
+
+    one: Callable[[HostKeyPrompt], bool] | None = None
+    many: Callable[[Sequence[HostKeyPrompt]], Sequence[bool]] | None = None
+
+
+def phase_context(
+    spec: ClusterSpec,
+    ws: Workspace,
+    options: RunOptions,
+    *,
+    trust: HostKeyTrust = HostKeyTrust(),
+    secrets: Secrets | None = None,
+    emit: Callable[[Event], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> PhaseContext:
+    """The context for running a phase's work outside an engine run (a preflight fix, a remedy, the
+    Access step's check, a day-2 command's reachability check), wired as the engine wires its own:
+    `secrets` completed from the variables the preset names, and the same trust on first use."""
+    from kwizard.service.secrets import resolve_secrets
+
+    ctx = PhaseContext(
+        spec,
+        ws,
+        options,
+        secrets=resolve_secrets(spec, secrets)[0],
+        cancel=cancel or threading.Event(),
+        confirm_host_key=trust.one,
+        confirm_host_keys=trust.many,
+    )
+    if emit is not None:
+        ctx.emit = emit
+    return ctx
 
 
 def build_engine(
@@ -35,16 +69,15 @@ def build_engine(
     *,
     phases: Sequence[PhaseDefinition] | None = None,
     secrets: Secrets | None = None,
-    confirm_host_key: Callable[[HostKeyPrompt], bool] | None = None,
-    confirm_host_keys: Callable[[Sequence[HostKeyPrompt]], Sequence[bool]] | None = None,
+    trust: HostKeyTrust = HostKeyTrust(),
     cancel: threading.Event | None = None,
     holds_lock: bool = False,
 ) -> tuple[Engine, list[str]]:
     """An Engine for one run, and the warnings about its secrets (a named variable that is unset).
 
-    Without `secrets`, they come from the variables the preset names. Without `confirm_host_key`, a key
-    seen for the first time is trusted only when the options or the preset say so, and the decision is
-    written to the run's log (an unattended run has nobody to ask)."""
+    Without `secrets`, they come from the variables the preset names. Without a way to ask in `trust`,
+    a key seen for the first time is trusted only when the options or the preset say so (an unattended
+    run has nobody to ask): the trust is logged, a refusal fails the host naming the option."""
     from kwizard.engine.findings import default_diagnoser
     from kwizard.engine.pipeline import Engine
     from kwizard.service.secrets import resolve_secrets
@@ -59,26 +92,13 @@ def build_engine(
         options,
         secrets=resolved,
         observer=observer,
-        confirm_host_key=confirm_host_key,
-        confirm_host_keys=confirm_host_keys,
+        confirm_host_key=trust.one,
+        confirm_host_keys=trust.many,
         diagnose=default_diagnoser(),
         holds_lock=holds_lock,
         **extra,
     )
-    if confirm_host_key is None:
-        engine.confirm_host_key = _unattended_trust(engine, accepts_new_host_keys(spec, options))
     return engine, warnings
-
-
-def _unattended_trust(engine: Engine, accept: bool) -> Callable[[HostKeyPrompt], bool]:
-    def confirm(prompt: HostKeyPrompt) -> bool:
-        word = "trusting" if accept else "refusing"
-        hint = "" if accept else " (pass --accept-new-host-keys to trust keys seen for the first time)"
-        text = f"{word} new {prompt.key_type} host key {prompt.fingerprint}{hint}"
-        engine.emit(Event(EventKind.LOG, "access", prompt.host, {"text": text, "level": "warning"}))
-        return accept
-
-    return confirm
 
 
 def apply_pending_fixes(
@@ -95,10 +115,9 @@ def apply_pending_fixes(
     if not fixes:
         return None
     secrets, _ = resolve_secrets(spec)
-    accept = accepts_new_host_keys(spec, options)
     for fix in fixes:
         say(f"Applying: {fix.describe()}")
-        ctx = PhaseContext(spec, ws, options, secrets=secrets, confirm_host_key=lambda prompt: accept)
+        ctx = phase_context(spec, ws, options, secrets=secrets)
         result = apply_fix(ctx, fix)
         if result.spec != spec:
             spec = result.spec

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import threading
+from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import ClassVar
 
@@ -11,7 +13,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from kwizard import preset as presets
-from kwizard.engine.phase import Secrets
+from kwizard.engine.phase import Event, PhaseContext, Secrets
 from kwizard.errors import InputError, KwizardError
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
@@ -66,6 +68,20 @@ class WizardApp(App[int]):
     @property
     def ws(self) -> Workspace:
         return workspace(self.spec.name, self.root)
+
+    def phase_context(
+        self, spec: ClusterSpec, cancel: threading.Event, emit: Callable[[Event], None] | None = None
+    ) -> PhaseContext:
+        """A context for a step's work on the hosts, wired as a run's: the typed passwords completed
+        from the preset's variables, and the trust-on-first-use dialogs asked from the worker's thread."""
+        from kwizard.service.runs import phase_context
+        from kwizard.ui.hostkey import host_key_trust
+
+        ws = self.ws.create()
+        trust = host_key_trust(self, cancel, str(ws.known_hosts))
+        return phase_context(
+            spec, ws, self.options, trust=trust, secrets=self.secrets, emit=emit, cancel=cancel
+        )
 
     def resolved_secrets(self, spec: ClusterSpec | None = None) -> Secrets:
         """The typed passwords, completed from the variables the preset names (ssh.password_env…)."""

@@ -23,6 +23,7 @@ from textual.widgets import Button, Label, Static
 
 from kwizard.engine.phase import HostKeyPrompt
 from kwizard.hostkeys import host_pattern
+from kwizard.service.runs import HostKeyTrust
 
 T = TypeVar("T")
 _POLL_SECONDS = 0.25
@@ -163,6 +164,15 @@ def confirm_host_key_from_thread(
         return bool(trusted)
 
     return confirm
+
+
+def host_key_trust(app: App[Any], cancel: threading.Event, known_hosts: str = "") -> HostKeyTrust:
+    """The wizard's trust on first use, asked from a worker's thread: one dialog per key, or one list of
+    the keys met together."""
+    return HostKeyTrust(
+        confirm_host_key_from_thread(app, cancel, known_hosts),
+        confirm_host_keys_from_thread(app, cancel, known_hosts),
+    )
 
 
 def confirm_host_keys_from_thread(

@@ -77,3 +77,38 @@ def test_import_linter_contracts_hold():
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
+
+
+def test_one_phase_context_for_work_outside_a_run(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The Access step, preflight fixes, remedies and day-2 checks get their context from one builder:
+    passwords typed first, then the preset's variables; the wizard's dialogs, or the unattended policy."""
+    from kwizard.engine.phase import HostKeyPrompt, Secrets
+    from kwizard.options import RunOptions
+    from kwizard.paths import Workspace
+    from kwizard.service.runs import HostKeyTrust, phase_context
+    from kwizard.spec import ClusterSpec
+
+    spec = ClusterSpec.model_validate(
+        {
+            "name": "c1",
+            "hosts": [{"name": "n1", "address": "10.0.0.1", "roles": ["control_plane", "etcd", "worker"]}],
+            "ssh": {"password_env": "KW_TEST_SSH_PW", "become_password_env": "KW_TEST_BECOME_PW"},
+        }
+    )
+    monkeypatch.setenv("KW_TEST_SSH_PW", "from-env")
+    monkeypatch.setenv("KW_TEST_BECOME_PW", "become-from-env")
+    ws = Workspace(root=tmp_path, cluster="c1").create()
+    ctx = phase_context(spec, ws, RunOptions(), secrets=Secrets(ssh_password="typed"))
+    assert (ctx.secrets.ssh_password, ctx.secrets.become_password) == ("typed", "become-from-env")
+    # No way to ask: the SSH layer's unattended policy decides, as in a headless run.
+    assert ctx.confirm_host_key is None and ctx.confirm_host_keys is None
+    assert not RunOptions().trusts_new_host_keys(spec)
+    assert RunOptions(accept_new_host_keys=True).trusts_new_host_keys(spec)
+    asked: list[str] = []
+    trust = HostKeyTrust(one=lambda prompt: asked.append(prompt.host) or True)
+    seen: list[object] = []
+    ctx = phase_context(spec, ws, RunOptions(), trust=trust, emit=seen.append)
+    assert ctx.confirm_host_key is not None
+    assert ctx.confirm_host_key(HostKeyPrompt("n1", "10.0.0.1", 22, "ssh-ed25519", "SHA256:x")) is True
+    ctx.log("access", "hello")
+    assert asked == ["n1"] and len(seen) == 1

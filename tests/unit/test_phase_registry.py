@@ -12,13 +12,13 @@ from kwizard.spec import ClusterSpec, Phase
 
 
 def test_the_spec_cli_and_engine_list_the_registry_s_phases_in_its_order() -> None:
-    assert PHASES == tuple(info.name for info in REGISTRY) and len(set(PHASES)) == len(PHASES)
+    assert tuple(info.name for info in REGISTRY) == PHASES and len(set(PHASES)) == len(PHASES)
     assert get_args(Phase) == PHASES  # the preset's `phases:` accepts exactly these
     assert ClusterSpec.model_fields["phases"].default_factory() == list(PHASES)  # type: ignore[misc,call-arg]
     assert [(d.name, d.title, d.inputs) for d in product_phases()] == [
         (info.name, info.title, info.inputs) for info in REGISTRY
     ]
-    assert PHASE_TITLES == {info.name: info.title for info in REGISTRY}
+    assert {info.name: info.title for info in REGISTRY} == PHASE_TITLES
 
 
 def test_every_phase_imports_and_depends_on_known_spec_parts() -> None:

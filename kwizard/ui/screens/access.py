@@ -24,10 +24,10 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import Worker
 
 from kwizard.access import HostAccess, KeyPair, cluster_key_path, ensure_key_pair, secure_hosts
-from kwizard.engine.phase import Event, PhaseContext
+from kwizard.engine.phase import Event
 from kwizard.errors import InputError, KwizardError
 from kwizard.spec import Bastion, ClusterSpec, Host
-from kwizard.ui.hostkey import ask_from_thread, confirm_host_key_from_thread, confirm_host_keys_from_thread
+from kwizard.ui.hostkey import ask_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
@@ -300,18 +300,8 @@ class AccessStep(StepScreen):
     @work(thread=True, exclusive=True, group="access")
     def check_hosts(self, spec: ClusterSpec, hosts: list[Host]) -> None:
         try:
-            ws = self.wizard.ws.create()
-            ctx = PhaseContext(
-                spec=spec,
-                ws=ws,
-                options=self.wizard.options,
-                # Typed passwords first, then the variables the preset names: no dialog when one is set.
-                secrets=self.wizard.resolved_secrets(spec),
-                emit=self._emit_from_thread,
-                cancel=self._cancel,
-                confirm_host_key=confirm_host_key_from_thread(self.app, self._cancel, str(ws.known_hosts)),
-                confirm_host_keys=confirm_host_keys_from_thread(self.app, self._cancel, str(ws.known_hosts)),
-            )
+            # Typed passwords first, then the variables the preset names: no dialog when one is set.
+            ctx = self.wizard.phase_context(spec, self._cancel, emit=self._emit_from_thread)
             key = ensure_key_pair(Path(spec.ssh.key), comment=f"kwizard-{spec.name}")
             rows = secure_hosts(ctx, hosts, key, ask_password=lambda names: self._ask_password(spec, names))
         except KwizardError as error:

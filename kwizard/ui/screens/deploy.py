@@ -19,7 +19,7 @@ from textual.worker import Worker
 from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
-from kwizard.ui.hostkey import confirm_host_key_from_thread, confirm_host_keys_from_thread
+from kwizard.ui.hostkey import host_key_trust
 from kwizard.ui.steps import StepScreen
 
 if TYPE_CHECKING:
@@ -181,9 +181,8 @@ class DeployStep(StepScreen):
             self.feed.put,
             phases=self.phases,
             secrets=wizard.resolved_secrets(),
-            # The same trust-on-first-use dialog as the Access step, asked from the engine's thread.
-            confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
-            confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
+            # The same trust-on-first-use dialogs as the Access step, asked from the engine's thread.
+            trust=host_key_trust(self.app, cancel, str(ws.known_hosts)),
             cancel=cancel,
         )
         dashboard = self.query_one(Dashboard)
@@ -280,21 +279,11 @@ class DeployStep(StepScreen):
 
     @work(thread=True, exclusive=True, group="deploy")
     def _apply_fix(self, fix: PendingFix) -> None:
-        from kwizard.engine.phase import PhaseContext
         from kwizard.service.fixes import apply_fix
 
         wizard = self.wizard
         try:
-            ws, cancel = wizard.ws.create(), threading.Event()
-            ctx = PhaseContext(
-                wizard.spec,
-                ws,
-                wizard.options,
-                secrets=wizard.resolved_secrets(),
-                cancel=cancel,
-                confirm_host_key=confirm_host_key_from_thread(self.app, cancel, str(ws.known_hosts)),
-                confirm_host_keys=confirm_host_keys_from_thread(self.app, cancel, str(ws.known_hosts)),
-            )
+            ctx = wizard.phase_context(wizard.spec, threading.Event())
             result = apply_fix(ctx, fix)
         except KwizardError as error:
             self.post_message(self.FixFailed(error))

@@ -35,7 +35,6 @@ from kwizard.preflight.checks import CHECK_IDS, CHECK_INFO
 from kwizard.preflight.fixes import FIXES, FixOutcome
 from kwizard.preflight.model import CLUSTER, STATUS_WORDS, CheckResult
 from kwizard.spec import ClusterSpec
-from kwizard.ui.hostkey import confirm_host_key_from_thread, confirm_host_keys_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
@@ -151,19 +150,8 @@ class PreflightStep(StepScreen):
     # -- running ---------------------------------------------------------------------------------
 
     def _phase_context(self, spec: ClusterSpec) -> PhaseContext:
-        wizard = self.wizard
-        ws = wizard.ws.create()
-        return PhaseContext(
-            spec=spec,
-            ws=ws,
-            options=wizard.options,
-            secrets=wizard.resolved_secrets(spec),
-            cancel=self.cancel,
-            emit=self._emit_from_thread,
-            # A key seen for the first time (r pressed before the Access step) is shown for confirmation.
-            confirm_host_key=confirm_host_key_from_thread(self.app, self.cancel, str(ws.known_hosts)),
-            confirm_host_keys=confirm_host_keys_from_thread(self.app, self.cancel, str(ws.known_hosts)),
-        )
+        # A key seen for the first time (r pressed before the Access step) is shown for confirmation.
+        return self.wizard.phase_context(spec, self.cancel, emit=self._emit_from_thread)
 
     def _emit_from_thread(self, event: Event) -> None:
         # A host fix's output, line by line (an apt install runs for a minute): shown under "Fixing…".
