@@ -9,12 +9,10 @@ tests pass their own table of real playbook phases.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -27,12 +25,12 @@ from kwizard.engine.journal import (
     Attempt,
     JournalError,
     RunJournal,
-    RunRecord,
     cluster_lock,
     list_runs,
     read_events,
     run_to_resume,
 )
+from kwizard.engine.outcome import RunOutcome, exit_code_for, phase_crash, phase_os_error
 from kwizard.engine.phase import (
     Event,
     HostKeyPrompt,
@@ -45,9 +43,6 @@ from kwizard.engine.phase import (
 from kwizard.engine.state import RunState
 from kwizard.errors import (
     EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_PHASE_FAILED,
-    EXIT_PREFLIGHT_FAILED,
     InputError,
     KwizardError,
 )
@@ -86,18 +81,6 @@ class PlannedPhase:
     name: str
     run: bool  # False: reuse the earlier success
     reason: str = ""  # why it runs (again) or why it is skipped
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    run_id: str
-    directory: Path
-    status: str  # ok, failed, interrupted
-    exit_code: int
-    state: RunState
-    record: RunRecord
-    error: KwizardError | None = None
-    failed_phase: str | None = None
 
 
 def is_diagnosed(event: Event) -> bool:
@@ -345,7 +328,7 @@ class Engine:
         if self.journal_error is not None:
             status, error = "failed", self.journal_error
         phase_status = self.journal.record.phase(failed_phase).status if failed_phase else status
-        exit_code = _exit_code(status, failed_phase, phase_status, error)
+        exit_code = exit_code_for(status, failed_phase, phase_status, error)
         with self._lock:
             if self._abandoned:  # the journal was closed as interrupted while this phase ran
                 return self._outcome(journal, "interrupted", EXIT_INTERRUPTED, None, failed_phase)
@@ -400,10 +383,10 @@ class Engine:
             self.cancel.set()
             result = PhaseResult("interrupted", "interrupted by the user")
         except OSError as exc:
-            error = _os_error(name, exc, journal.directory)
+            error = phase_os_error(name, exc, journal.directory)
             result = PhaseResult("failed", error.title)
         except Exception as exc:  # a bug in a phase: keep the traceback for the report, not the screen
-            error = _internal_error(name, exc, journal.directory)
+            error = phase_crash(name, exc, journal.directory)
             result = PhaseResult("failed", error.title)
         if self.cancel.is_set() and result.status not in SUCCESS:
             result = replace(result, status="interrupted")
@@ -475,42 +458,3 @@ class Engine:
 def recorded_options_note(notes: list[str]) -> str:
     """What a resume says when it reuses options of the run's first command."""
     return f"using {' and '.join(notes)} as recorded with the run (give an option again to change it)"
-
-
-def _internal_error(name: str, exc: BaseException, directory: Path) -> KwizardError:
-    crash = directory / f"crash-{name}.txt"
-    try:
-        atomic_write(crash, "".join(traceback.format_exception(exc)))
-        where = f"the traceback is in {crash}"
-    except OSError:
-        where = "the traceback could not be saved (is the disk full?)"
-    return KwizardError(
-        "kwizard hit an internal error",
-        f"The {name} phase raised {type(exc).__name__}: {exc}",
-        f"This is a bug; {where}. The journal is intact: fix or work around it and continue with "
-        "`kwizard --resume`.",
-    )
-
-
-def _os_error(name: str, exc: OSError, directory: Path) -> KwizardError:
-    """A file-system failure during a phase: a full disk is the user's to fix, anything else a bug."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        where = Path(exc.filename).parent if exc.filename else directory
-        return KwizardError(
-            "Disk full",
-            f"The {name} phase could not write {exc.filename or 'its files'}: no space left on the device.",
-            f"Free some space on the disk holding {where}, then continue with `kwizard --resume`.",
-        )
-    return _internal_error(name, exc, directory)
-
-
-def _exit_code(status: str, failed_phase: str | None, phase_status: str, error: KwizardError | None) -> int:
-    if status == "ok":
-        return EXIT_OK
-    if status == "interrupted":
-        return EXIT_INTERRUPTED
-    if error is not None and not isinstance(error, JournalError):
-        return error.exit_code
-    if failed_phase == "preflight" and phase_status == "failed":
-        return EXIT_PREFLIGHT_FAILED
-    return EXIT_PHASE_FAILED

@@ -13,12 +13,11 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
 from kwizard.engine.events import EventKind
+from kwizard.engine.logring import LogLine, LogRing
 from kwizard.engine.phase import Event
 from kwizard.phases import PHASE_TITLES
 from kwizard.results import failure_message
 
-LOG_CHUNK = 64
-LOG_CHUNKS = 32  # the ring keeps the last 1984..2048 lines
 MAX_FAILURES = 200
 MAX_FINDINGS = 100
 SLOWEST = 10
@@ -34,46 +33,6 @@ _RESULT_FIELD = {
 # Which results appear in the log pane: skipped results are the bulk of Kubespray's output and say little.
 _LOGGED_RESULTS = {"host_ok", "host_changed", "host_failed", "host_unreachable"}
 _EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class LogLine:
-    time: float
-    phase: str
-    host: str | None
-    level: str  # info, ok, changed, warning, error
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class LogRing:
-    """An immutable ring of the newest log lines; appending copies at most one small chunk."""
-
-    chunks: tuple[tuple[LogLine, ...], ...] = ()
-    total: int = 0  # lines ever appended (a view shows the `total - shown` newest as new)
-
-    def append(self, line: LogLine) -> LogRing:
-        if self.chunks and len(self.chunks[-1]) < LOG_CHUNK:
-            return LogRing((*self.chunks[:-1], (*self.chunks[-1], line)), self.total + 1)
-        chunks = (*self.chunks, (line,))
-        return LogRing(chunks[-LOG_CHUNKS:], self.total + 1)
-
-    def lines(self) -> list[LogLine]:
-        return [line for chunk in self.chunks for line in chunk]
-
-    def newest(self, count: int) -> list[LogLine]:
-        """The last `count` lines (fewer if the ring holds fewer)."""
-        if count <= 0:
-            return []
-        found: list[LogLine] = []
-        for chunk in reversed(self.chunks):
-            found[:0] = chunk[-(count - len(found)) :]
-            if len(found) >= count:
-                break
-        return found
-
-    def __len__(self) -> int:
-        return sum(len(chunk) for chunk in self.chunks)
 
 
 class HostView(NamedTuple):

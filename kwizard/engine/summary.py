@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kwizard.engine.pipeline import RunOutcome
+    from kwizard.engine.outcome import RunOutcome
 
 
 def summary_json(outcome: RunOutcome) -> dict[str, Any]:

@@ -25,8 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 from kwizard.engine.journal import RunRecord
+from kwizard.engine.outcome import RunOutcome
 from kwizard.engine.phase import Event
-from kwizard.engine.pipeline import PlannedPhase, RunOutcome
+from kwizard.engine.pipeline import PlannedPhase
 from kwizard.engine.report import clock, duration_text
 from kwizard.engine.state import RunState, failure_message
 from kwizard.engine.summary import summary_json

@@ -13,7 +13,7 @@ from rich.console import Console
 from textual.widgets import Static
 
 from kwizard.engine.journal import read_events
-from kwizard.engine.state import LogLine
+from kwizard.engine.logring import LogLine
 from kwizard.ui.dashboard import EventFeed, replay_feed
 from kwizard.ui.dashboard.app import DashboardApp
 from kwizard.ui.dashboard.logpane import PHASE_CELLS, LogPane, row_text, rows_of

@@ -112,3 +112,26 @@ def test_one_phase_context_for_work_outside_a_run(tmp_path, monkeypatch) -> None
     assert ctx.confirm_host_key(HostKeyPrompt("n1", "10.0.0.1", 22, "ssh-ed25519", "SHA256:x")) is True
     ctx.log("access", "hello")
     assert asked == ["n1"] and len(seen) == 1
+
+
+def _tool(name: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / name), *args],
+        capture_output=True,
+        text=True,
+        env=kwizard_env(),
+        cwd=REPO,
+        timeout=timeout,
+    )
+
+
+def test_ruff_lint_and_format_are_clean():
+    checked = _tool("ruff", "check", "kwizard", "tests")
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
+    formatted = _tool("ruff", "format", "--check", "kwizard", "tests")
+    assert formatted.returncode == 0, formatted.stdout[-3000:] + formatted.stderr[-2000:]
+
+
+def test_mypy_is_clean():
+    result = _tool("mypy", "kwizard", timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

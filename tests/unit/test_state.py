@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kwizard.engine.logring import LOG_CHUNK, LOG_CHUNKS
 from kwizard.engine.phase import Event
-from kwizard.engine.state import LOG_CHUNK, LOG_CHUNKS, MAX_FAILURES, SLOWEST, RunState
+from kwizard.engine.state import MAX_FAILURES, SLOWEST, RunState
 
 P = "kubespray"
 

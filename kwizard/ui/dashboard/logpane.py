@@ -20,7 +20,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kwizard.engine.state import LogLine, RunState
+from kwizard.engine.logring import LogLine
+from kwizard.engine.state import RunState
 
 # Lines the pane keeps; the state's ring keeps ~2000, so a filter still finds a host's older lines.
 LOG_PANE_LINES = 500

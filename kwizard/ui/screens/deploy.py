@@ -16,7 +16,8 @@ from textual.message import Message
 from textual.widgets import Button, Static
 from textual.worker import Worker
 
-from kwizard.engine.pipeline import Engine, PhaseDefinition, RunOutcome
+from kwizard.engine.outcome import RunOutcome
+from kwizard.engine.pipeline import Engine, PhaseDefinition
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
 from kwizard.ui.hostkey import host_key_trust
