@@ -35,12 +35,17 @@ def failure_summary(report: PreflightReport) -> str:
     )
 
 
+def is_known_acknowledgement(name: str, spec: ClusterSpec) -> bool:
+    """True when `name` is a check id, or CHECK@HOST for a host of `spec` (or the cluster)."""
+    check, _, host = name.partition("@")
+    return check in CHECK_IDS and (not host or host == CLUSTER or any(h.name == host for h in spec.hosts))
+
+
 def validate_acknowledgements(names: set[str] | frozenset[str], spec: ClusterSpec, source: str) -> None:
     """Refuse unknown check ids or hosts: a typo must not silently let a failure through."""
-    hosts = {h.name for h in spec.hosts} | {"cluster"}
     for name in sorted(names):
-        check, _, host = name.partition("@")
-        if check not in CHECK_IDS or (host and host not in hosts):
+        if not is_known_acknowledgement(name, spec):
+            host = name.partition("@")[2]
             raise InputError(
                 "Unknown preflight check",
                 f"{source} names {name!r}, which is not a check{' on a known host' if host else ''}",

@@ -34,6 +34,7 @@ from kwizard.preflight import HostReport, Preflight, PreflightReport
 from kwizard.preflight.checks import CHECK_IDS, CHECK_INFO
 from kwizard.preflight.fixes import FIXES, FixOutcome
 from kwizard.preflight.model import CLUSTER, STATUS_WORDS, CheckResult
+from kwizard.preflight.phase import is_known_acknowledgement
 from kwizard.spec import ClusterSpec
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
@@ -139,9 +140,8 @@ class PreflightStep(StepScreen):
                 h.model_copy(update={"python_interpreter": chosen.get(h.name, h.python_interpreter)})
                 for h in hosts
             ]
-        known = {f"{c}@{h.name}" for h in spec.hosts for c in CHECK_IDS} | set(CHECK_IDS)
-        known |= {f"{c}@{CLUSTER}" for c in CHECK_IDS}
-        acknowledged = sorted(a for a in self.acknowledged if a in known)
+        # Acknowledgements of hosts removed on the Hosts step go with them (the run would refuse them).
+        acknowledged = sorted(a for a in self.acknowledged if is_known_acknowledgement(a, spec))
         return spec.updated(hosts=hosts, preflight={"acknowledged": acknowledged})
 
     def on_unmount(self) -> None:
