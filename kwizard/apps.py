@@ -14,7 +14,7 @@ from kwizard.loadbalancer.manifests import Manifest
 from kwizard.spec import ClusterSpec, VirtualHost
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext, PhaseResult
+    from kwizard.protocol.phase import PhaseContext, PhaseResult
 
 PHASE = "apps"
 NAMESPACE = "monitoring"
@@ -134,9 +134,9 @@ def grafana_manifests(spec: ClusterSpec) -> list[Manifest]:
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
     """Deploy Grafana, wait for it, and check it answers through every LB node."""
-    from kwizard.engine.phase import PhaseResult
     from kwizard.loadbalancer import report_findings, targets
     from kwizard.loadbalancer.verify import verify
+    from kwizard.protocol.phase import PhaseResult
 
     spec = ctx.spec
     if not spec.apps.grafana:

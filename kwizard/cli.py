@@ -136,16 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def report_error(error: KwizardError) -> None:
-    """Print a KwizardError as a panel on stderr."""
-    from rich.console import Console
-    from rich.panel import Panel
-    from rich.text import Text
+    """Print a KwizardError as a panel on stderr (kwizard.headless.errors, loaded only when needed)."""
+    from kwizard.headless.errors import report_error as show
 
-    body = Text(error.problem)
-    if error.fix:
-        body.append("\n\nFix: ", style="bold green")
-        body.append(error.fix)
-    Console(stderr=True).print(Panel(body, title=f"[bold red]{error.title}", expand=False))
+    show(error)
 
 
 def report_crash(exc: BaseException) -> int:

@@ -24,7 +24,7 @@ from kwizard.fsutil import atomic_write
 from kwizard.spec import ClusterSpec
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext, PhaseResult
+    from kwizard.protocol.phase import PhaseContext, PhaseResult
 
 REMOTE_ADMIN_CONF = "/etc/kubernetes/admin.conf"
 DEFAULT_API_PORT = 6443
@@ -337,7 +337,7 @@ def workspace_ca(path: Path) -> str:
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
     """The kubeconfig phase: admin.conf → workspace kubeconfig + merged context `<cluster>`."""
-    from kwizard.engine.phase import PhaseResult
+    from kwizard.protocol.phase import PhaseResult
 
     ctx.ws.create()
     text, source = fetch_admin_conf(ctx)

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import paramiko
 from fabric import Config, Connection
 
-from kwizard.engine.phase import HostKeyPrompt
 from kwizard.errors import InputError, RemoteError
 from kwizard.hostkeys import KnownHosts, fingerprint, host_pattern
+from kwizard.protocol.phase import HostKeyPrompt
 from kwizard.ssh_errors import (
     AuthenticationFailed,
     Endpoint,
@@ -44,7 +44,7 @@ from kwizard.ssh_errors import (
 if TYPE_CHECKING:
     from invoke.runners import Result
 
-    from kwizard.engine.phase import PhaseContext
+    from kwizard.protocol.phase import PhaseContext
     from kwizard.spec import Host
 
 BASTION_NAME = "bastion"  # Kubespray's name for the bastion host, used in prompts and per-host secrets

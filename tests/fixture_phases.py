@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 
 from kwizard.engine.fingerprint import PHASE_INPUTS
-from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.fsutil import atomic_write
+from kwizard.protocol.phase import PhaseContext, PhaseResult
 from kwizard.runner import run_playbook
 from kwizard.spec import ClusterSpec
 
@@ -115,6 +115,7 @@ def main(argv: list[str]) -> int:
     from kwizard import cli, preset
     from kwizard.errors import KwizardError
     from kwizard.headless import resume_headless, run_headless
+    from kwizard.headless.errors import report_error
     from kwizard.options import RunOptions
     from kwizard.paths import workspace
 
@@ -131,7 +132,7 @@ def main(argv: list[str]) -> int:
         preset.save(spec, ws.preset_file)
         return run_headless(spec, ws, options, phases=table)
     except KwizardError as error:
-        cli.report_error(error)
+        report_error(error)
         return error.exit_code
     except KeyboardInterrupt:
         return 130

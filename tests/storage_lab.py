@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
-from kwizard.engine.phase import PhaseContext
 from kwizard.lab import Lab, LabHost
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import PhaseContext
 from kwizard.spec import ClusterSpec
 
 VOLUME = "kwstest"

@@ -19,8 +19,8 @@ from kwizard.access.keypair import (
     generate_key_pair,
     load_key_pair,
 )
-from kwizard.engine.phase import PhaseContext, PhaseResult, PhaseStatus
 from kwizard.errors import KwizardError
+from kwizard.protocol.phase import PhaseContext, PhaseResult, PhaseStatus
 from kwizard.spec import ClusterSpec
 
 __all__ = [
@@ -32,19 +32,11 @@ __all__ = [
     "ensure_key_pair",
     "generate_key_pair",
     "load_key_pair",
-    "passwords_from_env",
     "run_phase",
     "secure_host",
     "secure_hosts",
     "summarize",
 ]
-
-
-def passwords_from_env(spec: ClusterSpec, ctx: PhaseContext) -> None:
-    """Fill missing secrets from the environment variables the preset names (never from the preset)."""
-    from kwizard.service.secrets import fill_from_environment
-
-    fill_from_environment(ctx.secrets, spec)
 
 
 def terminal_password_prompt(spec: ClusterSpec) -> PasswordPrompt | None:
@@ -71,7 +63,7 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
         return PhaseResult("failed", error.render_text(), {"error": error.title})
     if key.generated:
         ctx.log("access", f"generated a new ed25519 key pair {key.private} ({key.fingerprint})")
-    passwords_from_env(spec, ctx)
+    # ctx.secrets were resolved when the run was built (typed first, then the preset's variables).
     if spec.ssh.password_env and ctx.secrets.ssh_password is None:
         ctx.log("access", f"environment variable {spec.ssh.password_env} is not set", level="warning")
     rows = secure_hosts(ctx, spec.hosts, key, ask_password=terminal_password_prompt(spec))

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from kwizard.access.keypair import KeyPair
 from kwizard.access.remote import SudoAccess, install_key, probe_sudo
-from kwizard.engine.events import EventKind
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import Host
 from kwizard.ssh import (
     bastion_endpoint,

@@ -11,8 +11,8 @@ from kwizard.errors import InputError
 from kwizard.paths import Workspace, last_cluster, workspace
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext
     from kwizard.options import RunOptions
+    from kwizard.protocol.phase import PhaseContext
     from kwizard.spec import ClusterSpec
 
 

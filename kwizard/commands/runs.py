@@ -11,8 +11,8 @@ from kwizard.errors import EXIT_OK, EnvironmentProblem, InputError
 
 if TYPE_CHECKING:
     from kwizard.engine.journal import RunJournal
-    from kwizard.engine.phase import Event
     from kwizard.paths import Workspace
+    from kwizard.protocol.phase import Event
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from kwizard.errors import InputError
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext, PhaseFunction, PhaseResult
     from kwizard.engine.pipeline import PhaseDefinition
+    from kwizard.protocol.phase import PhaseContext, PhaseFunction, PhaseResult
 
 REMOVE_NODE = "remove-node"
 RESET = "reset"
@@ -113,8 +113,8 @@ def update_preset_phase(ctx: PhaseContext) -> PhaseResult:
     """The removed nodes leave the preset (saved) and the inventory (rewritten)."""
     from kwizard import preset as presets
     from kwizard.day2.removal import spec_without
-    from kwizard.engine.phase import PhaseResult
     from kwizard.inventory import build
+    from kwizard.protocol.phase import PhaseResult
 
     names = [str(name) for name in ctx.options.operation["nodes"]]
     saved = presets.load(ctx.ws.preset_file)  # an earlier attempt of this phase may have saved it already
@@ -143,8 +143,8 @@ def reset_phase(ctx: PhaseContext) -> PhaseResult:
 
 def mark_phase(ctx: PhaseContext) -> PhaseResult:
     """reset.json in the cluster's folder: when and by which run; the folder itself is kept."""
-    from kwizard.engine.phase import PhaseResult
     from kwizard.fsutil import atomic_write
+    from kwizard.protocol.phase import PhaseResult
 
     now = time.time()
     marker = {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from kwizard.errors import RemoteError
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext
+    from kwizard.protocol.phase import PhaseContext
     from kwizard.spec import Host
 
 CONNECT_TIMEOUT = 8.0

@@ -13,8 +13,8 @@ from typing import Any
 
 from kwizard.diagnostics.ranking import Finding
 from kwizard.diagnostics.remedies import RemedyPlan, remedy_for
-from kwizard.engine.phase import PhaseContext
 from kwizard.errors import InputError, RemoteError
+from kwizard.protocol.phase import PhaseContext
 from kwizard.spec import ClusterSpec
 
 # Inventory variables a remedy may set, and the Host field that produces them in the inventory.

@@ -56,7 +56,7 @@ def _event_record(event: Any, order: int) -> FailureRecord | None:
 
 
 def diagnose_events(events: Iterable[Any], evidence: Evidence | None = None) -> list[Finding]:
-    """Findings for live events: `kwizard.engine.phase.Event`s or raw ansible-runner event dicts."""
+    """Findings for live events: `kwizard.protocol.phase.Event`s or raw ansible-runner event dicts."""
     records = [r for i, e in enumerate(events) if (r := _event_record(e, i)) is not None]
     return diagnose_records(records, evidence)
 

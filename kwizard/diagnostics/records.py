@@ -23,7 +23,7 @@ RUNNER_EVENT_KINDS: dict[str, RecordKind] = {
     "runner_item_on_failed": "failed",
     "runner_on_unreachable": "unreachable",
 }
-# kwizard.engine.phase.Event kinds for the same results.
+# kwizard.protocol.phase.Event kinds for the same results.
 ENGINE_EVENT_KINDS: dict[str, RecordKind] = {"host_failed": "failed", "host_unreachable": "unreachable"}
 
 MAX_FIELD = 20_000  # a result's stdout can be megabytes; its head and tail carry the error

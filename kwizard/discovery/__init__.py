@@ -16,8 +16,8 @@ from typing import Any
 from kwizard.discovery.model import Candidate, Discovery, HostProblem
 from kwizard.discovery.naming import sanitize_name, to_hosts
 from kwizard.discovery.ranges import RangeError, expand, parse_host_list
-from kwizard.engine.events import EventKind
-from kwizard.engine.phase import Event, PhaseContext, PhaseResult
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import Event, PhaseContext, PhaseResult
 from kwizard.roles import default_roles
 from kwizard.spec import ROLES, ClusterSpec, Host
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kwizard.engine.phase import Event
 from kwizard.engine.pipeline import Diagnoser, is_diagnosed
+from kwizard.protocol.phase import Event
 
 if TYPE_CHECKING:
     from kwizard.diagnostics import Diagnosis, Finding

@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from kwizard.engine.events import event_kind
-from kwizard.engine.phase import Event
 from kwizard.errors import InputError, KwizardError
 from kwizard.fsutil import atomic_write, ensure_private_dir
 from kwizard.paths import Workspace
+from kwizard.protocol.events import event_kind
+from kwizard.protocol.phase import Event
 
 JOURNAL_VERSION = 1
 EVENTS_FORMAT = "kwizard-events"

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from kwizard.engine import fingerprint as fp
-from kwizard.engine.events import EventKind
 from kwizard.engine.journal import (
     Attempt,
     JournalError,
@@ -31,15 +30,6 @@ from kwizard.engine.journal import (
     run_to_resume,
 )
 from kwizard.engine.outcome import RunOutcome, exit_code_for, phase_crash, phase_os_error
-from kwizard.engine.phase import (
-    Event,
-    HostKeyPrompt,
-    PhaseContext,
-    PhaseFunction,
-    PhaseResult,
-    Secrets,
-    load_phase,
-)
 from kwizard.engine.state import RunState
 from kwizard.errors import (
     EXIT_INTERRUPTED,
@@ -50,6 +40,16 @@ from kwizard.fsutil import atomic_write
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.phases import PHASE_TITLES, PHASES
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import (
+    Event,
+    HostKeyPrompt,
+    PhaseContext,
+    PhaseFunction,
+    PhaseResult,
+    Secrets,
+    load_phase,
+)
 from kwizard.spec import ClusterSpec
 
 Observer = Callable[[Event], None]

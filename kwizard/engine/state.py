@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
-from kwizard.engine.events import EventKind
 from kwizard.engine.logring import LogLine, LogRing
-from kwizard.engine.phase import Event
 from kwizard.phases import PHASE_TITLES
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import Event
 from kwizard.results import failure_message
 
 MAX_FAILURES = 200

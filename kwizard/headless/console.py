@@ -26,11 +26,11 @@ from rich.text import Text
 
 from kwizard.engine.journal import RunRecord
 from kwizard.engine.outcome import RunOutcome
-from kwizard.engine.phase import Event
 from kwizard.engine.pipeline import PlannedPhase
 from kwizard.engine.report import clock, duration_text
 from kwizard.engine.state import RunState, failure_message
 from kwizard.engine.summary import summary_json
+from kwizard.protocol.phase import Event
 
 STATUS_STYLE = {
     "ok": "green",
@@ -256,7 +256,7 @@ class HeadlessConsole:
                 )
             out.print(hosts)
         if outcome.error is not None:
-            from kwizard.cli import report_error
+            from kwizard.headless.errors import report_error
 
             report_error(outcome.error)
         for failure in state.live_failures[:10]:

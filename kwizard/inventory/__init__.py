@@ -21,7 +21,7 @@ from kwizard.inventory.files import FileChange, plan, write
 from kwizard.inventory.render import GENERATED_FILES, HOSTS_FILE, render
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext, PhaseResult
+    from kwizard.protocol.phase import PhaseContext, PhaseResult
 
 __all__ = [
     "GENERATED_FILES",
@@ -50,10 +50,10 @@ def build(ctx: PhaseContext, phase: str = "inventory") -> InventoryOutcome:
 
     The files are parsed in a scratch copy first, so a failure leaves the previous inventory untouched.
     """
-    from kwizard.engine.events import EventKind
-    from kwizard.engine.phase import Event
     from kwizard.kubespray import checkout as checkouts
     from kwizard.kubespray.venv import venv_dir
+    from kwizard.protocol.events import EventKind
+    from kwizard.protocol.phase import Event
 
     spec, ws = ctx.spec, ctx.ws
     found = checkouts.find(spec, ws, ctx.options)
@@ -119,7 +119,7 @@ def _running(pid: int) -> bool:
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
     """Phase `inventory`: write and validate; nothing runs on the hosts."""
-    from kwizard.engine.phase import PhaseResult
+    from kwizard.protocol.phase import PhaseResult
 
     outcome = build(ctx)
     statuses = {c.relative: c.status for c in outcome.changes}

@@ -15,7 +15,7 @@ from kwizard.kubespray import venv as venvs
 from kwizard.kubespray.command import command_line, planned_run
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext, PhaseResult
+    from kwizard.protocol.phase import PhaseContext, PhaseResult
 
 PHASE = "kubespray"
 __all__ = [
@@ -67,8 +67,8 @@ def run_kubespray_playbook(
     playbook runs from the checkout with its ansible.cfg and the venv's ansible. Day-2 commands
     (remove-node.yml, reset.yml, playbooks/facts.yml) pass their extra vars and limit here.
     """
-    from kwizard.engine.phase import PhaseResult
     from kwizard.inventory import HOSTS_FILE, build, plan
+    from kwizard.protocol.phase import PhaseResult
     from kwizard.runner import run_playbook
 
     workspace = prepare(ctx, phase)

@@ -15,7 +15,7 @@ from kwizard.loadbalancer import deploy, dns, manifests
 from kwizard.loadbalancer.verify import PROBE_HOST, Target, VerificationReport, verify
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext, PhaseResult
+    from kwizard.protocol.phase import PhaseContext, PhaseResult
     from kwizard.spec import ClusterSpec, VirtualHost
 
 PHASE = "loadbalancer"
@@ -29,8 +29,8 @@ def targets(spec: ClusterSpec) -> list[Target]:
 
 def report_findings(ctx: PhaseContext, phase: str, report: VerificationReport, fatal: set[str]) -> list[str]:
     """Emit one finding per failed request; returns the fatal ones (outcomes in `fatal`) as text."""
-    from kwizard.engine.events import EventKind
-    from kwizard.engine.phase import Event
+    from kwizard.protocol.events import EventKind
+    from kwizard.protocol.phase import Event
 
     https_port = ctx.spec.loadbalancer.https_node_port
     errors = []
@@ -55,7 +55,7 @@ def report_findings(ctx: PhaseContext, phase: str, report: VerificationReport, f
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
     """Deploy the ingress DaemonSet + lb-service + virtual hosts and verify every LB node serves them."""
-    from kwizard.engine.phase import PhaseResult
+    from kwizard.protocol.phase import PhaseResult
 
     spec = ctx.spec
     if not spec.loadbalancer.enabled:

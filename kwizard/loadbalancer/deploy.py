@@ -18,7 +18,7 @@ from kwizard.loadbalancer.manifests import Manifest, to_yaml
 from kwizard.results import failure_message
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext
+    from kwizard.protocol.phase import PhaseContext
     from kwizard.runner import PlaybookResult
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kwizard.engine.events import EventKind
-from kwizard.engine.phase import Event, PhaseContext, PhaseResult
 from kwizard.errors import InputError
 from kwizard.preflight.checks import CHECK_IDS, HostInput
 from kwizard.preflight.checks.system import choose_interpreter
 from kwizard.preflight.model import CLUSTER, STATUS_WORDS, CheckResult, HostReport, PreflightReport
 from kwizard.preflight.run import Preflight
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import Event, PhaseContext, PhaseResult
 from kwizard.spec import ClusterSpec
 
 PHASE = "preflight"

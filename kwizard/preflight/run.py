@@ -10,14 +10,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kwizard.engine.events import EventKind
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
 from kwizard.preflight.checks import CHECK_IDS, HostInput, run_cluster_checks, run_host_checks
 from kwizard.preflight.facts import HostFacts
 from kwizard.preflight.fixes import FIXES, FixOutcome, apply_spec_fix, run_host_fix, verify_become_password
 from kwizard.preflight.model import CheckResult, HostReport, PreflightReport
 from kwizard.preflight.probe import run_probe
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import ClusterSpec, Host
 
 MAX_WORKERS = 32  # SSH handshakes are mostly waiting; more threads than hosts buys nothing

@@ -2,7 +2,7 @@
 
 `run_playbook` runs one playbook through ansible_runner with the right ansible binary and ANSIBLE_CONFIG,
 the workspace's known_hosts and ssh key, the become password through runner `passwords` (never env
-vars), translates runner events into `kwizard.engine.phase.Event`s passed to `ctx.emit`, honours
+vars), translates runner events into `kwizard.protocol.phase.Event`s passed to `ctx.emit`, honours
 `ctx.cancel`, and returns a PlaybookResult.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext
+    from kwizard.protocol.phase import PhaseContext
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ def run_playbook(
     if count_tasks:
         import time
 
-        from kwizard.engine.events import EventKind
-        from kwizard.engine.phase import Event
+        from kwizard.protocol.events import EventKind
+        from kwizard.protocol.phase import Event
         from kwizard.runner.listing import count_tasks as list_count
 
         total = list_count(

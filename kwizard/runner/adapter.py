@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kwizard import yamlout
-from kwizard.engine.events import EventKind
 from kwizard.fsutil import atomic_write, ensure_private_dir
+from kwizard.protocol.events import EventKind
 from kwizard.runner import guard, orphans, settings
 from kwizard.runner.events import translate
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import Event, PhaseContext
+    from kwizard.protocol.phase import Event, PhaseContext
     from kwizard.runner import PlaybookResult
 
 # How often the runner loop wakes to look at the cancel flag (ansible-runner's default is 5 s).
@@ -225,7 +225,7 @@ def _run_on_thread(target: Callable[[], tuple[str, int]], cancel: threading.Even
 
 def _artifacts_event(phase: str, artifact_dir: Path) -> Event:
     """The log line naming where ansible-runner keeps this playbook's raw output."""
-    from kwizard.engine.phase import Event
+    from kwizard.protocol.phase import Event
 
     text = f"Ansible output: {artifact_dir / 'stdout'}"
     data = {"text": text, "level": "info", "artifacts": str(artifact_dir)}

@@ -12,8 +12,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from kwizard.engine.events import EventKind
-from kwizard.engine.phase import Event
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import Event
 from kwizard.results import failed_items, item_label
 
 # Fields of a module result that explain a failure; everything else (facts, diffs) is dropped.

@@ -14,7 +14,7 @@ from kwizard.childenv import child_environment
 from kwizard.runner import guard, settings
 
 if TYPE_CHECKING:
-    from kwizard.engine.phase import PhaseContext
+    from kwizard.protocol.phase import PhaseContext
 
 LIST_TIMEOUT_SECONDS = 120.0
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from kwizard.diagnostics.apply import apply_on_hosts, apply_to_spec, changes_spec, plans_for_findings
 from kwizard.diagnostics.remedies import RemedyPlan
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.engine.state import RunState
 from kwizard.errors import RemoteError
 from kwizard.preflight.fixes import FIXES
 from kwizard.preflight.model import PreflightReport
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import ClusterSpec
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kwizard.engine.phase import Event, HostKeyPrompt, PhaseContext, Secrets
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event, HostKeyPrompt, PhaseContext, Secrets
 from kwizard.spec import ClusterSpec
 
 if TYPE_CHECKING:

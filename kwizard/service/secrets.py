@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from kwizard.engine.phase import Secrets
+from kwizard.protocol.phase import Secrets
 from kwizard.spec import ClusterSpec
 
 
@@ -41,11 +41,3 @@ def resolve_secrets(spec: ClusterSpec, typed: Secrets | None = None) -> tuple[Se
         per_host_password=dict(typed.per_host_password),
     )
     return secrets, warnings
-
-
-def fill_from_environment(secrets: Secrets, spec: ClusterSpec) -> list[str]:
-    """Complete `secrets` in place from the preset's variables (for a context that is already built)."""
-    resolved, warnings = resolve_secrets(spec, secrets)
-    secrets.ssh_password = resolved.ssh_password
-    secrets.become_password = resolved.become_password
-    return warnings

@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 
 from kwizard import yamlout
-from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.errors import KwizardError, RemoteError
+from kwizard.protocol.phase import PhaseContext, PhaseResult
 from kwizard.results import failure_message
 from kwizard.runner import PlaybookResult, run_playbook
 from kwizard.spec import ClusterSpec

@@ -13,10 +13,10 @@ from textual.app import App
 from textual.binding import Binding
 
 from kwizard import preset as presets
-from kwizard.engine.phase import Event, PhaseContext, Secrets
 from kwizard.errors import InputError, KwizardError
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
+from kwizard.protocol.phase import Event, PhaseContext, Secrets
 from kwizard.resources import asset_dir
 from kwizard.spec import ClusterSpec, explain
 from kwizard.ui.commands import WizardCommands

@@ -21,8 +21,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from kwizard.engine.phase import HostKeyPrompt
 from kwizard.hostkeys import host_pattern
+from kwizard.protocol.phase import HostKeyPrompt
 from kwizard.service.runs import HostKeyTrust
 
 T = TypeVar("T")

@@ -20,10 +20,10 @@ import pytest
 
 from kwizard import access, ssh
 from kwizard import lab as kwlab
-from kwizard.engine.phase import Event, HostKeyPrompt, PhaseContext, Secrets
 from kwizard.hostkeys import KnownHosts, fingerprint, key_from_line, scan_host_key
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event, HostKeyPrompt, PhaseContext, Secrets
 from kwizard.roles import default_roles
 from kwizard.spec import Bastion, ClusterSpec, Host, SSHSettings
 from kwizard.ssh import connect, forget_declined_host_keys, run

@@ -18,11 +18,11 @@ from kwizard import lab as kwlab
 from kwizard import preset
 from kwizard.diagnostics import Evidence, HostFacts, diagnose_events, diagnose_path, remedy_for
 from kwizard.engine.journal import read_events
-from kwizard.engine.phase import Event
 from kwizard.engine.pipeline import product_phases
 from kwizard.headless import resume_headless, run_headless
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event
 from kwizard.spec import ClusterSpec
 from kwizard.ui.dashboard import Dashboard
 from kwizard.ui.dashboard.widgets import DiagnosticsPane, FailureBanner

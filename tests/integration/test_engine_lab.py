@@ -22,10 +22,10 @@ import pytest
 from kwizard import lab as kwlab
 from kwizard import preset
 from kwizard.engine.journal import RunJournal, list_runs, read_events
-from kwizard.engine.phase import Event, PhaseContext, Secrets
 from kwizard.engine.pipeline import Engine
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event, PhaseContext, Secrets
 from kwizard.runner import run_playbook
 from kwizard.runner.orphans import orphans
 from kwizard.service.secrets import resolve_secrets

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.engine.phase import PhaseContext
 from kwizard.inventory import run_phase
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
+from kwizard.protocol.phase import PhaseContext
 from kwizard.spec import Bastion, ClusterSpec, Host, SSHSettings
 from tests.loopback_sshd import LoopbackSSHD, loopback_sshd
 from tests.loopback_sshd import available as sshd_available

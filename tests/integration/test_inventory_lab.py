@@ -15,10 +15,10 @@ from pathlib import Path
 
 from kwizard import lab as kwlab
 from kwizard import preset
-from kwizard.engine.phase import PhaseContext
 from kwizard.inventory import run_phase
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
+from kwizard.protocol.phase import PhaseContext
 from kwizard.spec import ClusterSpec, SSHSettings
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"

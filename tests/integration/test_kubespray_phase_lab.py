@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from kwizard import lab as kwlab
-from kwizard.engine.phase import Event, PhaseContext, PhaseResult
 from kwizard.kubespray import run_phase
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
+from kwizard.protocol.phase import Event, PhaseContext, PhaseResult
 from kwizard.spec import ClusterSpec, Host, SSHSettings
 
 pytest.importorskip("kwizard.runner.adapter", reason="the ansible-runner adapter is not in this build")

@@ -17,13 +17,13 @@ import pytest
 import yaml
 
 from kwizard import apps, loadbalancer
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import RemoteError
 from kwizard.lab import Lab, LabHost
 from kwizard.loadbalancer import deploy, manifests
 from kwizard.loadbalancer.verify import Target, verify
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import AppSettings, ClusterSpec, Host, LoadBalancerSettings, SSHSettings, VirtualHost
 
 STANDIN = Path(__file__).parent / "standins" / "kubectl"

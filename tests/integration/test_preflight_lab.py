@@ -24,10 +24,10 @@ import pytest
 
 from kwizard import lab as kwlab
 from kwizard import preset
-from kwizard.engine.phase import Event, PhaseContext, Secrets
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.preflight import Preflight, PreflightReport, run_phase
+from kwizard.protocol.phase import Event, PhaseContext, Secrets
 from kwizard.spec import ClusterSpec
 from tests.integration.conftest import LabFactory
 from tests.integration.preflight_offline_repo import build_repo, point_apt_at, python_packages

@@ -22,10 +22,10 @@ import pytest
 import yaml
 
 from kwizard import lab as kwlab
-from kwizard.engine.phase import PhaseContext
 from kwizard.fsutil import atomic_write
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import PhaseContext
 from kwizard.runner import run_playbook
 from kwizard.service.secrets import resolve_secrets
 from kwizard.spec import ClusterSpec

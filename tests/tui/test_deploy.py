@@ -10,8 +10,8 @@ from pathlib import Path
 from textual.widgets import Input, Label
 
 from kwizard.engine.journal import read_events
-from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
+from kwizard.protocol.phase import PhaseContext, PhaseResult
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard import Dashboard

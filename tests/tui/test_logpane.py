@@ -8,8 +8,8 @@ import gc
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
-from kwizard.engine.phase import Event
 from kwizard.engine.state import RunState
+from kwizard.protocol.phase import Event
 from kwizard.ui.dashboard.logpane import LOG_PANE_LINES, PHASE_CELLS, LogPane, wrap_cells
 from kwizard.ui.dashboard.widgets import GRID_CACHE_SIZES, HostGrid
 from tests.deploy_driver import shown_log_lines

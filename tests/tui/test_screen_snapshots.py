@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from kwizard.engine.phase import Event, HostKeyPrompt
+from kwizard.protocol.phase import Event, HostKeyPrompt
 from kwizard.roles import default_roles
 from kwizard.spec import Bastion, ClusterSpec, Host, SSHSettings
 from kwizard.ui.app import WizardApp
@@ -125,7 +125,7 @@ async def test_aws_access_without_a_key_points_to_the_ec2_key_pair(tmp_path) -> 
 
 async def test_many_new_host_keys_fit_a_small_terminal_with_their_buttons(tmp_path) -> None:
     """Twelve new keys at 80×24: the list scrolls, the three answers stay on screen."""
-    from kwizard.engine.phase import HostKeyPrompt
+    from kwizard.protocol.phase import HostKeyPrompt
     from kwizard.spec import ClusterSpec
     from kwizard.ui.app import WizardApp
     from kwizard.ui.hostkey import HostKeysModal

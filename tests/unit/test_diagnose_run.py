@@ -20,10 +20,10 @@ import pytest
 from kwizard import preset
 from kwizard.engine.fingerprint import PHASE_INPUTS
 from kwizard.engine.journal import EVENTS_FILE, last_run, read_events
-from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import PhaseContext, PhaseResult
 from kwizard.service.runs import build_engine
 from tests.fixture_phases import inventory_phase, local_spec, playbook_phase
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kwizard.discovery import role_summary, run_phase
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.roles import default_roles
 from kwizard.spec import ClusterSpec, Host
 

@@ -12,11 +12,11 @@ import pytest
 
 from kwizard.engine.fingerprint import PHASE_INPUTS
 from kwizard.engine.journal import RunJournal, read_events
-from kwizard.engine.phase import Event, PhaseContext, PhaseResult
 from kwizard.engine.pipeline import Engine, PhaseDefinition
 from kwizard.errors import InputError
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event, PhaseContext, PhaseResult
 from kwizard.spec import ClusterSpec
 from tests.fixture_phases import fixture_phases, local_spec
 

@@ -10,12 +10,12 @@ from typing import is_typeddict
 import pytest
 
 from kwizard.engine import state
-from kwizard.engine.events import PAYLOADS, EventKind
 from kwizard.engine.journal import RunJournal, read_events
-from kwizard.engine.phase import Event
 from kwizard.engine.pipeline import Engine
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.events import PAYLOADS, EventKind
+from kwizard.protocol.phase import Event
 from tests.fixture_phases import fixture_phases, local_spec
 
 

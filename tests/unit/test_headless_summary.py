@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from kwizard import preset
-from kwizard.engine.phase import PhaseContext, PhaseResult
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.headless import run_headless
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
+from kwizard.protocol.phase import PhaseContext, PhaseResult
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
 

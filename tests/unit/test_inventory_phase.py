@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from kwizard import preset, yamlout
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import InputError
 from kwizard.inventory import GENERATED_FILES, plan, run_phase
 from kwizard.inventory.ansible_check import parse
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import ClusterSpec
 
 PRESETS = sorted((Path(__file__).resolve().parents[2] / "presets").glob("*.yaml"))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from kwizard.engine.journal import JournalError, RunJournal, cluster_lock, list_runs, read_events
-from kwizard.engine.phase import Event
 from kwizard.errors import InputError
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event
 
 
 def workspace(tmp_path: Path) -> Workspace:

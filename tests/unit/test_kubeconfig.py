@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from kwizard import kubeconfig
-from kwizard.engine.phase import PhaseContext
 from kwizard.errors import InputError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
+from kwizard.protocol.phase import PhaseContext
 from kwizard.spec import ClusterSpec, Host, KubesprayOptions
 from tests.cli import run_kwizard
 from tests.pki import CertificateAuthority

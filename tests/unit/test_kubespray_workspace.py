@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import InputError, KwizardError
 from kwizard.kubespray import checkout as checkouts
 from kwizard.kubespray import command_line, prepare, run_phase
@@ -20,6 +19,7 @@ from kwizard.kubespray.process import run_streaming
 from kwizard.kubespray.venv import MARKER
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import ClusterSpec, Host, KubesprayOptions
 
 pytestmark = pytest.mark.slow

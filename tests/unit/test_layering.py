@@ -16,7 +16,7 @@ CORE = [
     "kwizard.errors",
     "kwizard.options",
     "kwizard.roles",
-    "kwizard.engine.phase",
+    "kwizard.protocol.phase",
     "kwizard.resources",
     # The engine and the services both front ends call: a run is built and continued without a UI.
     "kwizard.engine",
@@ -82,9 +82,9 @@ def test_import_linter_contracts_hold():
 def test_one_phase_context_for_work_outside_a_run(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The Access step, preflight fixes, remedies and day-2 checks get their context from one builder:
     passwords typed first, then the preset's variables; the wizard's dialogs, or the unattended policy."""
-    from kwizard.engine.phase import HostKeyPrompt, Secrets
     from kwizard.options import RunOptions
     from kwizard.paths import Workspace
+    from kwizard.protocol.phase import HostKeyPrompt, Secrets
     from kwizard.service.runs import HostKeyTrust, phase_context
     from kwizard.spec import ClusterSpec
 

@@ -141,9 +141,9 @@ def test_unsupported_controller_is_a_clear_error() -> None:
 
 def test_phases_refuse_or_skip_before_touching_anything(tmp_path: Path) -> None:
     from kwizard import apps, loadbalancer
-    from kwizard.engine.phase import PhaseContext
     from kwizard.options import RunOptions
     from kwizard.paths import workspace
+    from kwizard.protocol.phase import PhaseContext
 
     no_lb = ClusterSpec(
         name="demo", hosts=[Host(name="cp1", address="10.0.0.11", roles=["control_plane", "etcd"])]
@@ -161,9 +161,9 @@ def test_phases_refuse_or_skip_before_touching_anything(tmp_path: Path) -> None:
 
 def test_missing_inventory_is_a_clear_error(tmp_path: Path) -> None:
     from kwizard import loadbalancer
-    from kwizard.engine.phase import PhaseContext
     from kwizard.options import RunOptions
     from kwizard.paths import workspace
+    from kwizard.protocol.phase import PhaseContext
 
     ctx = PhaseContext(spec=spec(), ws=workspace("demo", tmp_path).create(), options=RunOptions())
     with pytest.raises(InputError, match="No inventory") as caught:

@@ -158,10 +158,10 @@ def test_route53_accepts_the_change_batch() -> None:
 
 
 def test_failures_become_findings_for_the_dashboard(nodes: tuple[list[Target], int], tmp_path: Path) -> None:
-    from kwizard.engine.phase import Event, PhaseContext
     from kwizard.loadbalancer import report_findings
     from kwizard.options import RunOptions
     from kwizard.paths import workspace
+    from kwizard.protocol.phase import Event, PhaseContext
 
     targets, port = nodes
     report = verify(targets[1:3], ["app.test", "missing.test"], port, timeout=0.5)

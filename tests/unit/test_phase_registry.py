@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import get_args
 
 from kwizard.engine.fingerprint import PARTS, PHASE_INPUTS
-from kwizard.engine.phase import load_phase
 from kwizard.engine.pipeline import product_phases
 from kwizard.phases import PHASE_TITLES, PHASES, REGISTRY, phase_info
+from kwizard.protocol.phase import load_phase
 from kwizard.spec import ClusterSpec, Phase
 
 

@@ -14,12 +14,12 @@ import fabric
 import invoke
 import pytest
 
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import InputError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
 from kwizard.preflight import Preflight, PreflightReport, run_phase
 from kwizard.preflight import run as run_module
+from kwizard.protocol.phase import Event, PhaseContext
 from tests.unit.preflight_samples import spec
 
 HOSTS = [

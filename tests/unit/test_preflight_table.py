@@ -26,7 +26,7 @@ def test_a_log_or_pipe_gets_a_plain_greppable_layout(tmp_path):
     data = json.loads(fixture.read_text())
     probe = (
         "import json, sys\n"
-        "from kwizard.engine.phase import Event\n"
+        "from kwizard.protocol.phase import Event\n"
         "from kwizard.headless.console import HeadlessConsole\n"
         f"data = json.loads(open({str(fixture)!r}).read())\n"
         "HeadlessConsole().observe(Event('preflight_report', 'preflight', None, data, 0.0))\n"

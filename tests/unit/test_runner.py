@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kwizard.engine.phase import Event, PhaseContext, Secrets
 from kwizard.errors import EnvironmentProblem
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.phase import Event, PhaseContext, Secrets
 from kwizard.runner import run_playbook
 from kwizard.runner.listing import count_tasks
 from kwizard.runner.orphans import orphans

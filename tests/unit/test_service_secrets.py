@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kwizard.engine.phase import Secrets
-from kwizard.service.secrets import fill_from_environment, resolve_secrets
+from kwizard.protocol.phase import Secrets
+from kwizard.service.secrets import resolve_secrets
 from kwizard.spec import ClusterSpec
 
 
@@ -30,11 +30,3 @@ def test_typed_passwords_win_and_silence_the_warning(monkeypatch: pytest.MonkeyP
     typed = Secrets(ssh_password="typed", become_password="sudo-typed")
     secrets, warnings = resolve_secrets(_spec(), typed)
     assert (secrets.ssh_password, secrets.become_password, warnings) == ("typed", "sudo-typed", [])
-
-
-def test_fill_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KW_T_PW", "p")
-    monkeypatch.setenv("KW_T_BECOME", "b")
-    secrets = Secrets()
-    assert fill_from_environment(secrets, _spec()) == []
-    assert (secrets.ssh_password, secrets.become_password) == ("p", "b")

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kwizard.engine.logring import LOG_CHUNK, LOG_CHUNKS
-from kwizard.engine.phase import Event
 from kwizard.engine.state import MAX_FAILURES, SLOWEST, RunState
+from kwizard.protocol.phase import Event
 
 P = "kubespray"
 

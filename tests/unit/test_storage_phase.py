@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kwizard.engine.phase import PhaseContext
 from kwizard.errors import KwizardError, RemoteError
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
 from kwizard.preset import load
+from kwizard.protocol.phase import PhaseContext
 from kwizard.runner import PlaybookResult
 from kwizard.spec import ClusterSpec
 from kwizard.storage.phase import (

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kwizard.engine.journal import read_events
-from kwizard.engine.phase import Event
+from kwizard.protocol.phase import Event
 
 
 class EventFeed:

@@ -24,8 +24,8 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import Worker
 
 from kwizard.access import HostAccess, KeyPair, cluster_key_path, ensure_key_pair, secure_hosts
-from kwizard.engine.phase import Event
 from kwizard.errors import InputError, KwizardError
+from kwizard.protocol.phase import Event
 from kwizard.spec import Bastion, ClusterSpec, Host
 from kwizard.ui.hostkey import ask_from_thread
 from kwizard.ui.modals import AskModal, ChoiceModal

@@ -26,7 +26,6 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Static
 from textual.worker import Worker
 
-from kwizard.engine.phase import Event, PhaseContext
 from kwizard.errors import KwizardError
 from kwizard.headless.preflight_table import cell
 from kwizard.hostkeys import KnownHosts
@@ -35,6 +34,7 @@ from kwizard.preflight.checks import CHECK_IDS, CHECK_INFO
 from kwizard.preflight.fixes import FIXES, FixOutcome
 from kwizard.preflight.model import CLUSTER, STATUS_WORDS, CheckResult
 from kwizard.preflight.phase import is_known_acknowledgement
+from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import ClusterSpec
 from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen

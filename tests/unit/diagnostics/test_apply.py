@@ -17,10 +17,10 @@ from kwizard.diagnostics.apply import (
     plan_from_finding,
 )
 from kwizard.diagnostics.loader import load_ruleset
-from kwizard.engine.phase import PhaseContext
 from kwizard.errors import InputError, KwizardError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
+from kwizard.protocol.phase import PhaseContext
 from kwizard.spec import ClusterSpec
 from kwizard.ssh_errors import HostUnreachable
 

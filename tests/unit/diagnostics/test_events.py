@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from kwizard.diagnostics import diagnose_events, diagnose_path
-from kwizard.engine.phase import Event
+from kwizard.protocol.phase import Event
 
 SUDO_RES = {"msg": "Missing sudo password", "changed": False}
 

@@ -101,7 +101,7 @@ def test_failure_message_names_the_items_and_apts_error(loop_failure: dict[str, 
 
 def test_runs_journalled_before_keep_their_first_item_readable(tmp_path: Path) -> None:
     """Journals written before every item was kept hold the first failed item under `item`."""
-    from kwizard.engine.phase import Event
+    from kwizard.protocol.phase import Event
 
     res = {
         "msg": "One or more items failed",

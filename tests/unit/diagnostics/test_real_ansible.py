@@ -9,7 +9,7 @@ import pytest
 from diagnostics_support import ansible_env
 
 from kwizard.diagnostics import Evidence, HostFacts, diagnose_events, diagnose_path, remedy_for
-from kwizard.engine.phase import Event
+from kwizard.protocol.phase import Event
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ reached over ssh: <ssh stderr>'.
 from __future__ import annotations
 
 from kwizard.diagnostics import Evidence, HostFacts, diagnose_events
-from kwizard.engine.phase import Event
+from kwizard.protocol.phase import Event
 
 DATA_NOT_SENT = (
     'Data could not be sent to remote host "10.96.0.11". Make sure this host can be reached over ssh: '

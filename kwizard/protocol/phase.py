@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kwizard.engine.events import EventKind, event_kind
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
+from kwizard.protocol.events import EventKind, event_kind
 from kwizard.spec import ClusterSpec
 
 PhaseStatus = Literal["pending", "running", "ok", "failed", "skipped", "interrupted"]
@@ -45,7 +45,7 @@ class Event:
     """One thing that happened, as journalled and shown by the dashboard.
 
     `kind` is one of the closed set `EventKind` (a plain string is converted; an unknown one is a
-    ValueError), and `data` is that kind's payload as described in `kwizard.engine.events`.
+    ValueError), and `data` is that kind's payload as described in `kwizard.protocol.events`.
     """
 
     kind: EventKind
