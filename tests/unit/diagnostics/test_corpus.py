@@ -12,7 +12,9 @@ CASES = corpus_cases()
 # A case today's rules miss stays in the corpus as a strict expected failure: it must fail until the
 # engine names it, and then its `known_miss` mark must go.
 PARAMS = [
-    pytest.param(c, id=c.name, marks=pytest.mark.xfail(strict=True, reason="known_miss")) if c.known_miss else c
+    pytest.param(c, id=c.name, marks=pytest.mark.xfail(strict=True, reason="known_miss"))
+    if c.known_miss
+    else c
     for c in CASES
 ]
 ISSUE_CATEGORIES = CATEGORIES[: CATEGORIES.index("inventory_invalid") + 1]
