@@ -12,6 +12,7 @@ import yaml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "diagnostics"
 CORPUS = FIXTURES / "corpus"
+CLEAN = FIXTURES / "clean"
 PLAYBOOKS = FIXTURES / "playbooks"
 
 
@@ -23,6 +24,35 @@ class CorpusCase:
     category: str
     excerpt: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    fix_ok: tuple[str, ...] = ()  # remedies that would solve the established cause
+    known_miss: bool = False  # today's rules do not name it first (kept as data, not a weaker test)
+
+
+@dataclass(frozen=True)
+class CleanLog:
+    """A real log of a run that succeeded: any finding on it is a false alarm."""
+
+    name: str
+    source: str
+    what: str
+    log: bytes
+    known_false_alarm: bool = False
+
+
+def clean_logs() -> list[CleanLog]:
+    logs = []
+    for meta in sorted(CLEAN.glob("*.yaml")):
+        data = yaml.safe_load(meta.read_text(encoding="utf-8"))
+        logs.append(
+            CleanLog(
+                name=meta.stem,
+                source=data["source"],
+                what=data["what"],
+                log=meta.with_suffix(".log").read_bytes(),
+                known_false_alarm=bool(data.get("known_false_alarm", False)),
+            )
+        )
+    return logs
 
 
 def corpus_cases() -> list[CorpusCase]:
@@ -37,6 +67,8 @@ def corpus_cases() -> list[CorpusCase]:
                 category=data["category"],
                 excerpt=data["excerpt"],
                 evidence=data.get("evidence") or {},
+                fix_ok=tuple(data.get("fix_ok") or ()),
+                known_miss=bool(data.get("known_miss", False)),
             )
         )
     return cases
