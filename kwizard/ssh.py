@@ -360,12 +360,12 @@ def connect_endpoint(
         conn.close()
         assert bastion is not None
         raise translate_error(
-            failed.cause, bastion, None, known_hosts=known_hosts, use_password=False
+            failed.cause, bastion, None, known_hosts=known_hosts, use_password=False, timeout=timeout
         ) from None
     except Exception as exc:
         conn.close()
         raise translate_error(
-            exc, target, bastion, known_hosts=known_hosts, use_password=password is not None
+            exc, target, bastion, known_hosts=known_hosts, use_password=password is not None, timeout=timeout
         ) from None
     return conn
 

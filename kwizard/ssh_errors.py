@@ -81,6 +81,7 @@ def translate_error(
     *,
     known_hosts: Path,
     use_password: bool,
+    timeout: float | None = None,
 ) -> RemoteError | InputError:
     """A KwizardError explaining a paramiko/socket failure to reach or log in to `target`."""
     where = f"{target.name} ({target.address}:{target.port})"
@@ -145,9 +146,10 @@ def translate_error(
         # paramiko's words for a port that accepted the connection but never sent an SSH greeting (a
         # load balancer, another service, a hung sshd); it says "No existing session" when that happens
         # while authenticating.
+        within = f" within {timeout:g} s" if timeout else ""
         return HostUnreachable(
             "Not an SSH server",
-            f"{where}{via} accepted the connection but no SSH server answered on it (no SSH greeting).",
+            f"{where}{via} accepts connections but sent no SSH banner{within}: no SSH server answered.",
             f"Check that port {target.port} is the host's sshd (not another service or a load balancer) "
             "and that sshd is not hung; `ssh -v` shows where it stops.",
         )

@@ -75,7 +75,10 @@ def test_bastion_channel_failure_and_garbage_banner() -> None:
     channel = explain(paramiko.ChannelException(2, "Connect failed"), bastion=BASTION)
     assert channel.title == "Host unreachable from the bastion" and "Connect failed" in channel.problem
     banner = explain(paramiko.SSHException("Error reading SSH protocol banner"))
-    assert banner.title == "Not an SSH server" and "no SSH greeting" in banner.problem
+    assert banner.title == "Not an SSH server" and "sent no SSH banner" in banner.problem
+    silent = paramiko.SSHException("No existing session")
+    timed = translate_error(silent, TARGET, None, known_hosts=Path("/k"), use_password=False, timeout=7)
+    assert "accepts connections but sent no SSH banner within 7 s" in timed.problem
 
 
 def test_anything_else_is_still_a_kwizard_error() -> None:
