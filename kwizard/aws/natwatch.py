@@ -208,6 +208,7 @@ else
   # No systemd: run the watcher in the background, its lines in a file and in syslog.
   (
     set -a
+    # shellcheck source=/dev/null
     . {SETTINGS_PATH}
     set +a
     NATWATCH_SYSLOG=1 nohup {WATCHER_PATH} >>{FALLBACK_LOG} 2>&1 </dev/null &

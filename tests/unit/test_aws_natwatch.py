@@ -45,6 +45,17 @@ def test_shell_parses(text: str, tmp_path: Path) -> None:
         assert done.returncode == 0, (shell, done.stderr)
 
 
+@pytest.mark.skipif(
+    not shutil.which("shellcheck"), reason="shellcheck is not installed (.ci/install adds it)"
+)
+@pytest.mark.parametrize("text", [natwatch.script(), natwatch.forward_script(), natwatch.user_data(**GOOD)])
+def test_shellcheck_finds_nothing(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "script.sh"
+    path.write_text(text)
+    done = subprocess.run(["shellcheck", "-s", "sh", str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
 def test_user_data_carries_both_scripts_verbatim_and_its_settings() -> None:
     text = natwatch.user_data(
         **GOOD, interval=7, threshold=4, endpoint_url="https://ec2.eu-west-1.amazonaws.com"

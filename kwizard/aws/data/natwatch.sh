@@ -35,7 +35,10 @@ threshold=${NATWATCH_THRESHOLD:-3}
 max_backoff=${NATWATCH_MAX_BACKOFF:-300}
 max_rounds=${NATWATCH_MAX_ROUNDS:-0}
 probe_timeout=${NATWATCH_PROBE_TIMEOUT:-20}
+# Shell snippets run with `sh -c`: their $1 is expanded there, not here.
+# shellcheck disable=SC2016
 probe=${NATWATCH_PROBE:-'ping -c 3 -W 2 -q "$1" >/dev/null 2>&1'}
+# shellcheck disable=SC2016
 clock=${NATWATCH_SLEEP:-'sleep "$1"'}
 
 # The CLI's own retries come first (standard mode backs off on throttling); ours wrap them.
@@ -55,10 +58,10 @@ is_count() {
 	[ "$1" -ge 1 ]
 }
 
-for setting in interval threshold max_backoff probe_timeout; do
-	eval "value=\$$setting"
-	if ! is_count "$value"; then
-		log "setting $setting must be a whole number of at least 1, not '$value'"
+for setting in "interval=$interval" "threshold=$threshold" "max_backoff=$max_backoff" \
+	"probe_timeout=$probe_timeout"; do
+	if ! is_count "${setting#*=}"; then
+		log "setting ${setting%%=*} must be a whole number of at least 1, not '${setting#*=}'"
 		exit 2
 	fi
 done
@@ -136,6 +139,7 @@ check_peer() {
 		echo "no NAT instance is tagged for $1"
 		return 1
 	fi
+	# shellcheck disable=SC2086 # id, state and address: three words on purpose
 	set -- $peer
 	if [ "$2" != running ]; then
 		echo "$1 is $2"
@@ -172,6 +176,7 @@ watch_table() {
 				log "the NAT instance of $az answers again ($good/$threshold)"
 				return 0
 			fi
+			# shellcheck disable=SC2046 # id, state and address: three words on purpose
 			set -- $(nat_of_az "$az")
 			ec2 replace-route --route-table-id "$table" --destination-cidr-block 0.0.0.0/0 \
 				--instance-id "$1" >/dev/null || { api_failed replace-route; return 1; }
