@@ -9,12 +9,15 @@ the watcher signs with its own access key, so its calls can be told from the tes
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -85,29 +88,25 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
     assert AWS_CLI.exists(), "the AWS CLI is part of the dev extra: pip install -e '.[dev]'"
     folder = tmp_path_factory.mktemp("moto")
     recording = folder / "recording.jsonl"
+    log = folder / "server.log"
     env = dict(os.environ, MOTO_ENABLE_RECORDING="true", MOTO_RECORDER_FILEPATH=str(recording))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     try:
-        assert process.stdout is not None
-        endpoint = ""
-        deadline = time.monotonic() + 60
-        while not endpoint and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if "Running on http://127.0.0.1:" in line:
-                endpoint = line.split("Running on ", 1)[1].strip()
-        assert endpoint, "moto's server did not start"
-        # Keep draining its log so the pipe never fills up.
-        drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
+        marker = "Running on http://127.0.0.1:"
+
+        def started() -> bool:
+            assert process.poll() is None, f"moto's server ended:\n{log.read_text()}"
+            return marker in log.read_text()
+
+        _bounded_wait(started, 60, "moto's server")
+        endpoint = log.read_text().split("Running on ", 1)[1].split()[0]
         yield MotoServer(process, endpoint, recording)
-        drain.kill()
     finally:
         process.terminate()
         try:
@@ -115,6 +114,48 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+class Gate:
+    """A TCP relay on loopback in front of moto: open, it passes bytes through; closed, connections are
+    refused, as when EC2's endpoint cannot be reached."""
+
+    def __init__(self, target: str):
+        self.target = ("127.0.0.1", int(target.rsplit(":", 1)[1]))
+        self.port = _closed_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: socket.socket | None = None
+
+    def open(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
+
+    def close(self) -> None:
+        if self.server:
+            self.server.close()
+            self.server = None
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target, timeout=30)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass
@@ -405,6 +446,41 @@ def test_own_zone_route_is_taken_back_when_it_leads_nowhere(
     assert "CreateRoute" in assert_only_allowed_calls(moto)
 
 
+def test_unreachable_ec2_is_ridden_out_with_backoff(moto: MotoServer, tmp_path: Path, watchers: list) -> None:
+    """EC2 unreachable for three rounds: pauses of 5, 10, 20 s and no route change; reachable again: the
+    pause is back to 5 s and a failed peer is taken over as usual."""
+    vpc = build_vpc(moto)
+    a, b = REGION + "a", REGION + "b"
+    gate = Gate(moto.endpoint)
+    try:
+        watcher = Watcher(
+            tmp_path / "a",
+            moto,
+            vpc,
+            a,
+            threshold=2,
+            NATWATCH_ENDPOINT_URL=gate.url,
+            NATWATCH_MAX_BACKOFF="20",
+            AWS_MAX_ATTEMPTS="1",
+        )
+        watchers.append(watcher)
+        watcher.set_down(vpc.address[b], True)
+        watcher.next_round(2)
+        assert watcher.pauses() == ["5", "10", "20"]
+        assert vpc.route(b) == vpc.nat[b]
+        gate.open()
+        watcher.next_round()
+        assert vpc.route(b) == vpc.nat[b]  # the first good round is the first failed check
+        watcher.next_round()
+        assert vpc.route(b) == vpc.nat[a]
+        assert watcher.pauses() == ["5", "10", "20", "5", "5"]
+        log = watcher.stop()
+    finally:
+        gate.close()
+    assert log.count("AWS API call describe-instances failed") == 3, log
+    assert_only_allowed_calls(moto)
+
+
 def test_api_errors_back_off_and_never_count_against_a_peer(tmp_path: Path) -> None:
     """EC2 unreachable: every round fails, the pause doubles up to the cap, and the watcher keeps going."""
     folder = tmp_path / "w"
@@ -437,8 +513,6 @@ def test_api_errors_back_off_and_never_count_against_a_peer(tmp_path: Path) -> N
 
 
 def _closed_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
