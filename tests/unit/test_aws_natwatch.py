@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -156,6 +157,17 @@ def test_iam_policy_is_least_privilege() -> None:
     denied = [s for s in statements if s["Effect"] == "Deny"]
     assert {a for s in denied for a in s["Action"]} == {"ec2:StopInstances", "ec2:TerminateInstances"}
     json.dumps(natwatch.IAM_POLICY)  # plain JSON, as IAM takes it
+
+
+def test_iam_policy_is_valid_for_aws() -> None:
+    """parliament (AWS's own action, resource and condition-key tables) finds nothing wrong in the policy,
+    and does find a route permission aimed at instances instead of route tables."""
+    from parliament import analyze_policy_string
+
+    assert [f.issue for f in analyze_policy_string(json.dumps(natwatch.IAM_POLICY)).findings] == []
+    wrong = copy.deepcopy(natwatch.IAM_POLICY)
+    wrong["Statement"][1]["Resource"] = "arn:aws:ec2:*:*:instance/*"
+    assert "RESOURCE_MISMATCH" in [f.issue for f in analyze_policy_string(json.dumps(wrong)).findings]
 
 
 def test_trust_policy_lets_only_ec2_assume_the_role() -> None:
