@@ -195,6 +195,16 @@ def test_watcher_refuses_bad_settings_before_any_call(tmp_path: Path) -> None:
         )
         assert done.returncode == 2, done.stdout
         assert "must be a whole number" in done.stdout
+    for key, value in (("NATWATCH_CLUSTER", "a,b"), ("NATWATCH_REGION", "eu west"), ("NATWATCH_AZ", "$(id)")):
+        done = subprocess.run(
+            ["sh", "-c", natwatch.script()],
+            env={**env, key: value},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 2, done.stdout
+        assert f"setting {key} may hold only" in done.stdout
     done = subprocess.run(
         ["sh", "-c", natwatch.script()], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True
     )

@@ -76,6 +76,13 @@ plain_az() { case $1 in '' | *[!a-z0-9-]*) return 1 ;; esac; }
 plain_id() { case $1 in i-[0-9a-f]*) case $1 in *[!a-z0-9-]*) return 1 ;; esac ;; *) return 1 ;; esac; }
 plain_ip() { case $1 in '' | *[!0-9.]*) return 1 ;; esac; }
 
+for setting in "NATWATCH_CLUSTER=$cluster" "NATWATCH_REGION=$region" "NATWATCH_AZ=$own_az"; do
+	if ! plain_az "${setting#*=}"; then
+		log "setting ${setting%%=*} may hold only lower-case letters, digits and '-', not '${setting#*=}'"
+		exit 2
+	fi
+done
+
 state=$(mktemp -d "${TMPDIR:-/tmp}/kwizard-natwatch.XXXXXX") || exit 1
 trap 'rm -rf "$state"' EXIT
 trap 'log "stopping"; exit 0' TERM INT HUP
