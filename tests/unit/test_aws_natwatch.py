@@ -81,6 +81,20 @@ def test_user_data_carries_both_scripts_verbatim_and_its_settings() -> None:
     assert "NATWATCH_ENDPOINT_URL" not in natwatch.user_data(**GOOD).split("KWIZARD_FILE_END")[0]
 
 
+def test_user_data_fits_ec2s_limit() -> None:
+    """EC2 takes at most 16 KB of user data (before base64); the longest values allowed fit."""
+    longest = natwatch.user_data(
+        cluster="a" * 63,
+        region="us-gov-west-1",
+        az="us-gov-west-1a",
+        vpc_cidr="172.16.0.0/16",
+        interval=3600,
+        threshold=100,
+        endpoint_url="https://ec2.us-gov-west-1.amazonaws.com/" + "x" * 200,
+    )
+    assert len(longest.encode()) < 16 * 1024
+
+
 def test_other_partitions_and_local_zones_are_accepted() -> None:
     assert natwatch.user_data(**{**GOOD, "region": "us-gov-west-1", "az": "us-gov-west-1b"})
     assert natwatch.user_data(**{**GOOD, "region": "us-west-2", "az": "us-west-2-lax-1a"})
