@@ -193,32 +193,27 @@ def test_trust_policy_lets_only_ec2_assume_the_role() -> None:
     }
 
 
-def test_watcher_refuses_bad_settings_before_any_call(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("NATWATCH_INTERVAL", "0", "setting interval must be a whole number"),
+        ("NATWATCH_THRESHOLD", "x", "setting threshold must be a whole number"),
+        ("NATWATCH_MAX_ROUNDS", "-1", "NATWATCH_MAX_ROUNDS must be a whole number"),
+        ("NATWATCH_CLUSTER", "a,b", "setting NATWATCH_CLUSTER may hold only"),
+        ("NATWATCH_REGION", "eu west", "setting NATWATCH_REGION may hold only"),
+        ("NATWATCH_AZ", "$(id)", "setting NATWATCH_AZ may hold only"),
+    ],
+)
+def test_watcher_refuses_bad_settings_before_any_call(key: str, value: str, message: str) -> None:
     env = {"PATH": "/usr/bin:/bin", "NATWATCH_CLUSTER": "c", "NATWATCH_REGION": "r", "NATWATCH_AZ": "z"}
-    for key, value in (
-        ("NATWATCH_INTERVAL", "0"),
-        ("NATWATCH_THRESHOLD", "x"),
-        ("NATWATCH_MAX_ROUNDS", "-1"),
-    ):
-        done = subprocess.run(
-            ["sh", "-c", natwatch.script()],
-            env={**env, key: value},
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        assert done.returncode == 2, done.stdout
-        assert "must be a whole number" in done.stdout
-    for key, value in (("NATWATCH_CLUSTER", "a,b"), ("NATWATCH_REGION", "eu west"), ("NATWATCH_AZ", "$(id)")):
-        done = subprocess.run(
-            ["sh", "-c", natwatch.script()],
-            env={**env, key: value},
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        assert done.returncode == 2, done.stdout
-        assert f"setting {key} may hold only" in done.stdout
+    done = subprocess.run(
+        ["sh", "-c", natwatch.script()], env={**env, key: value}, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2, done.stdout
+    assert message in done.stdout
+
+
+def test_watcher_needs_its_cluster() -> None:
     done = subprocess.run(
         ["sh", "-c", natwatch.script()], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True
     )
