@@ -404,6 +404,25 @@ def test_stopped_peer_loses_its_route_and_gets_it_back(
     assert [c for c in moto.calls() if c[1] == "StopInstances"] == [(TEST_KEY, "StopInstances")]
 
 
+def test_terminated_peer_zone_is_carried_from_then_on(
+    moto: MotoServer, tmp_path: Path, watchers: list
+) -> None:
+    """A peer terminated (its route left a blackhole): its AZ's route moves here and stays."""
+    vpc = build_vpc(moto)
+    a, b = REGION + "a", REGION + "b"
+    vpc.ec2.terminate_instances(InstanceIds=[vpc.nat[b]])  # type: ignore[attr-defined]
+    watcher = Watcher(tmp_path / "a", moto, vpc, a, threshold=2)
+    watchers.append(watcher)
+    watcher.next_round()
+    assert vpc.route(b) == vpc.nat[a]
+    watcher.next_round()
+    assert vpc.route(b) == vpc.nat[a]
+    log = watcher.stop()
+    assert f"no NAT instance is tagged for {b}" in log, log
+    assert_only_allowed_calls(moto)
+    assert [c for c in moto.calls() if c[1] == "TerminateInstances"] == [(TEST_KEY, "TerminateInstances")]
+
+
 def test_two_watchers_do_not_fight_over_a_failed_zone(
     moto: MotoServer, tmp_path: Path, watchers: list
 ) -> None:
