@@ -18,6 +18,7 @@ from kwizard.options import RunOptions
 from kwizard.paths import Workspace, workspace
 from kwizard.protocol.phase import Event, PhaseContext, Secrets
 from kwizard.resources import asset_dir
+from kwizard.service.checks import CheckResults
 from kwizard.spec import ClusterSpec, explain
 from kwizard.ui.commands import WizardCommands
 from kwizard.ui.modals import AskModal, ChoiceModal, ErrorModal
@@ -62,6 +63,7 @@ class WizardApp(App[int]):
         self.spec: ClusterSpec = spec or ClusterSpec(name="mycluster")
         self.saved_spec: ClusterSpec | None = None
         self.step_outcomes: dict[str, str] = {}  # step id → ok / failed, shown by the step bar
+        self.check_results = CheckResults()  # Access and Preflight results: Back/Next does not re-probe
         self.step = 0 if start_step is None else next(i for i, s in enumerate(STEPS) if s.id == start_step)
         self._needs_welcome = spec is None and resume is None and start_step is None
 
@@ -138,8 +140,13 @@ class WizardApp(App[int]):
             return False
         return True
 
+    def _may_leave(self) -> bool:
+        """The current step lets the wizard move on (a running deploy does not: it says so)."""
+        current = self.current_step()
+        return current is None or current.can_leave()
+
     def action_next_step(self) -> None:
-        if not self.collect():
+        if not self._may_leave() or not self.collect():
             return
         current = self.current_step()
         if current is not None and not current.CHECKS:
@@ -151,7 +158,7 @@ class WizardApp(App[int]):
         self.switch_screen(self.make_step(self.step))
 
     def action_previous_step(self) -> None:
-        if self.step == 0 or not self.collect():
+        if self.step == 0 or not self._may_leave() or not self.collect():
             return
         self.step -= 1
         self.switch_screen(self.make_step(self.step))
@@ -196,9 +203,7 @@ class WizardApp(App[int]):
         current = self.current_step()
         if current is not None and step_index(current.step_id) == index:
             return current
-        if current is not None and not current.can_leave():
-            return None
-        if not self.collect():
+        if not self._may_leave() or not self.collect():
             return None
         self.step = index
         screen = self.make_step(index)

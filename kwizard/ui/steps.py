@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from rich.text import Text
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -198,20 +198,18 @@ class StepScreen(Screen[None]):
         """Whether the wizard may switch to another step now (says why not when it may not)."""
         return True
 
-    def step_buttons(self) -> dict[str, Callable[[], object]]:
-        """This step's own buttons, id → handler; they take precedence over Back/Save/Next."""
-        return {}
+    def go_next(self) -> None:
+        """Next → (a step that checks before leaving overrides this)."""
+        self.wizard.action_next_step()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        # The one button dispatcher of every step: subclasses declare `step_buttons` instead of
-        # handling Button.Pressed themselves (Textual would run both handlers).
-        own = self.step_buttons().get(event.button.id or "")
-        if own is not None:
-            event.stop()
-            own()
-            return
-        actions = {"back": "previous_step", "next": "next_step", "save": "save_preset"}
-        action = actions.get(event.button.id or "")
-        if action:
-            event.stop()
-            getattr(self.wizard, f"action_{action}")()
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.wizard.action_previous_step()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.wizard.action_save_preset()
+
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.go_next()

@@ -150,3 +150,29 @@ async def test_a_cancelled_run_does_not_ask_to_fix_a_cause(tmp_path: Path) -> No
         result = str(screen.query_one("#deploy-result").content)
         assert "interrupted in phase inventory: you cancelled it" in result
         assert "Fix the cause" not in result and "Nothing to fix" in result
+
+
+async def test_back_next_and_their_keys_do_not_leave_a_running_deploy(tmp_path: Path) -> None:
+    """Leaving the step would cancel the run: Back, Next/Finish, ctrl+b and ctrl+n say it is busy."""
+    phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
+    app = wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.pause()
+        await pilot.click("#deploy-start")
+        screen = app.screen
+        assert isinstance(screen, DeployStep)
+        for _ in range(100):  # bounded: the worker starts the phase within a few ticks
+            if screen.running:
+                break
+            await pilot.pause(0.05)
+        assert screen.running and screen.query_one("#deploy-start").disabled
+        assert not screen.query_one("#deploy-cancel").disabled
+        await pilot.click("#back")
+        await pilot.click("#next")
+        await pilot.press("ctrl+b", "ctrl+n")
+        await pilot.pause()
+        assert app.screen is screen and screen.running and app.is_running  # still here, still running
+        assert screen.engine is not None and not screen.engine.cancel.is_set()
+        await pilot.click("#deploy-cancel")
+        screen = await wait_until_idle(pilot, app, seconds=30)
+        assert not screen.running and not screen.query_one("#deploy-start").disabled

@@ -147,3 +147,27 @@ async def test_hosts_without_trusted_keys_are_not_contacted(kwizard_root: Path):
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert type(app.screen).__name__ == "OptionsStep"
+
+
+async def test_back_and_next_show_the_kept_report_without_probing_again(kwizard_root: Path):
+    """The report of the last check on the same hosts and settings is shown again when the step is
+    re-entered (no host is contacted: none has a trusted key, which would otherwise stop the step);
+    a changed host makes it stale."""
+    spec = lab_spec()
+    app = WizardApp(spec, root=kwizard_root, start_step="preflight")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PreflightStep) and screen.report is None
+        app.check_results.keep("preflight", screen.apply_to(app.spec), RECORDED)
+        await pilot.press("ctrl+b")  # Hosts... then back to Preflight
+        await pilot.pause()
+        await app.go_to_step(2)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PreflightStep)
+        assert screen.report is RECORDED and not screen.running
+        assert "no trusted host key" not in str(screen.query_one("#pf-summary", Static).render())
+        changed = spec.updated(hosts=[h.model_copy(update={"address": "10.0.9.9"}) if h.name == "lab1" else h
+                                      for h in spec.hosts])  # fmt: skip
+        assert app.check_results.get("preflight", changed) is None

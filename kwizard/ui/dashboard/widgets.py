@@ -3,6 +3,7 @@ the (persistent) state is the same object as last time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.markup import escape
@@ -156,10 +157,9 @@ class HostGrid(DataTable[Any]):
 
     COLUMNS: ClassVar = ("host", "ok", "changed", "failed", "unreachable", "skipped", "task")
 
+    @dataclass
     class HostChosen(Message):
-        def __init__(self, host: str) -> None:
-            super().__init__()
-            self.host = host
+        host: str
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)

@@ -9,12 +9,12 @@ uses. A host with a different password gets its own from "Password for host…".
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -56,10 +56,9 @@ FIELD_ROWS = [
 ]
 
 
+@dataclass
 class HostStatusChanged(Message):
-    def __init__(self, event: Event) -> None:
-        super().__init__()
-        self.event = event
+    event: Event
 
 
 class AccessChecked(Message):
@@ -116,6 +115,9 @@ class AccessStep(StepScreen):
         table.add_column("Detail", key="detail")
         for host in spec.hosts:
             self._set_row(host.name, host.address, "waiting", "")
+        kept = self.wizard.check_results.get("access", spec)
+        if kept is not None:  # checked before with the same hosts and settings (Back/Next)
+            self.post_message(kept)
         self.query_one("#ssh-user", Input).focus()
 
     def on_unmount(self) -> None:
@@ -209,6 +211,7 @@ class AccessStep(StepScreen):
             self.record_outcome(False)
             self.wizard.show_error(message.error)
             return
+        self.wizard.check_results.keep("access", self.apply_to(self.wizard.spec), message)
         for row in message.rows:
             self.rows[row.host] = row
             self._set_row(row.host, row.address, row.status, row.detail, row.fix, " ".join(row.warnings))
@@ -219,12 +222,17 @@ class AccessStep(StepScreen):
         self.notify(f"{ready} of {len(self.wizard.spec.hosts)} hosts accept the key", title="Access checked")
 
     # ── actions ────────────────────────────────────────────────────────────
-    def step_buttons(self) -> dict[str, Callable[[], object]]:
-        return {
-            "check": self.action_check,
-            "generate": self._generate_key,
-            "host-password": self._host_password,
-        }
+    @on(Button.Pressed, "#check")
+    def _check_pressed(self) -> None:
+        self.action_check()
+
+    @on(Button.Pressed, "#generate")
+    def _generate_pressed(self) -> None:
+        self._generate_key()
+
+    @on(Button.Pressed, "#host-password")
+    def _host_password_pressed(self) -> None:
+        self._host_password()
 
     def _generate_key(self) -> None:
         path = cluster_key_path(self.wizard.ws)

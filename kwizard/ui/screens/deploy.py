@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Button, Static
 from textual.worker import Worker
 
@@ -40,42 +42,39 @@ class DeployStep(StepScreen):
         Binding("h", "dashboard('log_host')", "Log: host", show=False),
         Binding("slash", "dashboard('log_search')", "Search log"),
     ]
+    # A run (or a fix) is in progress: the buttons and the keys follow (watch_running, check_action).
+    running: reactive[bool] = reactive(False, init=False, bindings=True)
 
+    @dataclass
     class RunFinished(Message):
         """The engine returned (the run succeeded, failed or was interrupted)."""
 
-        def __init__(self, outcome: RunOutcome) -> None:
-            super().__init__()
-            self.outcome = outcome
+        outcome: RunOutcome
 
+    @dataclass
     class RunErrored(Message):
         """The engine could not run at all (cluster busy, nothing to resume, full disk…)."""
 
-        def __init__(self, error: KwizardError) -> None:
-            super().__init__()
-            self.error = error
+        error: KwizardError
 
+    @dataclass
     class FixApplied(Message):
         """The offered fix was applied (preset changed, or commands ran on the hosts); the retry follows."""
 
-        def __init__(self, fix: PendingFix, result: FixResult) -> None:
-            super().__init__()
-            self.fix = fix
-            self.result = result
+        fix: PendingFix
+        result: FixResult
 
+    @dataclass
     class FixFailed(Message):
         """The offered fix could not be applied (host unreachable, command failed, re-check failed…)."""
 
-        def __init__(self, error: KwizardError) -> None:
-            super().__init__()
-            self.error = error
+        error: KwizardError
 
     def __init__(self, phases: Sequence[PhaseDefinition] | None = None) -> None:
         super().__init__()
         self.phases = phases  # None: the product's pipeline; tests give a table of fixture phases
         self.feed = EventFeed()
         self.engine: Engine | None = None
-        self.running = False
         self.resumable: Path | None = None
         self.fix: PendingFix | None = None  # what "Apply fix and retry" applies
         self.finished_run: Path | None = None  # the last run that finished ok (its Summary)
@@ -142,18 +141,25 @@ class DeployStep(StepScreen):
         dashboard.drain_all()
 
     # -- running ------------------------------------------------------------------------------------
-    def step_buttons(self) -> dict[str, Callable[[], object]]:
-        buttons: dict[str, Callable[[], object]] = {
-            "deploy-start": lambda: self.start(resume=False),
-            "deploy-resume": lambda: self.start(resume=True),
-            "deploy-cancel": self.cancel,
-            "deploy-fix": self.action_apply_fix,
-            "deploy-summary": self.action_show_summary,
-        }
-        if self.running:
-            for leave in ("next", "back"):
-                buttons[leave] = self._busy
-        return buttons
+    @on(Button.Pressed, "#deploy-start")
+    def _deploy_start_pressed(self) -> None:
+        self.start(resume=False)
+
+    @on(Button.Pressed, "#deploy-resume")
+    def _deploy_resume_pressed(self) -> None:
+        self.start(resume=True)
+
+    @on(Button.Pressed, "#deploy-cancel")
+    def _deploy_cancel_pressed(self) -> None:
+        self.cancel()
+
+    @on(Button.Pressed, "#deploy-fix")
+    def _deploy_fix_pressed(self) -> None:
+        self.action_apply_fix()
+
+    @on(Button.Pressed, "#deploy-summary")
+    def _deploy_summary_pressed(self) -> None:
+        self.action_show_summary()
 
     def can_leave(self) -> bool:
         if self.running:
@@ -192,7 +198,7 @@ class DeployStep(StepScreen):
         else:
             dashboard.reset()
         dashboard.clock = time.time
-        self._set_running(True)
+        self.running = True
         self._result("Running…" if not resume else "Resuming…")
         self._run_engine(resume)
 
@@ -273,7 +279,7 @@ class DeployStep(StepScreen):
         fix = self.fix
         if fix is None or self.running:
             return
-        self._set_running(True)
+        self.running = True
         where = f" on {', '.join(fix.hosts)}" if fix.hosts and not fix.changes_spec_only else ""
         self._result(f"Applying: {fix.title}{where}…")
         self._apply_fix(fix)
@@ -292,7 +298,7 @@ class DeployStep(StepScreen):
         self.post_message(self.FixApplied(fix, result))
 
     def on_deploy_step_fix_applied(self, message: FixApplied) -> None:
-        self._set_running(False)
+        self.running = False
         self.wizard.spec = message.result.spec  # saved by start() before the retry
         hosts = ", ".join(message.result.hosts)
         self.notify(
@@ -301,7 +307,7 @@ class DeployStep(StepScreen):
         self.start(resume=True)
 
     def on_deploy_step_fix_failed(self, message: FixFailed) -> None:
-        self._set_running(False)
+        self.running = False
         self._offer_fix()
         self._result(f"[red]{message.error.title}[/]")
         self.wizard.show_error(message.error)
@@ -333,7 +339,7 @@ class DeployStep(StepScreen):
         self._result("[red]Stopped by an internal error[/]")
 
     def _finish(self) -> None:
-        self._set_running(False)
+        self.running = False
         dashboard = self.query_one(Dashboard)
         dashboard.drain_all()
         dashboard.clock = None
@@ -346,9 +352,7 @@ class DeployStep(StepScreen):
             return self.finished_run is not None and not self.running
         return super().check_action(action, parameters)
 
-    def _set_running(self, running: bool) -> None:
-        self.running = running
-        self.refresh_bindings()
+    def watch_running(self, running: bool) -> None:
         self.query_one("#deploy-start", Button).disabled = running
         self.query_one("#deploy-resume", Button).disabled = running
         self.query_one("#deploy-cancel", Button).disabled = not running

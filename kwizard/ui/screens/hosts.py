@@ -8,12 +8,12 @@ token, duplicate or failed source becomes a line in the problems panel with its 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import ValidationError
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -46,20 +46,18 @@ IMPORT_CHOICES = [
 ]
 
 
+@dataclass
 class HostsFound(Message):
     """A source finished: its candidates and problems (added to the table by the screen)."""
 
-    def __init__(self, discovery: Discovery, source: str) -> None:
-        super().__init__()
-        self.discovery = discovery
-        self.source = source
+    discovery: Discovery
+    source: str
 
 
+@dataclass
 class DiscoveryFailed(Message):
-    def __init__(self, error: KwizardError, retry_large: tuple[str, int] | None = None) -> None:
-        super().__init__()
-        self.error = error
-        self.retry_large = retry_large  # (cidr, port) of a scan that needs the user's yes
+    error: KwizardError
+    retry_large: tuple[str, int] | None = None
 
 
 class ScanProgressed(Message):
@@ -202,15 +200,29 @@ class HostsStep(StepScreen):
             event.stop()
             self._add_typed()
 
-    def step_buttons(self) -> dict[str, Callable[[], object]]:
-        return {
-            "add": self._add_typed,
-            "scan": self._ask_scan,
-            "import": self._ask_import,
-            "rename": self.action_rename,
-            "roles": self.action_edit_roles,
-            "remove": self.action_remove,
-        }
+    @on(Button.Pressed, "#add")
+    def _add_pressed(self) -> None:
+        self._add_typed()
+
+    @on(Button.Pressed, "#scan")
+    def _scan_pressed(self) -> None:
+        self._ask_scan()
+
+    @on(Button.Pressed, "#import")
+    def _import_pressed(self) -> None:
+        self._ask_import()
+
+    @on(Button.Pressed, "#rename")
+    def _rename_pressed(self) -> None:
+        self.action_rename()
+
+    @on(Button.Pressed, "#roles")
+    def _roles_pressed(self) -> None:
+        self.action_edit_roles()
+
+    @on(Button.Pressed, "#remove")
+    def _remove_pressed(self) -> None:
+        self.action_remove()
 
     def _ask_scan(self) -> None:
         def answered(text: str | None) -> None:

@@ -11,17 +11,18 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Static
 from textual.worker import Worker
@@ -40,31 +41,28 @@ from kwizard.ui.modals import AskModal, ChoiceModal
 from kwizard.ui.steps import StepScreen
 
 
+@dataclass
 class HostChecked(Message):
     """One host answered (or could not be reached)."""
 
-    def __init__(self, report: HostReport) -> None:
-        super().__init__()
-        self.report = report
+    report: HostReport
 
 
+@dataclass
 class ChecksFinished(Message):
     """Every host answered; cross-host checks are in. `error` when the run could not start."""
 
-    def __init__(self, report: PreflightReport | None, error: KwizardError | None = None) -> None:
-        super().__init__()
-        self.report = report
-        self.error = error
+    report: PreflightReport | None
+    error: KwizardError | None = None
 
 
+@dataclass
 class FixesApplied(Message):
     """Fixes ran and their hosts were checked again."""
 
-    def __init__(self, spec: ClusterSpec, report: PreflightReport, outcomes: list[FixOutcome]) -> None:
-        super().__init__()
-        self.spec = spec
-        self.report = report
-        self.outcomes = outcomes
+    spec: ClusterSpec
+    report: PreflightReport
+    outcomes: list[FixOutcome]
 
 
 def untrusted_hosts(spec: ClusterSpec, known_hosts: Path) -> list[str]:
@@ -84,6 +82,8 @@ class PreflightStep(StepScreen):
         Binding("r", "rerun", "Re-run"),
         Binding("p", "toggle_problems", "Only problems"),
     ]
+    # Checks or fixes are running on the hosts.
+    running: reactive[bool] = reactive(False, init=False, bindings=True)
 
     def __init__(self, recorded: PreflightReport | None = None) -> None:
         super().__init__()
@@ -92,7 +92,6 @@ class PreflightStep(StepScreen):
         self.recorded = recorded
         self.report: PreflightReport | None = None
         self.partial: dict[str, HostReport] = {}
-        self.running = False
         self.acknowledged: set[str] = set()
         self.fixed_spec: ClusterSpec | None = None
         self.cancel = threading.Event()
@@ -122,6 +121,9 @@ class PreflightStep(StepScreen):
             self.post_message(ChecksFinished(self.recorded))
         elif not spec.hosts:
             self._set_summary("No hosts yet: add them on the Hosts step.")
+        elif (kept := self.wizard.check_results.get("preflight", self.apply_to(spec))) is not None:
+            # Checked before with the same hosts and settings (Back/Next): shown again, r checks again.
+            self.post_message(ChecksFinished(kept))
         elif untrusted := untrusted_hosts(spec, self.wizard.ws.known_hosts):
             # Connecting would ask to trust each new key first: that is the Access step's job.
             self._set_summary(
@@ -228,6 +230,7 @@ class PreflightStep(StepScreen):
             self.wizard.show_error(message.error)
         if message.report is not None:
             self.report = message.report
+            self.wizard.check_results.keep("preflight", self.apply_to(self.wizard.spec), message.report)
         self._refresh_table()
 
     def on_fixes_applied(self, message: FixesApplied) -> None:
@@ -235,6 +238,7 @@ class PreflightStep(StepScreen):
         self._fixes_done()
         self.fixed_spec = message.spec
         self.report = message.report
+        self.wizard.check_results.keep("preflight", self.apply_to(self.wizard.spec), message.report)
         self._refresh_table()
         for outcome in message.outcomes:
             title = FIXES[outcome.fix_id].title
@@ -372,14 +376,24 @@ class PreflightStep(StepScreen):
 
     # -- actions ----------------------------------------------------------------------------------
 
-    def step_buttons(self) -> dict[str, Callable[[], object]]:
-        return {
-            "pf-rerun": self.action_rerun,
-            "pf-fix": self.action_fix_selected,
-            "pf-fix-all": self.action_fix_all,
-            "pf-ack": self.action_continue_anyway,
-            "next": self.action_next_checked,
-        }
+    @on(Button.Pressed, "#pf-rerun")
+    def _pf_rerun_pressed(self) -> None:
+        self.action_rerun()
+
+    @on(Button.Pressed, "#pf-fix")
+    def _pf_fix_pressed(self) -> None:
+        self.action_fix_selected()
+
+    @on(Button.Pressed, "#pf-fix-all")
+    def _pf_fix_all_pressed(self) -> None:
+        self.action_fix_all()
+
+    @on(Button.Pressed, "#pf-ack")
+    def _pf_ack_pressed(self) -> None:
+        self.action_continue_anyway()
+
+    def go_next(self) -> None:
+        self.action_next_checked()
 
     def action_rerun(self) -> None:
         if not self.running and self.wizard.spec.hosts:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -20,18 +20,16 @@ from kwizard.ui.steps import StepScreen
 STATUS_LABELS = {"new": "[green]new[/]", "changed": "[yellow]changed[/]", "unchanged": "[dim]unchanged[/]"}
 
 
+@dataclass
 class ReviewPrepared(Message):
     """The review plan was computed (in a worker: it reads files and asks git about the Kubespray clone)."""
 
-    def __init__(self, plan: ReviewPlan) -> None:
-        super().__init__()
-        self.plan = plan
+    plan: ReviewPlan
 
 
+@dataclass
 class ReviewFailed(Message):
-    def __init__(self, error: KwizardError) -> None:
-        super().__init__()
-        self.error = error
+    error: KwizardError
 
 
 def _counts(change: FileChange) -> str:
@@ -145,8 +143,9 @@ class ReviewStep(StepScreen):
             return
         view.update(Syntax(change.diff(), "diff", theme="ansi_dark", background_color="default"))
 
-    def step_buttons(self) -> dict[str, Callable[[], object]]:
-        return {"copy-command": self._copy_command}
+    @on(Button.Pressed, "#copy-command")
+    def _copy_command_pressed(self) -> None:
+        self._copy_command()
 
     def _copy_command(self) -> None:
         self.app.copy_to_clipboard(self.command)
