@@ -1,0 +1,181 @@
+"""`kwizard upgrade`, `kwizard backup` and `kwizard restore` end to end on the lab.
+
+upgrade runs against a Kubespray-shaped stand-in whose upgrade-cluster.yml records how it was invoked
+(kube_version, the inventory, ANSIBLE_CONFIG) and writes the version it was given on every host, as the
+real one leaves new binaries there. The tests assert on the records, the hosts, the preset and the journal.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kwizard import lab as kwlab
+from kwizard import preset as presets
+from kwizard.paths import Workspace
+from tests.integration.test_day2_lab import ANSIBLE_CFG, ROLES, _cluster, _kwizard, _last_journal, _records
+
+pytestmark = pytest.mark.slow
+
+VERSION_FILE = "/root/kwizard-kube-version"
+UPGRADE_YML = """\
+- name: Upgrade cluster
+  hosts: etcd:k8s_cluster:calico_rr
+  gather_facts: false
+  tasks:
+    - name: Record how this playbook was invoked
+      delegate_to: localhost
+      run_once: true
+      ansible.builtin.copy:
+        dest: "{records}/upgrade-{{{{ lookup('pipe', 'date +%s%N') }}}}.json"
+        mode: "0600"
+        content: >-
+          {{{{ {{'kube_version': kube_version | default(None),
+                'play_hosts': ansible_play_hosts_all,
+                'inventory': lookup('file', inventory_file),
+                'ansible_config': lookup('env', 'ANSIBLE_CONFIG')}} | to_json }}}}
+    - name: Stand-in failure (a file next to the playbook says so)
+      ansible.builtin.fail:
+        msg: "upgrade stand-in told to fail"
+      delegate_to: localhost
+      run_once: true
+      when: lookup('ansible.builtin.fileglob', playbook_dir + '/fail-upgrade') | length > 0
+    - name: Upgrade the node (its version file says which Kubernetes it runs)
+      ansible.builtin.copy:
+        dest: {version_file}
+        content: "{{{{ kube_version }}}}\\n"
+        mode: "0644"
+"""
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kwizard-lifecycle")
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    checkout = tmp_path_factory.mktemp("kubespray-lifecycle")
+    records = checkout / "records"
+    records.mkdir()
+    (checkout / "cluster.yml").write_text("- hosts: all\n  gather_facts: false\n  tasks: []\n")
+    (checkout / "upgrade-cluster.yml").write_text(
+        UPGRADE_YML.format(records=records, version_file=VERSION_FILE)
+    )
+    (checkout / "ansible.cfg").write_text(ANSIBLE_CFG)
+    (checkout / "requirements.txt").write_text(
+        f"ansible-core=={importlib.metadata.version('ansible-core')}\n"
+    )
+    return checkout
+
+
+def _pinned(ws: Workspace, kube: str, kubespray: str) -> None:
+    spec = presets.load(ws.preset_file)
+    options = spec.kubespray.model_copy(update={"kube_version": kube, "version": kubespray})
+    presets.save(spec.updated(kubespray=options), ws.preset_file)
+
+
+def _versions(ws: Workspace) -> tuple[str, str]:
+    spec = presets.load(ws.preset_file)
+    return spec.kubespray.kube_version, spec.kubespray.version
+
+
+def _host_versions(lab: kwlab.Lab) -> dict[str, str]:
+    found = {}
+    for host in ROLES:
+        done = lab.host(host).exec(["cat", VERSION_FILE])
+        found[host] = done.stdout.strip() if done.returncode == 0 else ""
+    return found
+
+
+def _group_vars_kube_version(ws: Workspace) -> Any:
+    for path in (ws.inventory_dir / "group_vars").rglob("*.y*ml"):
+        text = path.read_text()
+        for line in text.splitlines():
+            if line.startswith("kube_version:"):
+                return line.split(":", 1)[1].strip().strip("'\"")
+    return None
+
+
+def test_upgrade_runs_upgrade_cluster_yml_then_pins_the_versions(
+    lab: kwlab.Lab, stand_in: Path, root: Path
+) -> None:
+    ws = _cluster("life-upgrade", lab, root, stand_in)
+    _pinned(ws, "1.34.3", "v2.30.0")
+    for host in ROLES:
+        lab.host(host).exec(["rm", "-f", VERSION_FILE])
+
+    done = _kwizard(
+        root, "upgrade", "life-upgrade", "--kube-version", "1.35.4", "--kubespray-version", "v2.31.0", "--yes"
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [call] = _records(stand_in, "upgrade")
+    assert call["kube_version"] == "1.35.4"
+    assert sorted(call["play_hosts"]) == sorted(ROLES)
+    assert call["ansible_config"] == str(stand_in / "ansible.cfg")
+    assert _host_versions(lab) == dict.fromkeys(ROLES, "1.35.4")
+    assert _versions(ws) == ("1.35.4", "v2.31.0")
+    assert _group_vars_kube_version(ws) == "1.35.4"
+    journal = _last_journal(ws)
+    assert journal["status"] == "ok"
+    assert list(journal["phases"]) == ["upgrade", "pin-versions"]
+    assert journal["options"]["operation"]["from_kube_version"] == "1.34.3"
+    artifacts = Path(journal["phases"]["upgrade"]["data"]["artifact_dir"])
+    command = json.loads((artifacts / "command").read_text())["command"]
+    assert "--become" in command
+    # kube_version reaches Ansible from kwizard's extra-vars file, whose strings are !unsafe.
+    [extra] = [arg for arg in command if arg.startswith("@")]
+    assert Path(extra[1:]).name == "kwizard-extravars.yml"
+    assert "kube_version:" in Path(extra[1:]).read_text() and "1.35.4" in Path(extra[1:]).read_text()
+
+
+def test_a_failed_upgrade_keeps_the_old_versions_and_resume_finishes_it(
+    lab: kwlab.Lab, stand_in: Path, root: Path
+) -> None:
+    ws = _cluster("life-upg-fail", lab, root, stand_in)
+    _pinned(ws, "1.34.3", "v2.31.0")
+    preset_before = ws.preset_file.read_text()
+    fail = stand_in / "fail-upgrade"
+    fail.touch()
+    try:
+        failed = _kwizard(root, "upgrade", "life-upg-fail", "--kube-version", "1.35.4", "--yes")
+    finally:
+        fail.unlink()
+
+    assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
+    assert "upgrade stand-in told to fail" in failed.stdout + failed.stderr
+    assert "kwizard --resume life-upg-fail --yes" in failed.stdout + failed.stderr
+    assert ws.preset_file.read_text() == preset_before
+    assert _versions(ws) == ("1.34.3", "v2.31.0")
+    assert _last_journal(ws)["phases"]["pin-versions"]["status"] == "pending"
+
+    resumed = _kwizard(root, "--resume", "life-upg-fail", "--yes")
+
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert [call["kube_version"] for call in _records(stand_in, "upgrade")] == ["1.35.4", "1.35.4"]
+    assert _versions(ws) == ("1.35.4", "v2.31.0")
+    assert _host_versions(lab) == dict.fromkeys(ROLES, "1.35.4")
+    assert _last_journal(ws)["status"] == "ok"
+
+
+def test_unsupported_upgrades_are_refused_before_any_host(lab: kwlab.Lab, stand_in: Path, root: Path) -> None:
+    ws = _cluster("life-upg-no", lab, root, stand_in)
+    _pinned(ws, "1.33.11", "v2.31.0")
+    before = ws.preset_file.read_text()
+    cases = {
+        ("--kube-version", "1.35.4"): "One Kubernetes minor at a time",
+        ("--kube-version", "1.34.99"): "Unsupported Kubernetes version",
+        ("--kube-version", "1.32.5"): "Kubernetes cannot be downgraded",
+    }
+    for args, title in cases.items():
+        refused = _kwizard(root, "upgrade", "life-upg-no", *args, "--yes")
+        assert refused.returncode == 2, refused.stdout[-3000:] + refused.stderr[-3000:]
+        assert title in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert _records(stand_in, "upgrade") == []
+    assert ws.preset_file.read_text() == before
