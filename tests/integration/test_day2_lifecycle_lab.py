@@ -3,12 +3,22 @@
 upgrade runs against a Kubespray-shaped stand-in whose upgrade-cluster.yml records how it was invoked
 (kube_version, the inventory, ANSIBLE_CONFIG) and writes the version it was given on every host, as the
 real one leaves new binaries there. The tests assert on the records, the hosts, the preset and the journal.
+
+backup and restore run against a real etcd (Debian's etcd-server) on lab1, with TLS certificates at
+Kubespray's paths (tests/etcd_lab.py); the fetched snapshot is read by etcdctl here, and the restored data
+dir is served by a freshly started etcd whose keys the test reads back.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +27,7 @@ import pytest
 from kwizard import lab as kwlab
 from kwizard import preset as presets
 from kwizard.paths import Workspace
+from tests.etcd_lab import etcdctl, start_etcd, stop_etcd
 from tests.integration.test_day2_lab import ANSIBLE_CFG, ROLES, _cluster, _kwizard, _last_journal, _records
 
 pytestmark = pytest.mark.slow
@@ -179,3 +190,111 @@ def test_unsupported_upgrades_are_refused_before_any_host(lab: kwlab.Lab, stand_
         assert "Traceback" not in refused.stderr
     assert _records(stand_in, "upgrade") == []
     assert ws.preset_file.read_text() == before
+
+
+@pytest.fixture
+def etcd(lab: kwlab.Lab) -> Iterator[kwlab.LabHost]:
+    """A real etcd on lab1 (the clusters' only etcd member) holding one key; stopped afterwards."""
+    host = lab.host("lab1")
+    start_etcd(host)
+    etcdctl(host, "put", "/registry/kwizard/state", "before-backup")
+    try:
+        yield host
+    finally:
+        stop_etcd(host)
+
+
+def _snapshot_status(path: Path) -> dict[str, Any]:
+    """etcd's own reading of a snapshot file (etcdutl where installed, else etcdctl)."""
+    tool = ["etcdutl"] if shutil.which("etcdutl") else ["etcdctl"]
+    env = {**os.environ, "ETCDCTL_API": "3"}
+    done = subprocess.run(
+        [*tool, "snapshot", "status", "-w", "json", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def _backup(root: Path, cluster: str) -> Path:
+    done = _kwizard(root, "backup", cluster)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [snapshot] = sorted((root / "clusters" / cluster / "backups").glob("*.db"))
+    return snapshot
+
+
+def test_backup_takes_an_etcd_snapshot_over_ssh_and_fetches_it_private_and_checked(
+    lab: kwlab.Lab, stand_in: Path, root: Path, etcd: kwlab.LabHost
+) -> None:
+    ws = _cluster("life-backup", lab, root, stand_in)
+
+    snapshot = _backup(root, "life-backup")
+
+    assert stat.S_IMODE(snapshot.parent.stat().st_mode) == 0o700
+    for path in (snapshot, Path(f"{snapshot}.sha256"), Path(f"{snapshot}.json")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    digest = hashlib.sha256(snapshot.read_bytes()).hexdigest()
+    assert Path(f"{snapshot}.sha256").read_text() == f"{digest}  {snapshot.name}\n"
+    status = _snapshot_status(snapshot)
+    assert status["totalKey"] >= 1 and status["revision"] >= 2
+    meta = json.loads(Path(f"{snapshot}.json").read_text())
+    assert (
+        meta["host"] == "lab1"
+        and meta["sha256"] == digest
+        and meta["status"]["revision"] == status["revision"]
+    )
+    # Nothing of the snapshot stays on the member.
+    assert etcd.exec(["sh", "-c", "ls -d /var/tmp/kwizard-etcd-backup* 2>/dev/null"]).stdout == ""
+    journal = _last_journal(ws)
+    assert list(journal["phases"]) == ["etcd-snapshot", "fetch-snapshot"] and journal["status"] == "ok"
+    listed = _kwizard(root, "backup", "life-backup", "--list")
+    assert listed.returncode == 0 and snapshot.name in listed.stdout
+    runs = _kwizard(root, "runs", "--cluster", "life-backup")
+    assert "etcd-snapshot:ok" in runs.stdout and "fetch-snapshot:ok" in runs.stdout
+
+
+def test_restore_names_what_is_lost_then_brings_the_snapshot_back_on_the_member(
+    lab: kwlab.Lab, stand_in: Path, root: Path, etcd: kwlab.LabHost
+) -> None:
+    ws = _cluster("life-restore", lab, root, stand_in)
+    snapshot = _backup(root, "life-restore")
+    taken_at = json.loads(Path(f"{snapshot}.json").read_text())["taken_at"]
+    etcdctl(etcd, "put", "/registry/kwizard/state", "after-backup")
+    etcdctl(etcd, "put", "/registry/kwizard/written-later", "lost")
+
+    unconfirmed = _kwizard(root, "restore", "life-restore", snapshot.name)
+    assert unconfirmed.returncode == 2, unconfirmed.stdout[-3000:] + unconfirmed.stderr[-3000:]
+    assert "Everything written to the cluster after that time is lost" in unconfirmed.stdout
+    assert taken_at in unconfirmed.stdout and "--yes" in unconfirmed.stderr
+    assert etcdctl(etcd, "get", "/registry/kwizard/state").split()[-1] == "after-backup"
+
+    done = _kwizard(root, "restore", "life-restore", snapshot.name, "--yes")
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    found = etcdctl(etcd, "get", "--prefix", "/registry/kwizard/").split()
+    assert found == ["/registry/kwizard/state", "before-backup"]
+    kept = etcd.exec(["sh", "-c", "ls -d /var/lib/etcd.before-restore-*"]).stdout.split()
+    assert len(kept) == 1  # the data before the restore is kept beside it
+    assert etcd.exec(["sh", "-c", "ls -d /var/tmp/kwizard-etcd-restore* 2>/dev/null"]).stdout == ""
+    journal = _last_journal(ws)
+    assert list(journal["phases"]) == ["stage-snapshot", "restore-etcd"] and journal["status"] == "ok"
+    assert journal["options"]["operation"]["sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
+
+
+def test_restore_refuses_a_damaged_snapshot_before_any_host(
+    lab: kwlab.Lab, stand_in: Path, root: Path, tmp_path: Path
+) -> None:
+    _cluster("life-damaged", lab, root, stand_in)
+    damaged = tmp_path / "etcd-copy.db"
+    damaged.write_bytes(b"not a snapshot")
+    Path(f"{damaged}.sha256").write_text(f"{'0' * 64}  {damaged.name}\n")
+
+    refused = _kwizard(root, "restore", "life-damaged", str(damaged), "--yes")
+
+    assert refused.returncode == 2, refused.stdout[-3000:] + refused.stderr[-3000:]
+    assert "The snapshot is damaged" in refused.stderr and "Traceback" not in refused.stderr
+    missing = _kwizard(root, "restore", "life-damaged", "nope.db", "--yes")
+    assert missing.returncode == 2 and "Snapshot not found" in missing.stderr
