@@ -3,7 +3,8 @@
 Certificates are made with openssl at Kubespray's paths (`/etc/ssl/etcd/ssl/ca.pem`, `member-<host>.pem`,
 `admin-<host>.pem` and their keys), the settings go to `/etc/etcd.env` as ETCD_* variables (Kubespray's
 etcd-host.service reads the same file), and, because the lab has no systemd, a `systemctl` on the host
-starts and stops that etcd from /etc/etcd.env the way the unit would (other units: a no-op that says so).
+starts and stops that etcd from /etc/etcd.env the way the unit would (other units: a no-op that says so);
+`fail_next_start` makes its next start fail once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ start() {
 }
 case "$1:$unit" in
   stop:etcd) stop ;;
-  start:etcd) start ;;
+  start:etcd)
+    # A test's switch: the next start fails once, as a unit that does not come up.
+    if [ -e /run/etcd-fail-start ]; then rm -f /run/etcd-fail-start; echo "etcd did not start" >&2; exit 1; fi
+    start ;;
   restart:etcd) stop; start ;;
   *) echo "lab systemctl: $* ignored (no systemd here)" >&2 ;;
 esac
@@ -130,3 +134,7 @@ def wait_healthy(host: kwlab.LabHost, timeout: float = 30.0) -> None:
 def stop_etcd(host: kwlab.LabHost) -> None:
     if host.exec(["test", "-x", "/usr/local/bin/systemctl"]).returncode == 0:
         host.exec(["systemctl", "stop", "etcd"])
+
+
+def fail_next_start(host: kwlab.LabHost) -> None:
+    assert host.exec(["touch", "/run/etcd-fail-start"]).returncode == 0

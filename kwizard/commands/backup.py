@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from kwizard.errors import EXIT_OK, InputError
+from kwizard.errors import EXIT_OK
 
 if TYPE_CHECKING:
     from kwizard.paths import Workspace
@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kwizard.commands._cluster import day2_options, open_cluster
-    from kwizard.day2 import phase_table, reset_marker
+    from kwizard.commands._cluster import day2_options, open_cluster, refuse_if_reset
+    from kwizard.day2 import phase_table
     from kwizard.engine.journal import cluster_lock
     from kwizard.headless import run_headless
 
@@ -30,12 +30,7 @@ def run(args: argparse.Namespace) -> int:
         return _list(ws)
     ws = ws.create()
     with cluster_lock(ws):
-        if reset_marker(ws.cluster_dir) is not None:
-            raise InputError(
-                "The cluster was reset",
-                f"{ws.cluster!r} was reset (see {ws.cluster_dir / 'reset.json'}); it has no etcd to back up.",
-                f"Build it again first: kwizard --preset {ws.preset_file} --yes",
-            )
+        refuse_if_reset(ws, "it has no etcd to back up")
         operation = {"command": "backup"}
         return run_headless(
             spec, ws, day2_options(args, operation), phases=phase_table(operation), holds_lock=True

@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster
-    from kwizard.day2 import phase_table, reset_marker
+    from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster, refuse_if_reset
+    from kwizard.day2 import phase_table
     from kwizard.day2.backup import etcd_members, find_snapshot, sha256_of
     from kwizard.day2.restore import operation, what_is_lost
     from kwizard.engine.journal import cluster_lock
@@ -39,12 +39,7 @@ def run(args: argparse.Namespace) -> int:
     spec, ws = open_cluster(args.cluster)
     ws = ws.create()
     with cluster_lock(ws):
-        if reset_marker(ws.cluster_dir) is not None:
-            raise InputError(
-                "The cluster was reset",
-                f"{ws.cluster!r} was reset (see {ws.cluster_dir / 'reset.json'}); it has no etcd to restore.",
-                f"Build it again first (kwizard --preset {ws.preset_file} --yes), then restore.",
-            )
+        refuse_if_reset(ws, "it has no etcd to restore")
         etcd_members(spec)
         snapshot = find_snapshot(ws, args.snapshot)
         print(f"Checking {snapshot.path}…")

@@ -33,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster
-    from kwizard.day2 import phase_table, reset_marker
+    from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster, refuse_if_reset
+    from kwizard.day2 import phase_table
     from kwizard.day2.upgrade import plan_upgrade
     from kwizard.engine.journal import cluster_lock
     from kwizard.headless import run_headless
@@ -43,12 +43,7 @@ def run(args: argparse.Namespace) -> int:
     spec, ws = open_cluster(args.cluster)
     ws = ws.create()
     with cluster_lock(ws):
-        if reset_marker(ws.cluster_dir) is not None:
-            raise InputError(
-                "The cluster was reset",
-                f"{ws.cluster!r} was reset (see {ws.cluster_dir / 'reset.json'}); nothing to upgrade.",
-                f"Build it again first: kwizard --preset {ws.preset_file} --yes",
-            )
+        refuse_if_reset(ws, "there is nothing to upgrade")
         options = day2_options(args, {})
         mine = user_dir(spec, options)
         upgrade = plan_upgrade(spec, args.kube_version, args.kubespray_version, mine)

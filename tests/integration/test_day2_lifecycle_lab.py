@@ -27,7 +27,7 @@ import pytest
 from kwizard import lab as kwlab
 from kwizard import preset as presets
 from kwizard.paths import Workspace
-from tests.etcd_lab import etcdctl, start_etcd, stop_etcd
+from tests.etcd_lab import etcdctl, fail_next_start, start_etcd, stop_etcd
 from tests.integration.test_day2_lab import ANSIBLE_CFG, ROLES, _cluster, _kwizard, _last_journal, _records
 
 pytestmark = pytest.mark.slow
@@ -298,3 +298,27 @@ def test_restore_refuses_a_damaged_snapshot_before_any_host(
     assert "The snapshot is damaged" in refused.stderr and "Traceback" not in refused.stderr
     missing = _kwizard(root, "restore", "life-damaged", "nope.db", "--yes")
     assert missing.returncode == 2 and "Snapshot not found" in missing.stderr
+
+
+def test_a_failed_restore_is_continued_by_resume_keeping_the_first_data_dir(
+    lab: kwlab.Lab, stand_in: Path, root: Path, etcd: kwlab.LabHost
+) -> None:
+    ws = _cluster("life-restore-resume", lab, root, stand_in)
+    snapshot = _backup(root, "life-restore-resume")
+    etcdctl(etcd, "put", "/registry/kwizard/state", "after-backup")
+    fail_next_start(etcd)
+
+    failed = _kwizard(root, "restore", "life-restore-resume", snapshot.name, "--yes")
+
+    assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
+    assert "etcd did not start" in failed.stdout + failed.stderr
+    assert "kwizard --resume life-restore-resume --yes" in failed.stdout + failed.stderr
+    assert _last_journal(ws)["phases"]["restore-etcd"]["status"] == "failed"
+
+    resumed = _kwizard(root, "--resume", "life-restore-resume", "--yes")
+
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert etcdctl(etcd, "get", "/registry/kwizard/state").split()[-1] == "before-backup"
+    [kept] = etcd.exec(["sh", "-c", "ls -d /var/lib/etcd.before-restore-*"]).stdout.split()
+    assert etcd.exec(["ls", kept]).stdout.split() == ["member"]  # the data from before, not a later attempt
+    assert _last_journal(ws)["status"] == "ok"
