@@ -42,11 +42,18 @@ esac
 """
 
 
+CA_SCRIPT = f"""
+set -e
+mkdir -p {CERTS}; cd {CERTS}
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=etcd-ca 2>/dev/null
+"""
+
+
 def certificates_script(host: str, address: str) -> str:
+    """The member and admin certificates of `host`, signed by the CA already in the folder."""
     return f"""
 set -e
-d={CERTS}; mkdir -p $d; cd $d
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=etcd-ca 2>/dev/null
+cd {CERTS}
 printf '[ext]\\nsubjectAltName=%s\\nextendedKeyUsage=serverAuth,clientAuth\\n' \\
   IP:127.0.0.1,IP:{address},DNS:localhost,DNS:{host} > ext.cnf
 for c in member-{host} admin-{host}; do
@@ -58,7 +65,7 @@ chmod 0600 *-key.pem
 """
 
 
-def etcd_env(host: str, address: str) -> str:
+def etcd_env(host: str, address: str, initial_cluster: str) -> str:
     member, ca = f"{CERTS}/member-{host}", f"{CERTS}/ca.pem"
     return "\n".join(
         [
@@ -68,7 +75,7 @@ def etcd_env(host: str, address: str) -> str:
             f"ETCD_LISTEN_CLIENT_URLS=https://{address}:2379,https://127.0.0.1:2379",
             f"ETCD_INITIAL_ADVERTISE_PEER_URLS=https://{address}:2380",
             f"ETCD_LISTEN_PEER_URLS=https://{address}:2380",
-            f"ETCD_INITIAL_CLUSTER={host}=https://{address}:2380",
+            f"ETCD_INITIAL_CLUSTER={initial_cluster}",
             "ETCD_INITIAL_CLUSTER_TOKEN=k8s_etcd",
             "ETCD_INITIAL_CLUSTER_STATE=new",
             f"ETCD_TRUSTED_CA_FILE={ca}",
@@ -100,20 +107,35 @@ def etcdctl(host: kwlab.LabHost, *args: str) -> str:
 
 
 def start_etcd(host: kwlab.LabHost, timeout: float = 30.0) -> None:
-    """Certificates, /etc/etcd.env, the stand-in systemctl, then `systemctl start etcd`; waits for health."""
-    stop_etcd(host)
-    for script in (
-        certificates_script(host.name, host.address),
-        "rm -rf /var/lib/etcd /var/lib/etcd.before-restore-*",
-    ):
-        done = host.exec(["sh", "-c", script])
+    start_etcd_cluster([host], timeout)
+
+
+def start_etcd_cluster(hosts: list[kwlab.LabHost], timeout: float = 30.0) -> None:
+    """One CA for all, each member's certificates, /etc/etcd.env, the stand-in systemctl, then
+    `systemctl start etcd` on every member; waits until each answers healthy."""
+    initial = ",".join(f"{host.name}=https://{host.address}:2380" for host in hosts)
+    ca: dict[str, str] = {}
+    for host in hosts:
+        stop_etcd(host)
+        done = host.exec(["sh", "-c", f"rm -rf {CERTS} /var/lib/etcd /var/lib/etcd.before-restore-*"])
         assert done.returncode == 0, done.stderr
-    host.exec(["sh", "-c", "cat > /etc/etcd.env"], input=etcd_env(host.name, host.address))
-    host.exec(
-        ["sh", "-c", "cat > /usr/local/bin/systemctl && chmod 0755 /usr/local/bin/systemctl"], input=SYSTEMCTL
-    )
-    assert host.exec(["systemctl", "start", "etcd"]).returncode == 0
-    wait_healthy(host, timeout)
+        if not ca:
+            assert host.exec(["sh", "-c", CA_SCRIPT]).returncode == 0
+            ca = {name: host.exec(["cat", f"{CERTS}/{name}"]).stdout for name in ("ca.pem", "ca-key.pem")}
+        else:
+            for name, text in ca.items():
+                host.exec(["sh", "-c", f"mkdir -p {CERTS} && cat > {CERTS}/{name}"], input=text)
+        done = host.exec(["sh", "-c", certificates_script(host.name, host.address)])
+        assert done.returncode == 0, done.stderr
+        host.exec(["sh", "-c", "cat > /etc/etcd.env"], input=etcd_env(host.name, host.address, initial))
+        host.exec(
+            ["sh", "-c", "cat > /usr/local/bin/systemctl && chmod 0755 /usr/local/bin/systemctl"],
+            input=SYSTEMCTL,
+        )
+    for host in hosts:
+        assert host.exec(["systemctl", "start", "etcd"]).returncode == 0
+    for host in hosts:
+        wait_healthy(host, timeout)
 
 
 def wait_healthy(host: kwlab.LabHost, timeout: float = 30.0) -> None:

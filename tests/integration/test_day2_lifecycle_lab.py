@@ -27,7 +27,8 @@ import pytest
 from kwizard import lab as kwlab
 from kwizard import preset as presets
 from kwizard.paths import Workspace
-from tests.etcd_lab import etcdctl, fail_next_start, start_etcd, stop_etcd
+from kwizard.spec import Host
+from tests.etcd_lab import etcdctl, fail_next_start, start_etcd, start_etcd_cluster, stop_etcd, wait_healthy
 from tests.integration.test_day2_lab import ANSIBLE_CFG, ROLES, _cluster, _kwizard, _last_journal, _records
 
 pytestmark = pytest.mark.slow
@@ -322,3 +323,49 @@ def test_a_failed_restore_is_continued_by_resume_keeping_the_first_data_dir(
     [kept] = etcd.exec(["sh", "-c", "ls -d /var/lib/etcd.before-restore-*"]).stdout.split()
     assert etcd.exec(["ls", kept]).stdout.split() == ["member"]  # the data from before, not a later attempt
     assert _last_journal(ws)["status"] == "ok"
+
+
+THREE_ETCD = {
+    "lab1": ["control_plane", "etcd"],
+    "lab2": ["control_plane", "etcd"],
+    "lab4": ["worker", "etcd"],
+}
+
+
+@pytest.fixture
+def etcd3(lab: kwlab.Lab) -> Iterator[list[kwlab.LabHost]]:
+    """A real three-member etcd on lab1, lab2 and lab4 (one CA, Kubespray's paths), holding one key."""
+    members = [lab.host(name) for name in THREE_ETCD]
+    start_etcd_cluster(members)
+    etcdctl(members[0], "put", "/registry/kwizard/state", "before-backup")
+    try:
+        yield members
+    finally:
+        for host in members:
+            stop_etcd(host)
+
+
+def test_three_members_backup_on_a_healthy_one_and_restore_every_member(
+    lab: kwlab.Lab, stand_in: Path, root: Path, etcd3: list[kwlab.LabHost]
+) -> None:
+    ws = _cluster("life-etcd3", lab, root, stand_in)
+    spec = presets.load(ws.preset_file)
+    hosts = [h.model_copy(update={"roles": THREE_ETCD.get(h.name, ["worker"])}) for h in spec.hosts]
+    presets.save(spec.updated(hosts=[Host.model_validate(h.model_dump()) for h in hosts]), ws.preset_file)
+    first, second, third = etcd3
+    assert first.exec(["systemctl", "stop", "etcd"]).returncode == 0  # the first member is down
+
+    snapshot = _backup(root, "life-etcd3")
+
+    assert json.loads(Path(f"{snapshot}.json").read_text())["host"] == "lab2"  # the first healthy one
+    assert first.exec(["systemctl", "start", "etcd"]).returncode == 0
+    wait_healthy(first)
+    etcdctl(second, "put", "/registry/kwizard/state", "after-backup")
+
+    done = _kwizard(root, "restore", "life-etcd3", snapshot.name, "--yes")
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for member in etcd3:
+        assert etcdctl(member, "get", "/registry/kwizard/state").split()[-1] == "before-backup", member.name
+    listed = etcdctl(third, "member", "list", "-w", "json")
+    assert sorted(m["name"] for m in json.loads(listed)["members"]) == ["lab1", "lab2", "lab4"]
