@@ -97,7 +97,7 @@ def plan_upgrade(
             "Name a newer version with --kube-version (and --kubespray-version for a newer Kubespray).",
         )
     if want[0] != now[0] or want[1] > now[1] + 1:
-        path = _minor_path(current, target, to_ks)
+        path = _minor_path(name, current, target, to_ks)
         raise InputError(
             "One Kubernetes minor at a time",
             f"{current} → {target} skips {want[1] - now[1] - 1} minor version(s); kubeadm and Kubespray "
@@ -177,21 +177,33 @@ def _top_of(known: KubesprayRelease, target: str) -> str:
     return f"{minor}.{top}" if top is not None else known.kube_max
 
 
-def _minor_path(current: str, target: str, kubespray: str) -> list[str]:
-    """Commands for each minor between `current` and `target`: the newest patch a known release has."""
+def _minor_path(cluster: str, current: str, target: str, kubespray: str) -> list[str]:
+    """Commands for each minor between `current` and `target`: the newest patch the Kubespray in use
+    supports, and the next Kubespray release when it supports none of that minor."""
     major, minor = (int(p) for p in current.split(".")[:2])
     end = int(target.split(".")[1])
+    newer_first = list(shipped_releases().values())
     steps = []
     for step_minor in range(minor + 1, end + 1):
         wanted = f"{major}.{step_minor}"
-        if step_minor == end:
-            version = target
-        else:
-            tops = [dict(r.kubernetes).get(wanted) for r in shipped_releases().values()]
-            patch = max((t for t in tops if t is not None), default=0)
-            version = f"{wanted}.{patch}"
-        steps.append(f"kwizard upgrade CLUSTER --kube-version {version}")
-    return steps or [f"kwizard upgrade CLUSTER --kube-version {target} (with {kubespray})"]
+        pinned = shipped_releases().get(kubespray)
+        version = target
+        if step_minor != end:
+            top = dict(pinned.kubernetes).get(wanted) if pinned else None
+            if top is None:
+                able = [r for r in newer_first if dict(r.kubernetes).get(wanted) is not None]
+                top = dict(able[-1].kubernetes)[wanted] if able else 0
+            version = f"{wanted}.{top}"
+        step = f"kwizard upgrade {cluster} --kube-version {version}"
+        if pinned is None or not pinned.supports(version):
+            able_versions = [r.version for r in newer_first if r.supports(version)]
+            if able_versions:
+                kubespray = _oldest(able_versions)
+                step += f" --kubespray-version {kubespray}"
+            else:
+                step += " (with a Kubespray release that supports it)"
+        steps.append(step)
+    return steps
 
 
 def upgrade_phase(ctx: PhaseContext) -> PhaseResult:

@@ -47,9 +47,21 @@ def test_one_minor_with_the_next_kubespray_release_is_planned() -> None:
 def test_two_minors_at_once_are_refused_with_the_steps() -> None:
     error = _refused(_spec("v2.31.0", "1.33.11"), "1.35.4")
     assert error.title == "One Kubernetes minor at a time"
+    assert error.fix.endswith(
+        "kwizard upgrade c1 --kube-version 1.34.7; then kwizard upgrade c1 --kube-version 1.35.4."
+    )
+    across = _refused(_spec("v2.30.0", "1.33.7"), "1.35.4")
+    assert across.fix.endswith(
+        "1.34.3; then kwizard upgrade c1 --kube-version 1.35.4 --kubespray-version v2.31.0."
+    )
+    older = _refused(_spec("v2.29.1", "1.31.14"), "1.33.7")
     assert (
-        "kwizard upgrade CLUSTER --kube-version 1.34.7; then kwizard upgrade CLUSTER --kube-version 1.35.4"
-        in (error.fix)
+        "kwizard upgrade c1 --kube-version 1.32.10; then kwizard upgrade c1 --kube-version 1.33.7."
+        in older.fix
+    )
+    ahead = _refused(_spec("v2.31.0", "1.34.7"), "1.36.1")
+    assert ahead.fix.endswith(
+        "kwizard upgrade c1 --kube-version 1.36.1 (with a Kubespray release that supports it)."
     )
 
 
