@@ -4,7 +4,7 @@ Certificates are made with openssl at Kubespray's paths (`/etc/ssl/etcd/ssl/ca.p
 `admin-<host>.pem` and their keys), the settings go to `/etc/etcd.env` as ETCD_* variables (Kubespray's
 etcd-host.service reads the same file), and, because the lab has no systemd, a `systemctl` on the host
 starts and stops that etcd from /etc/etcd.env the way the unit would (other units: a no-op that says so);
-`fail_next_start` makes its next start fail once.
+`fail_next_start` makes its next start fail once; every call is appended to /run/systemctl.calls.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ SYSTEMCTL = r"""#!/bin/sh
 # The lab has no systemd: this stands in for `systemctl start|stop|restart etcd` (Kubespray's etcd unit
 # runs etcd with /etc/etcd.env as its environment). Other units are reported and left alone.
 unit=${2%.service}
+echo "$1 $unit" >> /run/systemctl.calls
 stop() {
   [ -s /run/etcd.pid ] || return 0
   kill "$(cat /run/etcd.pid)" 2>/dev/null
@@ -128,10 +129,7 @@ def start_etcd_cluster(hosts: list[kwlab.LabHost], timeout: float = 30.0) -> Non
         done = host.exec(["sh", "-c", certificates_script(host.name, host.address)])
         assert done.returncode == 0, done.stderr
         host.exec(["sh", "-c", "cat > /etc/etcd.env"], input=etcd_env(host.name, host.address, initial))
-        host.exec(
-            ["sh", "-c", "cat > /usr/local/bin/systemctl && chmod 0755 /usr/local/bin/systemctl"],
-            input=SYSTEMCTL,
-        )
+        install_systemctl(host)
     for host in hosts:
         assert host.exec(["systemctl", "start", "etcd"]).returncode == 0
     for host in hosts:
@@ -160,3 +158,16 @@ def stop_etcd(host: kwlab.LabHost) -> None:
 
 def fail_next_start(host: kwlab.LabHost) -> None:
     assert host.exec(["touch", "/run/etcd-fail-start"]).returncode == 0
+
+
+def install_systemctl(host: kwlab.LabHost) -> None:
+    """The stand-in systemctl on `host`, with an empty call log."""
+    install = (
+        "cat > /usr/local/bin/systemctl && chmod 0755 /usr/local/bin/systemctl && : > /run/systemctl.calls"
+    )
+    done = host.exec(["sh", "-c", install], input=SYSTEMCTL)
+    assert done.returncode == 0, done.stderr
+
+
+def systemctl_calls(host: kwlab.LabHost) -> list[str]:
+    return host.exec(["cat", "/run/systemctl.calls"]).stdout.splitlines()

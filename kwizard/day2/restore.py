@@ -3,9 +3,11 @@
 restore:  stage-snapshot → restore-etcd
 
 The snapshot's sha256 is checked here, it is copied to every etcd member and checked there again, before
-anything is stopped. kwizard's playbook then runs etcd's documented restore on each member (the one
-Kubespray's recover-control-plane.yml uses for a member that lost quorum): stop etcd, keep the data dir
-aside, `etcdutl snapshot restore` with the whole member list, start etcd, wait until it is healthy.
+anything is stopped. kwizard's playbook then follows etcd's and Kubernetes' documented restore: the control
+plane's static pods leave kubelet's folder (the API servers stop), every member is restored from the same
+snapshot with the whole member list (etcd stopped, data dir kept aside, `etcdutl snapshot restore`, etcd
+started and healthy; what Kubespray's recover-control-plane.yml does for one member that lost quorum),
+the control plane comes back, and every kubelet restarts.
 """
 
 from __future__ import annotations

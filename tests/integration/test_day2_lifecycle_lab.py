@@ -28,7 +28,16 @@ from kwizard import lab as kwlab
 from kwizard import preset as presets
 from kwizard.paths import Workspace
 from kwizard.spec import Host
-from tests.etcd_lab import etcdctl, fail_next_start, start_etcd, start_etcd_cluster, stop_etcd, wait_healthy
+from tests.etcd_lab import (
+    etcdctl,
+    fail_next_start,
+    install_systemctl,
+    start_etcd,
+    start_etcd_cluster,
+    stop_etcd,
+    systemctl_calls,
+    wait_healthy,
+)
 from tests.integration.test_day2_lab import ANSIBLE_CFG, ROLES, _cluster, _kwizard, _last_journal, _records
 
 pytestmark = pytest.mark.slow
@@ -197,6 +206,8 @@ def test_unsupported_upgrades_are_refused_before_any_host(lab: kwlab.Lab, stand_
 def etcd(lab: kwlab.Lab) -> Iterator[kwlab.LabHost]:
     """A real etcd on lab1 (the clusters' only etcd member) holding one key; stopped afterwards."""
     host = lab.host("lab1")
+    for name in ROLES:  # the restore restarts every node's kubelet
+        install_systemctl(lab.host(name))
     start_etcd(host)
     etcdctl(host, "put", "/registry/kwizard/state", "before-backup")
     try:
@@ -265,6 +276,9 @@ def test_restore_names_what_is_lost_then_brings_the_snapshot_back_on_the_member(
     taken_at = json.loads(Path(f"{snapshot}.json").read_text())["taken_at"]
     etcdctl(etcd, "put", "/registry/kwizard/state", "after-backup")
     etcdctl(etcd, "put", "/registry/kwizard/written-later", "lost")
+    manifests = "mkdir -p /etc/kubernetes/manifests && cd /etc/kubernetes/manifests && "
+    manifests += "for n in kube-apiserver kube-scheduler; do echo $n > $n.yaml; done"
+    assert etcd.exec(["sh", "-c", manifests]).returncode == 0
 
     unconfirmed = _kwizard(root, "restore", "life-restore", snapshot.name)
     assert unconfirmed.returncode == 2, unconfirmed.stdout[-3000:] + unconfirmed.stderr[-3000:]
@@ -280,6 +294,16 @@ def test_restore_names_what_is_lost_then_brings_the_snapshot_back_on_the_member(
     kept = etcd.exec(["sh", "-c", "ls -d /var/lib/etcd.before-restore-*"]).stdout.split()
     assert len(kept) == 1  # the data before the restore is kept beside it
     assert etcd.exec(["sh", "-c", "ls -d /var/tmp/kwizard-etcd-restore* 2>/dev/null"]).stdout == ""
+    # The control plane was stopped around the restore (its manifests left kubelet's folder and came back)
+    # and every kubelet restarted.
+    assert etcd.exec(["cat", "/etc/kubernetes/manifests/kube-apiserver.yaml"]).stdout == "kube-apiserver\n"
+    assert etcd.exec(["sh", "-c", "ls /etc/kubernetes/manifests; ls /etc/kubernetes"]).stdout.split() == [
+        "kube-apiserver.yaml",
+        "kube-scheduler.yaml",
+        "manifests",
+    ]
+    assert systemctl_calls(etcd) == ["start etcd", "stop etcd", "start etcd", "restart kubelet"]
+    assert all(systemctl_calls(lab.host(name)) == ["restart kubelet"] for name in ("lab2", "lab4", "lab5"))
     journal = _last_journal(ws)
     assert list(journal["phases"]) == ["stage-snapshot", "restore-etcd"] and journal["status"] == "ok"
     assert journal["options"]["operation"]["sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
@@ -336,6 +360,8 @@ THREE_ETCD = {
 def etcd3(lab: kwlab.Lab) -> Iterator[list[kwlab.LabHost]]:
     """A real three-member etcd on lab1, lab2 and lab4 (one CA, Kubespray's paths), holding one key."""
     members = [lab.host(name) for name in THREE_ETCD]
+    for name in ROLES:
+        install_systemctl(lab.host(name))
     start_etcd_cluster(members)
     etcdctl(members[0], "put", "/registry/kwizard/state", "before-backup")
     try:
