@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from kwizard.commands._cluster import day2_options, open_cluster, refuse_if_reset
     from kwizard.day2 import phase_table
+    from kwizard.day2.backup import etcd_members
     from kwizard.engine.journal import cluster_lock
     from kwizard.headless import run_headless
 
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     ws = ws.create()
     with cluster_lock(ws):
         refuse_if_reset(ws, "it has no etcd to back up")
+        etcd_members(spec)  # refused before a run starts
         operation = {"command": "backup"}
         return run_headless(
             spec, ws, day2_options(args, operation), phases=phase_table(operation), holds_lock=True

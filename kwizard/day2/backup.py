@@ -81,6 +81,17 @@ def sha256_of(path: Path) -> str:
 
 
 def etcd_members(spec: ClusterSpec) -> list[Host]:
+    """The etcd members, in inventory order; InputError when etcd is not Kubespray's host service."""
+    deployment = spec.kubespray.extra_vars.get("etcd_deployment_type", "host")
+    if deployment != "host":
+        raise InputError(
+            "etcd is not a host service here",
+            f"kubespray.extra_vars sets etcd_deployment_type: {deployment}; kwizard backs up and restores "
+            "the etcd Kubespray installs by default (a host service with its certificates in "
+            "/etc/ssl/etcd/ssl).",
+            "Back up this etcd with the tools of its deployment (for kubeadm: etcdctl with "
+            "/etc/kubernetes/pki/etcd on a control plane node).",
+        )
     members = spec.hosts_with("etcd")
     if not members:
         raise InputError(

@@ -10,7 +10,7 @@ import pytest
 from kwizard import cli
 from kwizard import preset as presets
 from kwizard.day2 import phase_table
-from kwizard.day2.backup import _parse, backups_dir, find_snapshot, list_snapshots, sha256_of
+from kwizard.day2.backup import _parse, backups_dir, etcd_members, find_snapshot, list_snapshots, sha256_of
 from kwizard.day2.restore import operation, what_is_lost
 from kwizard.errors import InputError, KwizardError
 from kwizard.paths import Workspace, workspace
@@ -94,3 +94,14 @@ def test_restore_without_a_terminal_needs_yes_and_changes_nothing(
     captured = capsys.readouterr()
     assert "is lost" in captured.out and "--yes" in captured.err
     assert not any(ws.runs_dir.glob("2*"))  # no run was started
+
+
+def test_an_etcd_that_is_not_a_host_service_is_refused() -> None:
+    spec = _spec()
+    assert [h.name for h in etcd_members(spec)] == ["cp1", "cp2", "cp3"]
+    kubeadm = spec.updated(
+        kubespray=spec.kubespray.model_copy(update={"extra_vars": {"etcd_deployment_type": "kubeadm"}})
+    )
+    with pytest.raises(InputError) as caught:
+        etcd_members(kubeadm)
+    assert caught.value.title == "etcd is not a host service here"
