@@ -26,6 +26,9 @@ SUBCOMMANDS: dict[str, str] = {
     "expose": "route a virtual host to a Service through the HA ingress load balancer",
     "remove-node": "remove nodes from a cluster (Kubespray remove-node.yml), then from its preset",
     "reset": "reset a cluster's hosts (Kubespray reset.yml); its folder is kept, marked reset",
+    "upgrade": "upgrade Kubernetes (Kubespray upgrade-cluster.yml) one supported step, then pin it",
+    "backup": "take an etcd snapshot and fetch it into the cluster's folder (--list: the snapshots)",
+    "restore": "put etcd back to a snapshot of kwizard backup, on every etcd member",
 }
 
 DESCRIPTION = """\

@@ -93,3 +93,15 @@ def ask(question: str) -> str:
         return input(question).strip()
     except EOFError:
         return ""
+
+
+def refuse_if_reset(ws: Workspace, nothing: str) -> None:
+    """InputError when the cluster was reset (`kwizard reset`): `nothing` says what it therefore lacks."""
+    from kwizard.day2 import reset_marker
+
+    if reset_marker(ws.cluster_dir) is not None:
+        raise InputError(
+            "The cluster was reset",
+            f"{ws.cluster!r} was reset (see {ws.cluster_dir / 'reset.json'}); {nothing}.",
+            f"Build it again first: kwizard --preset {ws.preset_file} --yes",
+        )

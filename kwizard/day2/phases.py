@@ -2,6 +2,7 @@
 
 remove-node:  [facts] → remove-node → update-preset
 reset:        reset → mark-reset
+upgrade, backup, restore: their own modules (kwizard.day2.upgrade, …), each with its PHASES
 
 The command's arguments travel in `RunOptions.operation` (recorded with the run), so `kwizard --resume`
 continues the same removal of the same nodes. The preset and the inventory change only in the last phase,
@@ -47,6 +48,8 @@ def phase_table(operation: Mapping[str, Any]) -> tuple[PhaseDefinition, ...]:
             (RESET, "Kubespray reset.yml", reset_phase),
             ("mark-reset", "Mark the cluster reset", mark_phase),
         ]
+    elif command in _LIFECYCLE:
+        rows = _lifecycle_rows(str(command))
     else:
         raise InputError(
             "Unknown day-2 run",
@@ -55,6 +58,16 @@ def phase_table(operation: Mapping[str, Any]) -> tuple[PhaseDefinition, ...]:
         )
     # inputs=(): a resume reruns a failed step whatever the preset says since (update-preset changes it).
     return tuple(PhaseDefinition(name, title, partial(_itself, run), ()) for name, title, run in rows)
+
+
+# upgrade, backup and restore keep their phases in their own modules.
+_LIFECYCLE = ("upgrade", "backup", "restore")
+
+
+def _lifecycle_rows(command: str) -> list[Any]:  # (name, title, PhaseFunction) rows
+    import importlib
+
+    return list(importlib.import_module(f"kwizard.day2.{command}").PHASES)
 
 
 def _itself(function: PhaseFunction) -> PhaseFunction:
