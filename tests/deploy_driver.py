@@ -8,9 +8,9 @@ from textual.widgets import Button
 
 from kwizard.engine.pipeline import PhaseDefinition
 from kwizard.ui.app import WizardApp
-from kwizard.ui.dashboard.logpane import LogPane
 from kwizard.ui.screens.deploy import DeployStep
 from kwizard.ui.steps import StepScreen
+from kwizard.ui.widgets.log_pane import LogPane
 
 
 def wizard_with_phases(phases: Sequence[PhaseDefinition]) -> type[WizardApp]:

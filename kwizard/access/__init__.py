@@ -20,6 +20,7 @@ from kwizard.access.keypair import (
     load_key_pair,
 )
 from kwizard.errors import KwizardError
+from kwizard.protocol.outputs import AccessOutput
 from kwizard.protocol.phase import PhaseContext, PhaseResult, PhaseStatus
 from kwizard.spec import ClusterSpec
 
@@ -70,14 +71,14 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     status: PhaseStatus = (
         "interrupted" if ctx.cancel.is_set() else ("ok" if all(r.ok for r in rows) else "failed")
     )
-    data = {
-        "key": str(key.private),
-        "public_key": key.public_line,
-        "fingerprint": key.fingerprint,
-        "generated": key.generated,
-        "hosts": {r.host: r.to_dict() for r in rows},
-    }
-    return PhaseResult(status, summarize(rows), data)
+    output = AccessOutput(
+        key=str(key.private),
+        public_key=key.public_line,
+        fingerprint=key.fingerprint,
+        generated=key.generated,
+        hosts={r.host: r.to_dict() for r in rows},
+    )
+    return PhaseResult(status, summarize(rows), output.to_data())
 
 
 def summarize(rows: list[HostAccess]) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kwizard import yamlout
+from kwizard.protocol.outputs import PreflightOutput
 from kwizard.spec import ClusterSpec, Host
 
 HOSTS_FILE = "hosts.yaml"
@@ -217,11 +218,9 @@ def node_labels(spec: ClusterSpec, host: Host) -> dict[str, str]:
 
 
 def preflight_python(results: Mapping[str, Any], host_name: str) -> str | None:
-    """The interpreter preflight chose for the host: results["preflight"]["python_interpreters"][host]."""
-    preflight = results.get("preflight")
-    chosen = preflight.get("python_interpreters") if isinstance(preflight, Mapping) else None
-    value = chosen.get(host_name) if isinstance(chosen, Mapping) else None
-    return value if isinstance(value, str) and value.startswith("/") else None
+    """The interpreter preflight chose for the host (None when preflight did not run or found none)."""
+    preflight = PreflightOutput.of(results)
+    return preflight.interpreter(host_name) if preflight else None
 
 
 def group_vars(spec: ClusterSpec) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,6 +16,7 @@ from kwizard.preflight.checks.system import choose_interpreter
 from kwizard.preflight.model import CLUSTER, STATUS_WORDS, CheckResult, HostReport, PreflightReport
 from kwizard.preflight.run import Preflight
 from kwizard.protocol.events import EventKind
+from kwizard.protocol.outputs import PreflightOutput
 from kwizard.protocol.phase import Event, PhaseContext, PhaseResult
 from kwizard.spec import ClusterSpec
 
@@ -99,19 +100,14 @@ def measured(spec: ClusterSpec, report: PreflightReport) -> dict[str, dict[str, 
 
 
 def phase_data(spec: ClusterSpec, report: PreflightReport) -> dict[str, Any]:
-    """What later phases read from the journal or PhaseContext.results["preflight"].
-
-    `python_interpreters` (host → path) feeds the inventory's ansible_python_interpreter; `hosts` (host →
-    memory_mb, cpus, python3, ip_forward, swap_mb, disk_free_mb, clock_offset_s, os_supported…) is the
-    evidence diagnostics weighs; `report` is everything, for the wizard and the run report.
-    """
-    return {
-        "hosts": measured(spec, report),
-        "python_interpreters": python_interpreters(spec, report),
-        "blocking": [r.key for r in report.blocking],
-        "acknowledged": [r.key for r in report.results if r.status == "fail" and r.acknowledged],
-        "report": report.to_json(),
-    }
+    """What later phases read from the journal or PhaseContext.results (`PreflightOutput`)."""
+    return PreflightOutput(
+        python_interpreters=python_interpreters(spec, report),
+        hosts=measured(spec, report),
+        blocking=[r.key for r in report.blocking],
+        acknowledged=[r.key for r in report.results if r.status == "fail" and r.acknowledged],
+        report=report.to_json(),
+    ).to_data()
 
 
 ENGINE_STATUS = {"pass": "ok", "warn": "warning", "fail": "failed"}

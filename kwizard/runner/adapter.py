@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kwizard import yamlout
 from kwizard.fsutil import atomic_write, ensure_private_dir
 from kwizard.protocol.events import EventKind
+from kwizard.protocol.outputs import AccessOutput
 from kwizard.runner import guard, orphans, settings
 from kwizard.runner.events import translate
 
@@ -96,8 +97,9 @@ def run(
             passwords[settings.BECOME_PROMPT] = ctx.secrets.become_password
     envvars = settings.ansible_environment(
         ctx.ws,
+        # The key the access phase installed (it may have generated it); else the preset's.
         private_key=settings.private_key(
-            ctx.results.get("access", {}).get("private_key") or ctx.spec.ssh.key
+            access.key if (access := AccessOutput.of(ctx.results)) else ctx.spec.ssh.key
         ),
         remote_user=ctx.spec.ssh.user,
         ansible_cfg=ansible_cfg,

@@ -25,7 +25,8 @@ from kwizard.paths import Workspace
 from kwizard.protocol.phase import Event
 from kwizard.spec import ClusterSpec
 from kwizard.ui.dashboard import Dashboard
-from kwizard.ui.dashboard.widgets import DiagnosticsPane, FailureBanner
+from kwizard.ui.widgets.diagnostics_pane import DiagnosticsPane
+from kwizard.ui.widgets.failure_banner import FailureBanner
 from tests.deploy_driver import run_with, wait_until_idle, wizard_with_phases
 from tests.fixture_phases import fixture_phases
 

@@ -30,7 +30,8 @@ from kwizard.runner import run_playbook
 from kwizard.runner.orphans import orphans
 from kwizard.service.secrets import resolve_secrets
 from kwizard.spec import ClusterSpec
-from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid
+from kwizard.ui.widgets.failure_banner import FailureBanner
+from kwizard.ui.widgets.host_grid import HostGrid
 from tests.deploy_driver import run_with, wizard_with_phases
 from tests.fixture_phases import fixture_phases
 from tests.interrupt_driver import SLEEP_TASK, assert_interrupted, interrupt, start_fixture, wait_for_task

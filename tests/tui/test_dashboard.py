@@ -16,8 +16,10 @@ from kwizard.engine.journal import read_events
 from kwizard.engine.logring import LogLine
 from kwizard.ui.dashboard import EventFeed, replay_feed
 from kwizard.ui.dashboard.app import DashboardApp
-from kwizard.ui.dashboard.logpane import PHASE_CELLS, LogPane, row_text, rows_of
-from kwizard.ui.dashboard.widgets import FailureBanner, HostGrid, PhaseList
+from kwizard.ui.widgets.failure_banner import FailureBanner
+from kwizard.ui.widgets.host_grid import HostGrid
+from kwizard.ui.widgets.log_pane import PHASE_CELLS, LogPane, row_text, rows_of
+from kwizard.ui.widgets.phase_list import PhaseList
 from tests.deploy_driver import shown_log_lines
 
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"

@@ -15,9 +15,9 @@ from kwizard.protocol.phase import PhaseContext, PhaseResult
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard import Dashboard
-from kwizard.ui.dashboard.logpane import LogPane
-from kwizard.ui.dashboard.widgets import HostGrid
 from kwizard.ui.screens.deploy import DeployStep
+from kwizard.ui.widgets.host_grid import HostGrid
+from kwizard.ui.widgets.log_pane import LogPane
 from tests.deploy_driver import run_with, wait_until_idle, wizard_with_phases
 from tests.deploy_driver import shown_log_lines as shown
 from tests.fixture_phases import fixture_phases, local_spec

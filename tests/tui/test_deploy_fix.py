@@ -12,9 +12,9 @@ from kwizard import preset
 from kwizard.engine.journal import read_events
 from kwizard.ui.app import WizardApp
 from kwizard.ui.dashboard import Dashboard
-from kwizard.ui.dashboard.widgets import FailureBanner
 from kwizard.ui.screens.deploy import DeployStep
 from kwizard.ui.screens.summary import SummaryScreen
+from kwizard.ui.widgets.failure_banner import FailureBanner
 from tests.deploy_driver import run_with, wizard_with_phases
 from tests.fixture_phases import fixture_phases, local_spec
 

@@ -10,8 +10,8 @@ from textual.strip import Strip
 
 from kwizard.engine.state import RunState
 from kwizard.protocol.phase import Event
-from kwizard.ui.dashboard.logpane import LOG_PANE_LINES, PHASE_CELLS, LogPane, wrap_cells
-from kwizard.ui.dashboard.widgets import GRID_CACHE_SIZES, HostGrid
+from kwizard.ui.widgets.host_grid import GRID_CACHE_SIZES, HostGrid
+from kwizard.ui.widgets.log_pane import LOG_PANE_LINES, PHASE_CELLS, LogPane, wrap_cells
 from tests.deploy_driver import shown_log_lines
 
 

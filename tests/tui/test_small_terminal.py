@@ -15,12 +15,12 @@ from textual.widgets import Footer, Label, Static
 from textual.widgets._footer import FooterKey
 
 from kwizard.ui.app import WizardApp
-from kwizard.ui.dashboard.widgets import RunProgress
 from kwizard.ui.modals import ChoiceModal
 from kwizard.ui.screens.deploy import DeployStep
 from kwizard.ui.screens.hosts import HostsStep
 from kwizard.ui.screens.preflight import PreflightStep
 from kwizard.ui.steps import STEPS
+from kwizard.ui.widgets.run_progress import RunProgress
 from tests.tui.test_deploy import _workspace_with_failed_run
 from tests.tui.test_preflight_screen import RecordedWizard, lab_spec
 from tests.tui.test_review_screen import SNAPSHOT_ROOT

@@ -15,15 +15,13 @@ from textual.widgets import Input
 
 from kwizard.engine.state import RunState
 from kwizard.ui.dashboard.feed import EventFeed
-from kwizard.ui.dashboard.logpane import LogPane
-from kwizard.ui.dashboard.widgets import (
-    DiagnosticsPane,
-    FailureBanner,
-    HostGrid,
-    PhaseList,
-    RunProgress,
-    SlowestTasks,
-)
+from kwizard.ui.widgets.diagnostics_pane import DiagnosticsPane
+from kwizard.ui.widgets.failure_banner import FailureBanner
+from kwizard.ui.widgets.host_grid import HostGrid
+from kwizard.ui.widgets.log_pane import LogPane
+from kwizard.ui.widgets.phase_list import PhaseList
+from kwizard.ui.widgets.run_progress import RunProgress
+from kwizard.ui.widgets.slowest_tasks import SlowestTasks
 
 
 class Pane(Protocol):

@@ -1,0 +1,44 @@
+"""The banner naming the run's failure, its cause and what to do."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kwizard.engine.state import RunState
+
+
+class FailureBanner(Static):
+    """The first failures, big enough to see at a glance: host, task, message, and the known cause."""
+
+    def show(self, state: RunState, now: float) -> None:
+        failures, findings = state.live_failures, state.live_findings  # a resume starts afresh
+        if not failures:
+            self.display = False
+            return
+        lines = Text()
+        for failure in failures[:3]:
+            if lines:
+                lines.append("\n")
+            lines.append_text(
+                Text.assemble(
+                    ("✗ ", "bold red"),
+                    (failure.host, "bold"),
+                    f" {failure.kind} at {failure.task!r} ({failure.phase}): ",
+                    (failure.message, "red"),
+                )
+            )
+            cause = next(
+                (f for f in reversed(findings) if (f.host, f.phase) == (failure.host, failure.phase)),
+                None,
+            )
+            if cause is not None:  # what it really is, right under what Ansible said
+                lines.append_text(
+                    Text.assemble(
+                        ("\n  ↳ ", "yellow"), (cause.title, "bold yellow"), (f"  {cause.id}", "dim")
+                    )
+                )
+        if len(failures) > 3:
+            lines.append(f"\n  … and {len(failures) - 3} more (press f for the failures log)", style="dim")
+        self.display = True
+        self.update(lines)
