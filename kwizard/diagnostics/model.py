@@ -98,6 +98,9 @@ class Clause(_Strict):
     without: list[str] = Field(default_factory=list)
     confidence: Confidence | None = None  # defaults to the rule's confidence
     anchor: str | None = None  # literal the fast text scanner looks for, when it cannot be derived
+    # The corpus cases (tests/fixtures/diagnostics/corpus/NAME.yaml) this clause was written from; the
+    # held-out measurement never lets a clause judge the case it was derived from.
+    derived_from: list[str] = Field(default_factory=list)
 
     @field_validator(
         "task",

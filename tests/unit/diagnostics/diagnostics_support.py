@@ -12,6 +12,7 @@ import yaml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "diagnostics"
 CORPUS = FIXTURES / "corpus"
+CLEAN = FIXTURES / "clean"  # real logs of successful runs (retries, ignored errors, rescues …)
 PLAYBOOKS = FIXTURES / "playbooks"
 
 
@@ -23,6 +24,8 @@ class CorpusCase:
     category: str
     excerpt: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Rule or remedy ids whose fix would solve the cause the thread established.
+    fix_ok: tuple[str, ...] = ()
 
 
 def corpus_cases() -> list[CorpusCase]:
@@ -37,9 +40,17 @@ def corpus_cases() -> list[CorpusCase]:
                 category=data["category"],
                 excerpt=data["excerpt"],
                 evidence=data.get("evidence") or {},
+                fix_ok=tuple(data.get("fix_ok") or ()),
             )
         )
     return cases
+
+
+def clean_logs() -> list[Path]:
+    """The real clean logs (any file below clean/ that is not a README)."""
+    if not CLEAN.is_dir():
+        return []
+    return sorted(p for p in CLEAN.rglob("*") if p.is_file() and not p.name.lower().startswith("readme"))
 
 
 def ansible_env(home: Path) -> dict[str, str]:

@@ -83,7 +83,7 @@ def test_download_failure_behind_a_proxy() -> None:
         '<urlopen error [Errno 110] Connection timed out>"}\n'
     )
     assert diagnose_text(log)[0].id == "download_failed"
-    assert diagnose_text(log, Evidence(settings={"proxy": True}))[0].id == "proxy_misconfigured"
+    assert diagnose_text(log, Evidence(settings={"proxy": True}))[0].id == "proxy_not_applied"
 
 
 def test_permission_denied_on_a_gluster_cluster() -> None:
