@@ -67,8 +67,9 @@ def diagnose_stream(
     """Findings for a text log read from a binary stream."""
     ruleset = ruleset or load_ruleset()
     scanned = scan_stream(stream, ruleset)
-    findings = diagnose_records(scanned.records, evidence, ruleset=ruleset)
-    failures = sum(r.kind != "text" for r in scanned.records)
+    records = scanned.settled()
+    findings = diagnose_records(records, evidence, ruleset=ruleset)
+    failures = sum(r.kind != "text" for r in records)
     return Diagnosis(findings, source, failures, scanned.bytes_scanned, scanned.binary_at, scanned.cut_at)
 
 

@@ -146,7 +146,16 @@ class Clause(_Strict):
 
 
 HostFact = Literal[
-    "memory_mb", "cpus", "python3", "ip_forward", "swap_mb", "disk_free_mb", "clock_offset_s", "os_supported"
+    "memory_mb",
+    "cpus",
+    "python3",
+    "ip_forward",
+    "swap_mb",
+    "disk_free_mb",
+    "clock_offset_s",
+    "os_supported",
+    "systemd",
+    "stub_resolver",
 ]
 Setting = Literal["proxy", "storage", "target"]
 
@@ -185,6 +194,9 @@ class Rule(_Strict):
     confidence: Confidence = 0.8
     # A fallback rule names a failure no other rule explains; it is dropped for a record another rule matches.
     fallback: bool = False
+    # A symptom (a component that never became healthy, a download that failed) ranks below any cause
+    # found with some confidence in the same input: the cause is what the user has to fix.
+    symptom: bool = False
     match: list[Clause] = Field(min_length=1)
     context: list[ContextRule] = Field(default_factory=list)
 

@@ -24,6 +24,7 @@ from kwizard.diagnostics.textlog import (
     is_noise,
     is_result_start,
     parse_block,
+    recap_line,
     task_name,
     text_evidence,
 )
@@ -39,7 +40,14 @@ MAX_RECORDS = 10_000
 FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
 NEARBY_BYTES = 4096
-BLOCK_ANCHORS: tuple[bytes, ...] = (b"FAILED!", b"UNREACHABLE!", b"failed: [", b"fatal: [")
+BLOCK_ANCHORS: tuple[bytes, ...] = (
+    b"FAILED!",
+    b"UNREACHABLE!",
+    b"failed: [",
+    b"fatal: [",
+    b"| FAILED >>",  # Ansible 1.x ad-hoc results
+    b" unreachable=",  # PLAY RECAP lines: how each host really ended
+)
 HEADER_ANCHORS: tuple[bytes, ...] = (b"TASK [", b"RUNNING HANDLER [", b"TASK: [", b"FAILED - RETRYING: ")
 
 
@@ -49,6 +57,29 @@ class ScanResult:
     bytes_scanned: int = 0
     binary_at: int | None = None  # offset where binary data stopped the scan
     cut_at: int | None = None  # offset where MAX_RECORDS stopped the scan
+    # PLAY RECAP: host → (offset of its last recap line, whether it ended with no failure left)
+    recap: dict[str, tuple[int, bool]] = field(default_factory=dict)
+
+    def settled(self) -> list[FailureRecord]:
+        """The records the run's own structure does not contradict.
+
+        A host whose last PLAY RECAP says failed=0 unreachable=0 recovered from every failure printed
+        before it (a rescue, an ignored error the log does not mark); when every host ended so, the run
+        succeeded and free text before the recap (a debug task printing an error-looking log) is no failure.
+        """
+        if not self.recap:
+            return self.records
+        all_well = all(well for _, well in self.recap.values())
+        last = max(offset for offset, _ in self.recap.values())
+        kept = []
+        for record in self.records:
+            recap = self.recap.get(record.host or "")
+            if recap and recap[1] and record.order < recap[0]:
+                continue
+            if all_well and record.kind == "text" and record.order < last:
+                continue
+            kept.append(record)
+        return kept
 
 
 def scan_anchors(ruleset: RuleSet) -> tuple[bytes, ...]:
@@ -148,6 +179,10 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             return end
         line_end = _line_end(buf, start, end)
         line = _decode(buf[start:line_end])
+        recap = recap_line(line) if b" unreachable=" in buf[start:line_end] else None
+        if recap is not None:
+            out.recap[recap[0]] = (chunk.base + start, recap[1])
+            continue
         if is_noise(line) or not line.strip():
             continue
         if is_result_start(line):
@@ -165,11 +200,15 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             if not block.ignored:
                 out.records.append(replace(block.record, nearby=_nearby(buf, start, block_end, end)))
             continue
+        # A message a terminal paste broke over two lines reads on into the next one.
+        next_end = _line_end(buf, min(line_end + 1, end), end)
+        follow = _decode(buf[line_end + 1 : next_end]).strip() if line_end < end else ""
+        text = f"{line}\n{follow}" if follow and not is_noise(follow) else line
         out.records.append(
             FailureRecord(
                 "text",
                 task=chunk.task_before(start),
-                fields={"text": line},
+                fields={"text": text},
                 evidence=text_evidence(line),
                 order=chunk.base + start,
                 nearby=_nearby(buf, start, line_end, end),

@@ -32,7 +32,8 @@ def test_scheduler_refused_on_a_host_measured_at_1gb_is_memory() -> None:
     assert top.id == "insufficient_memory" and top.confidence > 0.9
     assert (
         top.evidence[0]
-        == "kubernetes-mcore-master2 has 1024 MB of memory; a control plane needs at least 1700 MB"
+        == "likely because kubernetes-mcore-master2 has 1024 MB of memory; a control plane needs at least "
+        "1700 MB"
     )
 
 
