@@ -12,7 +12,7 @@ import yaml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "diagnostics"
 CORPUS = FIXTURES / "corpus"
-CLEAN = FIXTURES / "clean"  # real logs of successful runs (retries, ignored errors, rescues …)
+CLEAN = FIXTURES / "clean"
 PLAYBOOKS = FIXTURES / "playbooks"
 
 
@@ -24,8 +24,35 @@ class CorpusCase:
     category: str
     excerpt: str
     evidence: dict[str, Any] = field(default_factory=dict)
-    # Rule or remedy ids whose fix would solve the cause the thread established.
-    fix_ok: tuple[str, ...] = ()
+    fix_ok: tuple[str, ...] = ()  # rule or remedy ids whose fix would solve the established cause
+    known_miss: bool = False  # today's rules do not name it first (kept as data, not a weaker test)
+
+
+@dataclass(frozen=True)
+class CleanLog:
+    """A real log of a run that succeeded: any finding on it is a false alarm."""
+
+    name: str
+    source: str
+    what: str
+    log: bytes
+    known_false_alarm: bool = False
+
+
+def clean_logs() -> list[CleanLog]:
+    logs = []
+    for meta in sorted(CLEAN.glob("*.yaml")):
+        data = yaml.safe_load(meta.read_text(encoding="utf-8"))
+        logs.append(
+            CleanLog(
+                name=meta.stem,
+                source=data["source"],
+                what=data["what"],
+                log=meta.with_suffix(".log").read_bytes(),
+                known_false_alarm=bool(data.get("known_false_alarm", False)),
+            )
+        )
+    return logs
 
 
 def corpus_cases() -> list[CorpusCase]:
@@ -41,16 +68,10 @@ def corpus_cases() -> list[CorpusCase]:
                 excerpt=data["excerpt"],
                 evidence=data.get("evidence") or {},
                 fix_ok=tuple(data.get("fix_ok") or ()),
+                known_miss=bool(data.get("known_miss", False)),
             )
         )
     return cases
-
-
-def clean_logs() -> list[Path]:
-    """The real clean logs (any file below clean/ that is not a README)."""
-    if not CLEAN.is_dir():
-        return []
-    return sorted(p for p in CLEAN.rglob("*") if p.is_file() and not p.name.lower().startswith("readme"))
 
 
 def ansible_env(home: Path) -> dict[str, str]:

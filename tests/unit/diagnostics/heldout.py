@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from diagnostics_support import CorpusCase, clean_logs, corpus_cases
+from diagnostics_support import CleanLog, CorpusCase, clean_logs, corpus_cases
 
-from kwizard.diagnostics import Evidence, diagnose_path, diagnose_text
+from kwizard.diagnostics import Evidence, diagnose_text
 from kwizard.diagnostics.loader import RuleSet, held_out_ruleset, load_ruleset
 
 
@@ -29,6 +28,11 @@ class Outcome:
     @property
     def top1(self) -> bool:
         return self.top_category == self.case.category
+
+    @property
+    def judged(self) -> bool:
+        """True when the case says which fixes solve it (`fix_ok`)."""
+        return bool(self.case.fix_ok)
 
     @property
     def fixed(self) -> bool:
@@ -50,11 +54,17 @@ class Figures:
     def share(self, attr: str) -> float:
         return sum(getattr(o, attr) for o in self.outcomes) / max(len(self.outcomes), 1)
 
+    def fixed_share(self) -> float:
+        """Right category and fix, over the cases that say which fixes solve them."""
+        judged = [o for o in self.outcomes if o.judged]
+        return sum(o.fixed for o in judged) / max(len(judged), 1)
+
     def line(self, label: str) -> str:
+        judged = sum(o.judged for o in self.outcomes)
         return (
             f"{label}: {len(self.outcomes)} cases: top-1 {self.share('top1'):.1%}, right category and fix "
-            f"{self.share('fixed'):.1%}, no finding {self.share('none'):.1%}; false alarms on clean logs "
-            f"{len(self.false_alarms)}/{self.clean_logs}"
+            f"{self.fixed_share():.1%} (of the {judged} cases with fix_ok), no finding "
+            f"{self.share('none'):.1%}; false alarms on clean logs {len(self.false_alarms)}/{self.clean_logs}"
         )
 
 
@@ -73,11 +83,11 @@ def threads(cases: list[CorpusCase]) -> list[list[CorpusCase]]:
     return list(grouped.values())
 
 
-def false_alarms(logs: list[Path]) -> list[str]:
+def false_alarms(logs: list[CleanLog]) -> list[str]:
     """`name: [rule ids]` of every clean log that gets a finding."""
     alarms = []
     for log in logs:
-        findings = diagnose_path(log).findings
+        findings = diagnose_text(log.log)
         if findings:
             alarms.append(f"{log.name}: {[f.id for f in findings]}")
     return alarms

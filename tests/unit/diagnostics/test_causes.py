@@ -164,14 +164,16 @@ def test_new_kinds_of_failure_are_named(log: str, rule: str) -> None:
     assert diagnose_text(log)[0].id == rule
 
 
-def test_an_unwritable_known_hosts_is_not_a_changed_key() -> None:
+def test_a_host_key_failure_says_what_to_check_when_known_hosts_may_be_unwritable() -> None:
     log = (
         'fatal: [n1]: UNREACHABLE! => {"changed": false, "msg": "Failed to connect to the host via ssh: '
         "Could not create directory '/home/me/.ssh' (Permission denied).\\r\\nFailed to add the host to the "
         'list of known hosts (/home/me/.ssh/known_hosts).\\r\\nHost key verification failed.", '
         '"unreachable": true}\n'
     )
-    assert diagnose_text(log)[0].id == "known_hosts_unwritable"
+    top = diagnose_text(log)[0]
+    assert top.id == "host_key_verification"
+    assert any("not writable" in step and "chown" in step for step in top.fix)
 
 
 def test_br_netfilter_has_an_automatic_remedy() -> None:

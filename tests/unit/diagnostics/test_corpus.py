@@ -9,6 +9,14 @@ from kwizard.diagnostics import Evidence, diagnose_text, load_ruleset
 from kwizard.diagnostics.model import CATEGORIES
 
 CASES = corpus_cases()
+# A case today's rules miss stays in the corpus as a strict expected failure: it must fail until the
+# engine names it, and then its `known_miss` mark must go.
+PARAMS = [
+    pytest.param(c, id=c.name, marks=pytest.mark.xfail(strict=True, reason="known_miss"))
+    if c.known_miss
+    else c
+    for c in CASES
+]
 ISSUE_CATEGORIES = CATEGORIES[: CATEGORIES.index("inventory_invalid") + 1]
 
 
@@ -18,7 +26,7 @@ def _top_rule(case: CorpusCase) -> tuple[str, str]:
     return findings[0].category, findings[0].id
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", PARAMS)
 def test_corpus_case_gets_its_category_first(case: CorpusCase) -> None:
     category, rule_id = _top_rule(case)
     assert category == case.category, f"{case.name} ({case.source}): top finding {rule_id}"
@@ -34,10 +42,14 @@ def test_corpus_is_large_enough_and_quotes_public_threads() -> None:
         assert case.category in CATEGORIES
 
 
+# Rules whose real case is a real run in this suite rather than a public thread (the test named).
+REAL_RUN_CASES = {"no_systemd": "test_real_no_systemd.py"}
+
+
 def test_every_rule_has_a_real_case() -> None:
-    tops = {_top_rule(case)[1] for case in CASES}
+    tops = {_top_rule(case)[1] for case in CASES if not case.known_miss}
     rule_ids = {compiled.rule.id for compiled in load_ruleset().rules}
-    assert rule_ids - tops == set()
+    assert rule_ids - tops - set(REAL_RUN_CASES) == set()
 
 
 def test_every_category_of_the_issue_has_a_rule_and_a_case() -> None:
