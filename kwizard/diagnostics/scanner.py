@@ -40,13 +40,14 @@ MAX_RECORDS = 10_000
 FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
 NEARBY_BYTES = 4096
+HEADER_WINDOW = 256 * 1024  # how far back a task header is looked for before indexing the whole chunk
 BLOCK_ANCHORS: tuple[bytes, ...] = (
     b"FAILED!",
     b"UNREACHABLE!",
     b"failed: [",
     b"fatal: [",
     b"| FAILED >>",  # Ansible 1.x ad-hoc results
-    b" unreachable=",  # PLAY RECAP lines: how each host really ended
+    b"PLAY RECAP",  # how each host really ended (the host lines follow)
 )
 HEADER_ANCHORS: tuple[bytes, ...] = (b"TASK [", b"RUNNING HANDLER [", b"TASK: [", b"FAILED - RETRYING: ")
 
@@ -119,6 +120,38 @@ class _Chunk:
         self._headers: list[int] | None = None
 
     def task_before(self, pos: int) -> str | None:
+        """The name of the last task header before `pos` (or the one carried from the previous chunk)."""
+        start = self._nearby_header(pos)
+        while start is not None and start >= 0:
+            name = task_name(_decode(self.buf[start : _line_end(self.buf, start, self.end)]))
+            if name:
+                return name
+            start = self._nearby_header(start) if start > 0 else None
+        if start is None:  # no header close by: look it up in the whole chunk's index
+            return self._indexed_task_before(pos)
+        return self.carried_task
+
+    def _nearby_header(self, pos: int) -> int | None:
+        """Start of the header line before `pos`: -1 when there is none, None when not found close by.
+
+        Headers are usually a few lines above a record, so a backward search in a small window costs far
+        less than indexing every header of a 16 MB chunk (a clean run holds hundreds of thousands).
+        """
+        if self._headers is not None:
+            return None
+        window = NEARBY_BYTES
+        while True:
+            low = max(0, pos - window)
+            best = max(self.buf.rfind(anchor, low, pos) for anchor in HEADER_ANCHORS)
+            if best >= 0:
+                return _line_start(self.buf, best)
+            if low == 0:
+                return -1
+            if window >= HEADER_WINDOW:
+                return None
+            window *= 8
+
+    def _indexed_task_before(self, pos: int) -> str | None:
         if self._headers is None:
             hits = find_all(self.buf, self.end, HEADER_ANCHORS)
             self._headers = sorted({_line_start(self.buf, p) for p in hits})
@@ -156,6 +189,20 @@ def _ignored_one_liner(buf: bytes, line: str, line_end: int, end: int) -> int | 
     return None
 
 
+def _read_recap(chunk: _Chunk, header_end: int, out: ScanResult) -> int:
+    """Record the host lines after a PLAY RECAP header; returns the offset after the last one."""
+    buf, end = chunk.buf, chunk.end
+    pos = min(header_end + 1, end)
+    while pos < end:
+        line_end = _line_end(buf, pos, end)
+        recap = recap_line(_decode(buf[pos:line_end]))
+        if recap is None:
+            return pos
+        out.recap[recap[0]] = (chunk.base + pos, recap[1])
+        pos = min(line_end + 1, end)
+    return end
+
+
 def _advance_lines(buf: bytes, start: int, count: int, end: int) -> int:
     pos = start
     for _ in range(count):
@@ -179,9 +226,11 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             return end
         line_end = _line_end(buf, start, end)
         line = _decode(buf[start:line_end])
-        recap = recap_line(line) if b" unreachable=" in buf[start:line_end] else None
-        if recap is not None:
-            out.recap[recap[0]] = (chunk.base + start, recap[1])
+        if b"PLAY RECAP" in buf[start:line_end]:
+            recap_end = _read_recap(chunk, line_end, out)
+            if recap_end >= end and not eof and start > 0:
+                return start  # the recap continues in the next chunk: read it from its start
+            consumed = recap_end
             continue
         if is_noise(line) or not line.strip():
             continue
