@@ -61,19 +61,24 @@ def diagnose_events(events: Iterable[Any], evidence: Evidence | None = None) -> 
     return diagnose_records(records, evidence)
 
 
-def diagnose_stream(stream: BinaryIO, evidence: Evidence | None = None, source: str = "-") -> Diagnosis:
+def diagnose_stream(
+    stream: BinaryIO, evidence: Evidence | None = None, source: str = "-", ruleset: RuleSet | None = None
+) -> Diagnosis:
     """Findings for a text log read from a binary stream."""
-    ruleset = load_ruleset()
+    ruleset = ruleset or load_ruleset()
     scanned = scan_stream(stream, ruleset)
-    findings = diagnose_records(scanned.records, evidence, ruleset=ruleset)
-    failures = sum(r.kind != "text" for r in scanned.records)
+    records = scanned.settled()
+    findings = diagnose_records(records, evidence, ruleset=ruleset)
+    failures = sum(r.kind != "text" for r in records)
     return Diagnosis(findings, source, failures, scanned.bytes_scanned, scanned.binary_at, scanned.cut_at)
 
 
-def diagnose_text(text: str | bytes, evidence: Evidence | None = None) -> list[Finding]:
+def diagnose_text(
+    text: str | bytes, evidence: Evidence | None = None, ruleset: RuleSet | None = None
+) -> list[Finding]:
     """Findings for a log or a pasted block held in memory."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    return diagnose_stream(io.BytesIO(data), evidence).findings
+    return diagnose_stream(io.BytesIO(data), evidence, ruleset=ruleset).findings
 
 
 def diagnose_path(path: str | Path, evidence: Evidence | None = None) -> Diagnosis:

@@ -45,7 +45,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "disk_free_mb": ("disk_free_mb", "free_disk_mb"),
     "clock_offset_s": ("clock_offset_s", "time_offset_s", "clock_skew_s"),
     "os_supported": ("os_supported",),
+    "systemd": ("systemd", "service_mgr_systemd"),
+    "stub_resolver": ("stub_resolver",),
 }
+_FLAGS = ("python3", "ip_forward", "os_supported", "systemd", "stub_resolver")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class HostFacts:
     disk_free_mb: float | None = None
     clock_offset_s: float | None = None
     os_supported: bool | None = None
+    systemd: bool | None = None  # PID 1 is systemd
+    stub_resolver: bool | None = None  # /etc/resolv.conf names a local stub (127.0.0.53)
 
     def get(self, name: str) -> FactValue:
         value = getattr(self, name, None)
@@ -111,7 +116,7 @@ def host_facts_from(data: Mapping[str, Any]) -> HostFacts:
         raw = next((data[a] for a in aliases if a in data), None)
         if raw is None:
             continue
-        values[name] = _flag(raw) if name in ("python3", "ip_forward", "os_supported") else _number(raw)
+        values[name] = _flag(raw) if name in _FLAGS else _number(raw)
     return HostFacts(**{k: v for k, v in values.items() if v is not None})
 
 

@@ -118,8 +118,14 @@ def _compile_clause(rule: Rule, clause: Clause, source: str) -> tuple[CompiledCl
     return compiled, anchor
 
 
-def build(rules: Iterable[tuple[Rule, str]], remedies: Iterable[Remedy]) -> RuleSet:
-    """Validate cross-references and compile `rules` (each with the file it came from)."""
+def build(
+    rules: Iterable[tuple[Rule, str]], remedies: Iterable[Remedy], held_out: frozenset[str] = frozenset()
+) -> RuleSet:
+    """Validate cross-references and compile `rules` (each with the file it came from).
+
+    Clauses derived from a case in `held_out` are left out (a rule left without clauses is dropped): the
+    rules as they would be had those cases never been seen.
+    """
     remedy_map = {r.id: r for r in remedies}
     compiled_rules: list[CompiledRule] = []
     text_anchors: set[bytes] = set()
@@ -136,12 +142,15 @@ def build(rules: Iterable[tuple[Rule, str]], remedies: Iterable[Remedy]) -> Rule
                 )
         clauses = []
         for clause in rule.match:
+            if held_out and not held_out.isdisjoint(clause.derived_from):
+                continue
             compiled, anchor = _compile_clause(rule, clause, source)
             clauses.append(compiled)
             if anchor:
                 text_anchors |= anchor.variants()
             also.update((pattern, re.compile(pattern)) for pattern in clause.also)
-        compiled_rules.append(CompiledRule(rule, tuple(clauses)))
+        if clauses:
+            compiled_rules.append(CompiledRule(rule, tuple(clauses)))
     return RuleSet(tuple(compiled_rules), remedy_map, frozenset(text_anchors), also)
 
 
@@ -168,15 +177,28 @@ def load_remedies(text: str, source: str) -> list[Remedy]:
 
 
 @lru_cache(maxsize=1)
-def load_ruleset() -> RuleSet:
-    """The rules shipped with kwizard, validated and compiled (cached for the process)."""
+def shipped_rules() -> tuple[tuple[tuple[Rule, str], ...], tuple[Remedy, ...]]:
+    """The rules shipped with kwizard (each with its file) and the remedies, validated, not compiled."""
     rules: list[tuple[Rule, str]] = []
     for source, text in _package_files("rules"):
         rules.extend((rule, source) for rule in _rules_from(_read_yaml(text, source), source))
     remedies_text = (
         resources.files("kwizard.diagnostics").joinpath("remedies.yaml").read_text(encoding="utf-8")
     )
-    return build(rules, load_remedies(remedies_text, "remedies.yaml"))
+    return tuple(rules), tuple(load_remedies(remedies_text, "remedies.yaml"))
+
+
+@lru_cache(maxsize=1)
+def load_ruleset() -> RuleSet:
+    """The rules shipped with kwizard, validated and compiled (cached for the process)."""
+    rules, remedies = shipped_rules()
+    return build(rules, remedies)
+
+
+def held_out_ruleset(cases: frozenset[str]) -> RuleSet:
+    """The shipped rules without the clauses derived from `cases` (for held-out measurement)."""
+    rules, remedies = shipped_rules()
+    return build(rules, remedies, held_out=cases)
 
 
 def load_rule_file(path: Path) -> list[Rule]:

@@ -98,6 +98,9 @@ class Clause(_Strict):
     without: list[str] = Field(default_factory=list)
     confidence: Confidence | None = None  # defaults to the rule's confidence
     anchor: str | None = None  # literal the fast text scanner looks for, when it cannot be derived
+    # The corpus cases (tests/fixtures/diagnostics/corpus/NAME.yaml) this clause was written from; the
+    # held-out measurement never lets a clause judge the case it was derived from.
+    derived_from: list[str] = Field(default_factory=list)
 
     @field_validator(
         "task",
@@ -143,7 +146,16 @@ class Clause(_Strict):
 
 
 HostFact = Literal[
-    "memory_mb", "cpus", "python3", "ip_forward", "swap_mb", "disk_free_mb", "clock_offset_s", "os_supported"
+    "memory_mb",
+    "cpus",
+    "python3",
+    "ip_forward",
+    "swap_mb",
+    "disk_free_mb",
+    "clock_offset_s",
+    "os_supported",
+    "systemd",
+    "stub_resolver",
 ]
 Setting = Literal["proxy", "storage", "target"]
 
@@ -182,6 +194,9 @@ class Rule(_Strict):
     confidence: Confidence = 0.8
     # A fallback rule names a failure no other rule explains; it is dropped for a record another rule matches.
     fallback: bool = False
+    # A symptom (a component that never became healthy, a download that failed) ranks below any cause
+    # found with some confidence in the same input: the cause is what the user has to fix.
+    symptom: bool = False
     match: list[Clause] = Field(min_length=1)
     context: list[ContextRule] = Field(default_factory=list)
 

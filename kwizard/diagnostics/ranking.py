@@ -12,6 +12,7 @@ from kwizard.diagnostics.model import ContextRule, Rule
 
 MIN_CONFIDENCE = 0.2  # below this a match is noise, not a finding
 MAX_EVIDENCE_LINES = 6
+CAUSE_CONFIDENCE = 0.5  # a cause at least this sure ranks above symptoms
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+def _because(entry: ContextRule, match: Match, note: str) -> str:
+    """The note, said as the reason when the evidence is what makes this finding likely."""
+    return f"likely because {note}" if entry.confidence > match.confidence else note
+
+
 def apply_context(match: Match, evidence: Evidence) -> tuple[float, str | None, str | None]:
     """The match's confidence after evidence, the remedy that fits, and the evidence note (if any)."""
     rule = match.rule.rule
@@ -89,13 +95,15 @@ def apply_context(match: Match, evidence: Evidence) -> tuple[float, str | None, 
             setting = evidence.settings.get(entry.setting)
             if _holds(entry, setting):
                 note = entry.note.format(host=match.record.host or "", value=_format_value(setting))
-                return entry.confidence, entry.remedy or rule.remedy, note
+                return entry.confidence, entry.remedy or rule.remedy, _because(entry, match, note)
             continue
+        if match.record.on_controller:
+            continue  # the task ran on the controller: the node's measurements say nothing about it
         for host, facts in evidence.facts_for(match.record.host):
             fact = facts.get(entry.fact or "")
             if _holds(entry, fact):
                 note = entry.note.format(host=host, value=_format_value(fact))
-                return entry.confidence, entry.remedy or rule.remedy, note
+                return entry.confidence, entry.remedy or rule.remedy, _because(entry, match, note)
     return match.confidence, rule.remedy, None
 
 
@@ -114,6 +122,13 @@ def rank(matches: Iterable[Match], evidence: Evidence | None = None) -> list[Fin
         acc.order = min(acc.order, match.record.order)
         if note:
             acc.add_lines([note])
+        if match.record.on_controller:
+            acc.add_lines(
+                [
+                    f"the task ran on the machine running Ansible ({match.record.host} -> "
+                    f"{match.record.delegate}): fix it there, not on {match.record.host}"
+                ]
+            )
         acc.add_lines(match.record.evidence)
         if match.record.host:
             acc.hosts.setdefault(match.record.host, None)
@@ -137,4 +152,7 @@ def rank(matches: Iterable[Match], evidence: Evidence | None = None) -> list[Fin
         for acc in merged.values()
         if acc.confidence >= MIN_CONFIDENCE
     ]
-    return sorted(findings, key=lambda f: (-f.confidence, f.order, f.id))
+    # A cause found with some confidence outranks a symptom, whatever the symptom's own confidence.
+    symptoms = {acc.rule.id for acc in merged.values() if acc.rule.symptom}
+    cause_found = any(f.confidence >= CAUSE_CONFIDENCE and f.id not in symptoms for f in findings)
+    return sorted(findings, key=lambda f: (cause_found and f.id in symptoms, -f.confidence, f.order, f.id))

@@ -44,6 +44,13 @@ class FailureRecord:
     evidence: tuple[str, ...] = ()  # the lines a user should see as proof
     order: int = 0  # position in the input, so earlier failures rank first on ties
     nearby: str = ""  # the lines around a record found in a text log (for `also` patterns)
+    # The host a task was delegated to (`[node1 -> localhost]`): the failure happened there, not on `host`.
+    delegate: str | None = None
+
+    @property
+    def on_controller(self) -> bool:
+        """True when the task ran on the machine running Ansible (delegated to localhost)."""
+        return self.delegate in ("localhost", "127.0.0.1", "::1")
 
     @property
     def text(self) -> str:
@@ -172,7 +179,7 @@ def record_from_runner_event(event: Mapping[str, Any], order: int = 0) -> Failur
         res,
         order=order,
     )
-    return _with_summary(record)
+    return _with_summary(record, data)
 
 
 def record_from_engine_event(
@@ -191,11 +198,17 @@ def record_from_engine_event(
         res,
         order=order,
     )
-    return _with_summary(record)
+    return _with_summary(record, data)
 
 
-def _with_summary(record: FailureRecord) -> FailureRecord:
-    return replace(record, evidence=with_ssh_reason((summary_line(record),), record.fields))
+def _with_summary(record: FailureRecord, data: Mapping[str, Any]) -> FailureRecord:
+    delegated = _res(data).get("_ansible_delegated_vars")
+    delegate = _str(delegated.get("ansible_host")) if isinstance(delegated, Mapping) else None
+    return replace(
+        record,
+        evidence=with_ssh_reason((summary_line(record),), record.fields),
+        delegate=delegate or record.delegate,
+    )
 
 
 def _res(data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -24,6 +24,7 @@ from kwizard.diagnostics.textlog import (
     is_noise,
     is_result_start,
     parse_block,
+    recap_line,
     task_name,
     text_evidence,
 )
@@ -39,7 +40,15 @@ MAX_RECORDS = 10_000
 FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
 NEARBY_BYTES = 4096
-BLOCK_ANCHORS: tuple[bytes, ...] = (b"FAILED!", b"UNREACHABLE!", b"failed: [", b"fatal: [")
+HEADER_WINDOW = 256 * 1024  # how far back a task header is looked for before indexing the whole chunk
+BLOCK_ANCHORS: tuple[bytes, ...] = (
+    b"FAILED!",
+    b"UNREACHABLE!",
+    b"failed: [",
+    b"fatal: [",
+    b"| FAILED >>",  # Ansible 1.x ad-hoc results
+    b"PLAY RECAP",  # how each host really ended (the host lines follow)
+)
 HEADER_ANCHORS: tuple[bytes, ...] = (b"TASK [", b"RUNNING HANDLER [", b"TASK: [", b"FAILED - RETRYING: ")
 
 
@@ -49,6 +58,29 @@ class ScanResult:
     bytes_scanned: int = 0
     binary_at: int | None = None  # offset where binary data stopped the scan
     cut_at: int | None = None  # offset where MAX_RECORDS stopped the scan
+    # PLAY RECAP: host → (offset of its last recap line, whether it ended with no failure left)
+    recap: dict[str, tuple[int, bool]] = field(default_factory=dict)
+
+    def settled(self) -> list[FailureRecord]:
+        """The records the run's own structure does not contradict.
+
+        A host whose last PLAY RECAP says failed=0 unreachable=0 recovered from every failure printed
+        before it (a rescue, an ignored error the log does not mark); when every host ended so, the run
+        succeeded and free text before the recap (a debug task printing an error-looking log) is no failure.
+        """
+        if not self.recap:
+            return self.records
+        all_well = all(well for _, well in self.recap.values())
+        last = max(offset for offset, _ in self.recap.values())
+        kept = []
+        for record in self.records:
+            recap = self.recap.get(record.host or "")
+            if recap and recap[1] and record.order < recap[0]:
+                continue
+            if all_well and record.kind == "text" and record.order < last:
+                continue
+            kept.append(record)
+        return kept
 
 
 def scan_anchors(ruleset: RuleSet) -> tuple[bytes, ...]:
@@ -88,6 +120,38 @@ class _Chunk:
         self._headers: list[int] | None = None
 
     def task_before(self, pos: int) -> str | None:
+        """The name of the last task header before `pos` (or the one carried from the previous chunk)."""
+        start = self._nearby_header(pos)
+        while start is not None and start >= 0:
+            name = task_name(_decode(self.buf[start : _line_end(self.buf, start, self.end)]))
+            if name:
+                return name
+            start = self._nearby_header(start) if start > 0 else None
+        if start is None:  # no header close by: look it up in the whole chunk's index
+            return self._indexed_task_before(pos)
+        return self.carried_task
+
+    def _nearby_header(self, pos: int) -> int | None:
+        """Start of the header line before `pos`: -1 when there is none, None when not found close by.
+
+        Headers are usually a few lines above a record, so a backward search in a small window costs far
+        less than indexing every header of a 16 MB chunk (a clean run holds hundreds of thousands).
+        """
+        if self._headers is not None:
+            return None
+        window = NEARBY_BYTES
+        while True:
+            low = max(0, pos - window)
+            best = max(self.buf.rfind(anchor, low, pos) for anchor in HEADER_ANCHORS)
+            if best >= 0:
+                return _line_start(self.buf, best)
+            if low == 0:
+                return -1
+            if window >= HEADER_WINDOW:
+                return None
+            window *= 8
+
+    def _indexed_task_before(self, pos: int) -> str | None:
         if self._headers is None:
             hits = find_all(self.buf, self.end, HEADER_ANCHORS)
             self._headers = sorted({_line_start(self.buf, p) for p in hits})
@@ -125,6 +189,20 @@ def _ignored_one_liner(buf: bytes, line: str, line_end: int, end: int) -> int | 
     return None
 
 
+def _read_recap(chunk: _Chunk, header_end: int, out: ScanResult) -> int:
+    """Record the host lines after a PLAY RECAP header; returns the offset after the last one."""
+    buf, end = chunk.buf, chunk.end
+    pos = min(header_end + 1, end)
+    while pos < end:
+        line_end = _line_end(buf, pos, end)
+        recap = recap_line(_decode(buf[pos:line_end]))
+        if recap is None:
+            return pos
+        out.recap[recap[0]] = (chunk.base + pos, recap[1])
+        pos = min(line_end + 1, end)
+    return end
+
+
 def _advance_lines(buf: bytes, start: int, count: int, end: int) -> int:
     pos = start
     for _ in range(count):
@@ -148,6 +226,12 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             return end
         line_end = _line_end(buf, start, end)
         line = _decode(buf[start:line_end])
+        if b"PLAY RECAP" in buf[start:line_end]:
+            recap_end = _read_recap(chunk, line_end, out)
+            if recap_end >= end and not eof and start > 0:
+                return start  # the recap continues in the next chunk: read it from its start
+            consumed = recap_end
+            continue
         if is_noise(line) or not line.strip():
             continue
         if is_result_start(line):
@@ -165,11 +249,15 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             if not block.ignored:
                 out.records.append(replace(block.record, nearby=_nearby(buf, start, block_end, end)))
             continue
+        # A message a terminal paste broke over two lines reads on into the next one.
+        next_end = _line_end(buf, min(line_end + 1, end), end)
+        follow = _decode(buf[line_end + 1 : next_end]).strip() if line_end < end else ""
+        text = f"{line}\n{follow}" if follow and not is_noise(follow) else line
         out.records.append(
             FailureRecord(
                 "text",
                 task=chunk.task_before(start),
-                fields={"text": line},
+                fields={"text": text},
                 evidence=text_evidence(line),
                 order=chunk.base + start,
                 nearby=_nearby(buf, start, line_end, end),

@@ -24,11 +24,12 @@ MAX_BLOCK_LINES = 5000
 MAX_EVIDENCE = 300  # characters of a line shown as evidence
 
 _PLAYBOOK_RESULT = re.compile(
-    r"^(?P<prefix>.*?)(?P<word>fatal|failed): \[(?P<host>[^\]\s]+)(?: -> [^\]]*)?\]:?"
+    r"^(?P<prefix>.*?)(?P<word>fatal|failed): \[(?P<host>[^\]\s]+)(?: -> (?P<delegate>[^\]]*))?\]:?"
     r"(?: \(item=.*?\))?(?: (?P<status>FAILED|UNREACHABLE)!)? =>(?P<rest>.*)$"
 )
 _ADHOC_RESULT = re.compile(
-    r"^(?P<prefix>.*?)(?P<host>[^\s|]+) \| (?P<status>FAILED|UNREACHABLE)!? =>(?P<rest>.*)$"
+    # Ansible 1.x printed ad-hoc results as `host | FAILED >> {` (and `=>` before a one-line message).
+    r"^(?P<prefix>.*?)(?P<host>[^\s|]+) \| (?P<status>FAILED|UNREACHABLE)!? (?:=>|>>)(?P<rest>.*)$"
 )
 _BARE_RESULT = re.compile(r"^(?P<prefix>.*?)(?P<status>FAILED|UNREACHABLE)! =>(?P<rest>.*)$")
 _TASK_HEADER = re.compile(r"(?:TASK|RUNNING HANDLER):? \[(?P<name>.+?)\](?: \*+| *$)")
@@ -42,6 +43,21 @@ _NOT_FAILURE_LINE = re.compile(
     r"^\s*(?:ok|changed|skipping|included|ignoring|PLAY RECAP|PLAY \[|TASK \[|RUNNING HANDLER"
     r"|FAILED - RETRYING)"
 )
+
+
+# `node1 : ok=12 changed=3 unreachable=0 failed=1 skipped=4 rescued=0 ignored=2` (PLAY RECAP lines)
+_RECAP_LINE = re.compile(
+    r"^(?:.*?\| )?\s*(?P<host>[^\s:]+)\s*: ok=\d+\s+changed=\d+\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)"
+)
+
+
+def recap_line(line: str) -> tuple[str, bool] | None:
+    """(host, ended well) of a PLAY RECAP line: no failed and no unreachable result left; else None."""
+    found = _RECAP_LINE.match(line)
+    if not found:
+        return None
+    return found.group("host"), found.group("unreachable") == "0" and found.group("failed") == "0"
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,9 @@ def parse_block(lines: list[str], start: int, task: str | None, order: int) -> B
     record = record_from_result(
         kind, host, task, _str(payload.get("action") or payload.get("task_action")), payload, order=order
     )
+    delegate = groups.get("delegate")
+    if delegate:
+        record = replace(record, delegate=delegate.strip())
     evidence = _evidence(task, line)
     message = key_message(record.fields)
     if message and message not in evidence[-1]:

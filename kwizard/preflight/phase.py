@@ -93,6 +93,8 @@ def measured(spec: ClusterSpec, report: PreflightReport) -> dict[str, dict[str, 
             "disk_free_mb": min(disks) if disks else None,
             "clock_offset_s": facts.clock_skew,
             "os_supported": None if os_result is None else os_result.status != "fail",
+            "systemd": facts.systemd,
+            "stub_resolver": any(ns.startswith("127.") for ns in facts.nameservers),
             "os": facts.os_pretty,
             "instance_type": spec.host(host_report.host).instance_type or facts.aws_instance_type,
         }

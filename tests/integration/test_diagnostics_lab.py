@@ -120,7 +120,7 @@ def test_host_without_python_is_named_remedied_and_retried(clean_lab: kwlab.Lab,
     findings = diagnose_events(_events_of(events), evidence)
     assert findings[0].id == "python_interpreter_missing"
     assert findings[0].hosts == ("lab3",)
-    assert "preflight: lab3 has no python3" in findings[0].evidence
+    assert "likely because preflight found that lab3 has no python3" in findings[0].evidence
     offline = diagnose_path(Path(first.config.artifact_dir), evidence)
     assert offline.findings[0].id == "python_interpreter_missing"
 
@@ -165,7 +165,7 @@ def test_dashboard_names_missing_python_applies_the_fix_and_the_retry_succeeds(
             assert [f.host for f in state.failures] == ["lab3"]
             (finding,) = [f for f in state.findings if f.host == "lab3"]
             assert finding.id == "python_interpreter_missing"
-            assert "preflight: lab3 has no python3" in finding.data["evidence"]
+            assert "likely because preflight found that lab3 has no python3" in finding.data["evidence"]
             banner = screen.query_one(FailureBanner)
             assert banner.display and "python_interpreter_missing" in str(banner.render())
             pane = str(screen.query_one(DiagnosticsPane).render())

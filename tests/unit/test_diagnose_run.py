@@ -136,7 +136,7 @@ def test_the_report_names_the_run_and_the_fix(failed_run: tuple[Path, Path]) -> 
     done = diagnose(workdir, f"fx/{folder.name}")
     assert done.returncode == 0, done.stderr
     assert f"known errors in run fx/{folder.name}" in done.stdout
-    assert "preflight: cp2 has no python3" in done.stdout
+    assert "preflight found that cp2 has no python3" in done.stdout
     assert "ssh said" not in done.stdout and "No known error" not in done.stdout
     assert "Manage packages] on w1 failed" in done.stdout
 

@@ -24,7 +24,7 @@ class CorpusCase:
     category: str
     excerpt: str
     evidence: dict[str, Any] = field(default_factory=dict)
-    fix_ok: tuple[str, ...] = ()  # remedies that would solve the established cause
+    fix_ok: tuple[str, ...] = ()  # rule or remedy ids whose fix would solve the established cause
     known_miss: bool = False  # today's rules do not name it first (kept as data, not a weaker test)
 
 

@@ -32,7 +32,8 @@ def test_scheduler_refused_on_a_host_measured_at_1gb_is_memory() -> None:
     assert top.id == "insufficient_memory" and top.confidence > 0.9
     assert (
         top.evidence[0]
-        == "kubernetes-mcore-master2 has 1024 MB of memory; a control plane needs at least 1700 MB"
+        == "likely because kubernetes-mcore-master2 has 1024 MB of memory; a control plane needs at least "
+        "1700 MB"
     )
 
 
@@ -83,7 +84,7 @@ def test_download_failure_behind_a_proxy() -> None:
         '<urlopen error [Errno 110] Connection timed out>"}\n'
     )
     assert diagnose_text(log)[0].id == "download_failed"
-    assert diagnose_text(log, Evidence(settings={"proxy": True}))[0].id == "proxy_misconfigured"
+    assert diagnose_text(log, Evidence(settings={"proxy": True}))[0].id == "proxy_not_applied"
 
 
 def test_permission_denied_on_a_gluster_cluster() -> None:

@@ -97,6 +97,6 @@ def test_host_measured_without_python_gets_the_install_remedy(tmp_path: Path) ->
     evidence = Evidence(hosts={"brokenpy": HostFacts(python3=False)})
     finding = diagnose_events(_as_engine_events(events), evidence)[0]
     assert finding.id == "python_interpreter_missing" and finding.confidence >= 0.95
-    assert "preflight: brokenpy has no python3" in finding.evidence
+    assert "likely because preflight found that brokenpy has no python3" in finding.evidence
     plan = remedy_for(finding)
     assert plan is not None and plan.action.kind == "host_command" and plan.hosts == ("brokenpy",)
