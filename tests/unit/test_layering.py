@@ -135,3 +135,24 @@ def test_ruff_lint_and_format_are_clean():
 def test_mypy_is_clean():
     result = _tool("mypy", "kwizard", timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_bench_scripts_import_what_exists():
+    """bench/ scripts are not run by the suite (they measure); what they import from kwizard must exist."""
+    import ast
+    import importlib
+    import importlib.util
+
+    checked = 0
+    for script in sorted((REPO / "bench").iterdir()):
+        if not script.is_file() or not script.read_text().startswith("#!"):
+            continue
+        for node in ast.walk(ast.parse(script.read_text(), filename=str(script))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kwizard"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name) or importlib.util.find_spec(
+                        f"{node.module}.{alias.name}"
+                    ), f"{script.name}: {node.module}.{alias.name}"
+                    checked += 1
+    assert checked > 20
