@@ -6,17 +6,13 @@ Secrets are never fields: a password is named by the environment variable that h
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
-import types
-import typing
 from collections import Counter
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -24,52 +20,25 @@ from pydantic import (
     model_validator,
 )
 
+from kwizard import spec_errors
 from kwizard.errors import InputError
 from kwizard.phases import PHASES
+from kwizard.spec_base import DEFER_RULES as DEFER_RULES
+from kwizard.spec_base import NodePort, Port, deferred
+from kwizard.spec_base import SpecModel as _Model
+from kwizard.spec_errors import format_loc as format_loc
+from kwizard.spec_kubespray import DEFAULT_KUBE_VERSION as DEFAULT_KUBE_VERSION
+from kwizard.spec_kubespray import DEFAULT_KUBESPRAY_VERSION as DEFAULT_KUBESPRAY_VERSION
+from kwizard.spec_kubespray import KubesprayOptions as KubesprayOptions
 from kwizard.spec_values import (
-    DNS_LABEL as DNS_LABEL,
-)
-from kwizard.spec_values import (
-    KWIZARD_OWNED_VARIABLE as KWIZARD_OWNED_VARIABLE,
-)
-from kwizard.spec_values import (
-    LABEL_VALUE as LABEL_VALUE,
-)
-from kwizard.spec_values import (
-    PLAIN_ABSOLUTE_PATH as PLAIN_ABSOLUTE_PATH,
-)
-from kwizard.spec_values import (
-    RFC1123_NAME as RFC1123_NAME,
-)
-from kwizard.spec_values import (
-    USER_NAME as USER_NAME,
-)
-from kwizard.spec_values import (
-    VARIABLE_NAME as VARIABLE_NAME,
-)
-from kwizard.spec_values import (
-    VERSION_NAME as VERSION_NAME,
-)
-from kwizard.spec_values import (
-    check_address as check_address,
-)
-from kwizard.spec_values import (
-    check_cidr as check_cidr,
-)
-from kwizard.spec_values import (
-    check_ip as check_ip,
-)
-from kwizard.spec_values import (
-    check_path_text as check_path_text,
-)
-from kwizard.spec_values import (
-    check_plain_absolute_path as check_plain_absolute_path,
-)
-from kwizard.spec_values import (
-    check_user_name as check_user_name,
-)
-from kwizard.spec_values import (
-    is_rfc1123 as is_rfc1123,
+    DNS_LABEL,
+    LABEL_VALUE,
+    check_address,
+    check_ip,
+    check_path_text,
+    check_plain_absolute_path,
+    check_user_name,
+    is_rfc1123,
 )
 
 SPEC_VERSION = 1
@@ -90,9 +59,6 @@ ROLES: tuple[str, ...] = ("control_plane", "etcd", "worker", "loadbalancer", "st
 Target = Literal["baremetal", "aws"]
 StorageType = Literal["gluster", "aws-ebs", "local-path", "none"]
 
-DEFAULT_KUBESPRAY_VERSION = "v2.31.0"
-DEFAULT_KUBESPRAY_URL = "https://github.com/kubernetes-sigs/kubespray.git"
-DEFAULT_KUBE_VERSION = "1.35.4"
 
 # Saved in every preset even when equal to today's default: a newer kwizard ships newer defaults, and the
 # same file must keep deploying the same Kubespray, Kubernetes, network plugin, runtime and networks
@@ -107,27 +73,9 @@ PINNED_FIELDS: tuple[tuple[str, ...], ...] = (
     ("loadbalancer", "controller"),
 )
 
-# Validation context of a preset being loaded: the rules that compare several fields do not raise on the
-# first problem; the loader collects every one of them (`rule_problems`), each at its own key.
-DEFER_RULES: dict[str, bool] = {"defer_rules": True}
-
-
-def _deferred(info: ValidationInfo) -> bool:
-    return bool(info.context and info.context.get("defer_rules"))
-
 
 _SECRET_KEY = re.compile(r"pass(word|wd|phrase)?$|secret|token|private_key_data", re.IGNORECASE)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-Port = Annotated[int, Field(ge=1, le=65535)]
-NodePort = Annotated[int, Field(ge=30000, le=32767)]
-
-
-class _Model(BaseModel):
-    # Strict: unknown keys are errors (a typo must not be silently ignored), and no coercion of
-    # "yes"/"1" strings into booleans — Kubespray itself refuses booleans passed as strings.
-    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
 
 
 class Host(_Model):
@@ -251,112 +199,6 @@ class Bastion(_Model):
     @classmethod
     def _key(cls, value: str | None) -> str | None:
         return None if value is None else check_path_text(value, "key path")
-
-
-class KubesprayOptions(_Model):
-    version: str = DEFAULT_KUBESPRAY_VERSION
-    repo_url: str = DEFAULT_KUBESPRAY_URL
-    dir: str | None = None
-    kube_version: str = DEFAULT_KUBE_VERSION
-    network_plugin: Literal[
-        "calico", "flannel", "cilium", "kube-ovn", "kube-router", "macvlan", "custom_cni", "cni"
-    ] = "calico"
-    container_manager: Literal["containerd", "crio", "docker"] = "containerd"
-    pods_subnet: str = "10.233.64.0/18"
-    service_addresses: str = "10.233.0.0/18"
-    http_proxy: str | None = None
-    https_proxy: str | None = None
-    no_proxy: str | None = None
-    extra_vars: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("kube_version")
-    @classmethod
-    def _kube_version(cls, value: str) -> str:
-        if value.startswith("v"):
-            raise ValueError(f"{value!r}: Kubespray ≥2.28 wants kube_version without the 'v' (e.g. '1.35.4')")
-        if not re.match(r"^\d+\.\d+\.\d+$", value):
-            raise ValueError(f"{value!r} is not a Kubernetes version like '1.35.4'")
-        return value
-
-    @field_validator("pods_subnet", "service_addresses")
-    @classmethod
-    def _cidr(cls, value: str) -> str:
-        return check_cidr(value)
-
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if not VERSION_NAME.match(value) or ".." in value:
-            raise ValueError(f"{value!r} is not a Kubespray tag or branch name like 'v2.31.0'")
-        return value
-
-    @field_validator("repo_url")
-    @classmethod
-    def _repo_url(cls, value: str) -> str:
-        check_path_text(value, "repository address")
-        if not re.match(
-            r"^(?:(?:https?|ssh|git|file)://[^\s]+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s]+|/[^\s]*)$", value
-        ):
-            raise ValueError(
-                f"{value!r} is not a git repository address: use https://…, ssh://…, user@host:path, "
-                "file://… or an absolute path"
-            )
-        return value
-
-    @field_validator("dir")
-    @classmethod
-    def _dir(cls, value: str | None) -> str | None:
-        return None if value is None else check_path_text(value, "Kubespray folder")
-
-    @field_validator("http_proxy", "https_proxy")
-    @classmethod
-    def _proxy(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^(?:https?|socks5h?)://[A-Za-z0-9._~:@%+/=-]+$", value):
-            raise ValueError(f"{value!r} is not a proxy URL like 'http://proxy.example.com:3128'")
-        return value
-
-    @field_validator("no_proxy")
-    @classmethod
-    def _no_proxy(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[A-Za-z0-9._:/*,-]+$", value):
-            raise ValueError(
-                f"{value!r} is not a no_proxy list: host names, addresses and ranges separated by ',' "
-                "without spaces (e.g. '.corp.example.com,10.0.0.0/8')"
-            )
-        return value
-
-    @field_validator("extra_vars")
-    @classmethod
-    def _extra_vars(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if not isinstance(key, str) or not VARIABLE_NAME.match(key):
-                raise ValueError(
-                    f"{key!r} is not an Ansible variable name (letters, digits and '_', not starting "
-                    "with a digit)"
-                )
-            if KWIZARD_OWNED_VARIABLE.match(key):
-                # kwizard sets these from ssh.*/bastion/hosts[]: host-key checking, the key, and the
-                # programs and arguments Ansible starts on this machine (a ProxyCommand is a command).
-                raise ValueError(
-                    f"{key!r} is an Ansible connection variable that kwizard sets itself (host keys are "
-                    "verified through it): use ssh.*, bastion.* and hosts[].user/port instead"
-                )
-        return value
-
-    @model_validator(mode="after")
-    def _no_overlap(self, info: ValidationInfo) -> KubesprayOptions:
-        problem = self.overlap_problem()
-        if problem and not _deferred(info):
-            raise ValueError(problem)
-        return self
-
-    def overlap_problem(self) -> str | None:
-        """Why the pod and service ranges cannot be used together, or None."""
-        pods = ipaddress.ip_network(self.pods_subnet)
-        services = ipaddress.ip_network(self.service_addresses)
-        if pods.version == services.version and pods.overlaps(services):  # type: ignore[arg-type,unused-ignore]
-            return f"pods_subnet {pods} overlaps service_addresses {services}: pick disjoint ranges"
-        return None
 
 
 class VirtualHost(_Model):
@@ -517,7 +359,7 @@ class ClusterSpec(_Model):
 
     @model_validator(mode="after")
     def _cluster_rules(self, info: ValidationInfo) -> ClusterSpec:
-        if _deferred(info):
+        if deferred(info):
             return self  # the preset loader reports every rule_problems() entry at its own line
         problems = [problem for problem in rule_problems(self) if problem[0] != "kubespray.pods_subnet"]
         if problems:
@@ -639,62 +481,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
-    """A pydantic error location as a key path: `hosts[2].address`."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif isinstance(part, str) and part.startswith(("function-", "literal[")):
-            continue  # pydantic's internal validator names are noise for users
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
 def explain(exc: ValidationError, root: str = "") -> str:
-    """A pydantic ValidationError as lines of `key.path: reason` (no pydantic URLs or jargon)."""
-    return "\n".join(
-        f"{format_loc(e['loc']) or root}: {describe_error(e)}" if (e["loc"] or root) else describe_error(e)
-        for e in exc.errors()
-    )
+    """A ClusterSpec's (or one of its sections') validation error as `key.path: reason` lines."""
+    return spec_errors.explain(exc, root, ClusterSpec)
 
 
 def describe_error(error: Any) -> str:
-    """One pydantic error as a sentence a user can act on."""
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    kind = error.get("type", "")
-    loc = tuple(error.get("loc", ()))
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), settings_at(loc[:-1]), n=1)
-        if close:
-            return f"unknown key {loc[-1]!r}: did you mean {close[0]!r}?"
-        return f"unknown key {loc[-1]!r} (a typo? it is not a kwizard setting)"
-    if kind == "missing":
-        return "this key is required"
-    if "input" in error and kind not in ("value_error", "assertion_error"):
-        return f"{message} (got {error['input']!r})"
-    return message
-
-
-def settings_at(loc: tuple[Any, ...] | list[Any]) -> list[str]:
-    """The setting names of the model at `loc` inside a ClusterSpec (`("hosts", 0)` → Host's fields)."""
-    model: type[BaseModel] | None = ClusterSpec
-    for part in loc:
-        if isinstance(part, int):
-            continue  # an item of a list of models
-        field = model.model_fields.get(str(part)) if model else None
-        model = _model_in(field.annotation) if field else None
-    return list(model.model_fields) if model else []
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model inside `Bastion | None` or `list[Host]`, if there is one."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list):
-        for argument in typing.get_args(annotation):
-            found = _model_in(argument)
-            if found is not None:
-                return found
-    return None
+    """One error of a preset as a sentence, with a "did you mean" for an unknown key."""
+    return spec_errors.describe_error(error, ClusterSpec)

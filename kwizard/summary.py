@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kwizard.loadbalancer import dns
@@ -91,52 +90,41 @@ class Summary:
     has_loadbalancer: bool = True
 
 
-def kubespray_checkout(spec: ClusterSpec, ws: Workspace) -> Path:
-    """The Kubespray checkout the commands run from: the spec's own, else kwizard's pinned clone."""
-    return (
-        Path(spec.kubespray.dir).expanduser()
-        if spec.kubespray.dir
-        else ws.kubespray_cache / spec.kubespray.version
-    )
-
-
 def next_steps(spec: ClusterSpec, ws: Workspace) -> list[Step]:
-    """Scale, upgrade, remove a node, reset: the exact Kubespray commands for this cluster."""
-    inventory = ws.inventory_dir / "hosts.yaml"
-    playbook = 'ansible-playbook -i "$KWIZARD_INVENTORY" -b'
+    """The cluster's life after day 1, as kwizard's own commands: each is a resumable run with its own
+    checks (an even etcd count, the last control plane, one minor version at a time) that keeps the
+    preset and the inventory in step with the cluster."""
+    name = shlex.quote(spec.name)
     workers = [h.name for h in spec.hosts if h.has("worker")] or [h.name for h in spec.hosts]
-    example_node = workers[-1] if workers else "NODE"
-    checkout = kubespray_checkout(spec, ws)
+    example_node = shlex.quote(workers[-1]) if workers else "NODE"
     return [
         Step(
-            "Where to run them",
-            (f"cd {shlex.quote(str(checkout))}", f"export KWIZARD_INVENTORY={shlex.quote(str(inventory))}"),
-            "activate Kubespray's own venv first: its ansible-core, not kwizard's",
-        ),
-        Step(
             "Add nodes",
-            (
-                f"kwizard --preset {ws.preset_file} --yes --until inventory   # after adding the hosts",
-                f"{playbook} playbooks/facts.yml",
-                f"{playbook} scale.yml --limit=NEW_NODE",
-            ),
-            "--limit needs every host's facts cached: run facts.yml first, without --limit",
-        ),
-        Step(
-            "Upgrade Kubernetes",
-            (f"{playbook} upgrade-cluster.yml -e kube_version=NEXT_VERSION",),
-            f"one minor version at a time, from {spec.kubespray.kube_version}; "
-            f"Kubespray {spec.kubespray.version} lists the versions it supports",
+            (f"kwizard add-node {name} NEW_ADDRESS... --role worker --yes",),
+            "access, preflight and inventory for the new hosts only, then Kubespray's procedure for their "
+            "role (facts.yml and scale.yml --limit for workers); the preset changes only after success",
         ),
         Step(
             "Remove a node",
-            (f"{playbook} remove-node.yml -e skip_confirmation=yes -e node={example_node}",),
-            "add -e reset_nodes=false when the node is already unreachable",
+            (f"kwizard remove-node {name} {example_node} --yes",),
+            "add --ungraceful when the node no longer answers SSH (removed without drain or reset)",
+        ),
+        Step(
+            "Upgrade Kubernetes",
+            (f"kwizard upgrade {name} --kube-version NEXT_VERSION --yes",),
+            f"one minor version at a time, from {spec.kubespray.kube_version}; the versions Kubespray "
+            f"{spec.kubespray.version} supports are checked before any host is touched",
+        ),
+        Step(
+            "Back up etcd",
+            (f"kwizard backup {name}", f"kwizard restore {name} SNAPSHOT"),
+            f"snapshots are kept under {ws.cluster_dir / 'backups'} with their sha256; a restore loses "
+            "everything written after its snapshot",
         ),
         Step(
             "Tear the cluster down",
-            (f"{playbook} reset.yml -e reset_confirmation=yes",),
-            "destroys every node's Kubernetes state and data",
+            (f"kwizard reset {name} --confirm {name}",),
+            "destroys every node's Kubernetes state and data; the cluster's folder is kept",
         ),
     ]
 

@@ -20,7 +20,8 @@ from kwizard.errors import EnvironmentProblem, InputError, KwizardError
 from kwizard.kubespray.process import OnLine, run_streaming
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
-from kwizard.spec import VERSION_NAME, ClusterSpec
+from kwizard.spec import ClusterSpec
+from kwizard.spec_values import VERSION_NAME
 
 CLONE_TIMEOUT_SECONDS = 900.0
 GIT_TIMEOUT_SECONDS = 30.0

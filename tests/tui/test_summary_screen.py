@@ -43,8 +43,8 @@ def test_summary_screen_baremetal(snap_compare: Any) -> None:
     """Bare-metal cluster after a run: the kubectl context line with a yellow "kubectl will fail" warning
     (API not reachable from here), two A records for grafana.example.com with
     the no-health-check warning, the URL, a node table where worker1 shows a green "200 ok" and worker2 a
-    red "refused", the YAGNI NAT advice, the Next steps with facts.yml before scale.yml --limit, and the
-    storage phase's GlusterFS summary at the bottom."""
+    red "refused", the YAGNI NAT advice, the Next steps as kwizard add-node/remove-node/upgrade/backup/
+    reset commands, and the storage phase's GlusterFS summary at the bottom."""
     assert snap_compare(SummaryHost(build("baremetal-ha")), terminal_size=(130, 90))
 
 
@@ -116,7 +116,7 @@ async def test_a_run_that_built_no_cluster_says_so(tmp_path: Path) -> None:
         assert "10 PersistentVolumes" not in shown and "StorageClass `gluster` (default)" not in shown
         assert f"✓ Storage: {LAB_STORAGE}" in shown
         assert "✗ Not built — Kubernetes: this preset builds no cluster" in shown
-        assert "scale.yml" not in shown  # Kubespray's commands need a cluster
+        assert "kwizard add-node" not in shown  # day-2 commands need a cluster
 
 
 def test_summary_screen_lab(snap_compare: Any, tmp_path: Path) -> None:

@@ -50,10 +50,12 @@ def test_baremetal_summary_text(tmp_path: Path) -> None:
     assert "worker1 (10.0.0.21): grafana.example.com 200 ok" in text
     assert "worker2 (10.0.0.22): grafana.example.com refused" in text
     assert "YAGNI" in text
-    assert 'ansible-playbook -i "$KWIZARD_INVENTORY" -b reset.yml -e reset_confirmation=yes' in text
-    assert "remove-node.yml -e skip_confirmation=yes -e node=worker3" in text
-    assert text.index("playbooks/facts.yml") < text.index("scale.yml --limit=NEW_NODE")
-    assert f"export KWIZARD_INVENTORY={ws.inventory_dir / 'hosts.yaml'}" in text
+    # Day 2 through kwizard's own commands (each a checked, resumable run), not hand-run playbooks.
+    assert "kwizard reset baremetal-ha --confirm baremetal-ha" in text
+    assert "kwizard remove-node baremetal-ha worker3 --yes" in text and "--ungraceful" in text
+    assert "kwizard add-node baremetal-ha NEW_ADDRESS... --role worker --yes" in text
+    assert "kwizard upgrade baremetal-ha --kube-version NEXT_VERSION --yes" in text
+    assert "kwizard backup baremetal-ha" in text and "ansible-playbook" not in text
     assert "Route53" not in text.split("DNS records to add")[1].split("URLs")[0]
     assert "GlusterFS volume `gv0`" in text.split("\nStorage\n")[1]  # the storage phase's own summary
 
