@@ -141,12 +141,12 @@ def _last_run() -> Path:
 
 
 def _print_report(diagnosis: Diagnosis) -> None:
-    from rich.console import Console
     from rich.text import Text
 
     from kwizard.diagnostics.scanner import MAX_RECORDS
+    from kwizard.headless.output import output_console
 
-    console = Console()
+    console = output_console()
     findings = diagnosis.findings
     if diagnosis.binary_at is not None:
         console.print(

@@ -54,15 +54,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(ws: Workspace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from kwizard.engine.journal import RunJournal, list_runs
     from kwizard.engine.report import duration_text
     from kwizard.errors import KwizardError
+    from kwizard.headless.output import output_console
 
     runs = list_runs(ws)
-    console = Console(highlight=False)
+    console = output_console()
     if not runs:
         console.print(f"Cluster {ws.cluster} has no runs yet.")
         return EXIT_OK

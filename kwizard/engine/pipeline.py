@@ -389,6 +389,12 @@ class Engine:
             error = phase_crash(name, exc, journal.directory)
             result = PhaseResult("failed", error.title)
         if self.cancel.is_set() and result.status not in SUCCESS:
+            # The user's cancel (Ctrl-C reaches kwizard's children too) is the cause: what a child said on
+            # its way down (ansible-inventory's "User interrupted execution") is no fault to fix.
+            if error is not None and self.journal_error is None:
+                stopped = f"stopped by the cancel: {error.title}"
+                self.emit(self._event(EventKind.LOG, name, text=stopped, level="info"))
+                result, error = PhaseResult("interrupted", "interrupted by the user"), None
             result = replace(result, status="interrupted")
         summary = result.summary or (error.problem if error else "")
         self._save_phase_end(name, result, summary, error)

@@ -411,6 +411,8 @@ def _host_status(state: RunState, event: Event, changes: dict[str, Any]) -> None
         # run like a failed task: the summary, the report and the failure banner name it with the fix.
         fix = str(event.data.get("fix") or "")
         res = {"msg": text, **({"fix": fix} if fix else {})}
+        # The failure's task already names the phase: "lab3 — preflight: python failed", not twice.
+        message = text.removeprefix(f"{event.phase}: ")
         failure = Failure(
             event.time,
             event.phase,
@@ -418,7 +420,7 @@ def _host_status(state: RunState, event: Event, changes: dict[str, Any]) -> None
             event.phase,
             "",
             status,
-            text,
+            message,
             MappingProxyType(res),
             state.attempt,
         )

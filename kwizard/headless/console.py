@@ -8,7 +8,6 @@ this goes to stderr and stdout carries only the JSON summary.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -30,6 +29,7 @@ from kwizard.engine.pipeline import PlannedPhase
 from kwizard.engine.report import clock, duration_text
 from kwizard.engine.state import RunState, failure_message
 from kwizard.engine.summary import summary_json
+from kwizard.headless.output import output_console
 from kwizard.protocol.phase import Event
 
 STATUS_STYLE = {
@@ -100,10 +100,7 @@ class HeadlessConsole:
     def __init__(self, json_mode: bool = False) -> None:
         self.json_mode = json_mode
         # Progress and scrollback go to stderr when stdout is reserved for JSON.
-        self.console = Console(stderr=json_mode, highlight=False)
-        if not self.console.is_terminal and "COLUMNS" not in os.environ:
-            # A CI log has no width: rich's 80 columns would split paths and messages mid-word.
-            self.console = Console(stderr=json_mode, highlight=False, width=160, soft_wrap=True)
+        self.console = output_console(stderr=json_mode)
         self.live: Live | None = None
 
     # Called on engine/runner threads: print only events worth a line.

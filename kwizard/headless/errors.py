@@ -8,12 +8,14 @@ from kwizard.errors import KwizardError
 
 def report_error(error: KwizardError) -> None:
     """Print a KwizardError as a panel on stderr."""
-    from rich.console import Console
     from rich.panel import Panel
     from rich.text import Text
+
+    from kwizard.headless.output import output_console
 
     body = Text(error.problem)
     if error.fix:
         body.append("\n\nFix: ", style="bold green")
         body.append(error.fix)
-    Console(stderr=True).print(Panel(body, title=f"[bold red]{error.title}", expand=False))
+    # In a CI log each problem stays on its line (file:line: key: message), as grep expects.
+    output_console(stderr=True).print(Panel(body, title=f"[bold red]{error.title}", expand=False))

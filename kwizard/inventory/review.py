@@ -60,6 +60,18 @@ def review_plan(
         return ReviewPlan(plan(spec, ws, results), problems, _phases(spec, options), "", error.problem, "")
     version = spec.kubespray.version
     mine = checkouts.user_dir(spec, options)
+    phases = _phases(spec, options)
+    if "kubespray" not in (name for name, _ in phases):
+        # The lab's preset (or --until inventory): nothing is cloned or installed by this run.
+        return ReviewPlan(
+            changes=plan(spec, ws, results),
+            problems=problems,
+            phases=phases,
+            command=command,
+            kubespray_state=f"Kubespray {version} is not run by this run (no kubespray phase): nothing is "
+            "cloned or installed; the inventory is written for it.",
+            venv_state="",
+        )
     if mine is not None:
         kubespray_state = f"your checkout {mine}" + ("" if found else " (not found: fix --kubespray-dir)")
     elif found:
@@ -75,7 +87,7 @@ def review_plan(
     return ReviewPlan(
         changes=plan(spec, ws, results),
         problems=problems,
-        phases=_phases(spec, options),
+        phases=phases,
         command=command,
         kubespray_state=kubespray_state,
         venv_state=venv_state,

@@ -124,3 +124,19 @@ def test_review_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(140, 60), run_before=settle)
+
+
+async def test_a_preset_without_the_kubespray_phase_is_not_told_kubespray_will_be_cloned(
+    tmp_path: Path,
+) -> None:
+    """The lab's preset runs discover → … → storage: Review must not promise a clone and a venv."""
+    spec = preset.load(PRESETS / "lab.yaml")
+    app = WizardApp(spec, root=tmp_path, start_step="review")
+    async with app.run_test(size=(130, 60)) as pilot:
+        await _ready(app)
+        await pilot.pause()
+        kubespray = _text(app, "#review-kubespray")
+        assert "is not run by this run (no kubespray phase)" in kubespray
+        assert "to be cloned" not in kubespray and "to be created" not in kubespray
+        assert "Phases that will run: Discover hosts" in kubespray and "Storage" in kubespray
+    assert not (tmp_path / "cache").exists()  # and nothing was cloned

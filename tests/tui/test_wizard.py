@@ -153,3 +153,22 @@ async def test_typing_a_new_name_beside_an_existing_cluster_starts_a_new_one(kwi
         await pilot.pause()
         assert type(app.screen).__name__ == "HostsStep"
         assert app.spec.name == "fresh"
+
+
+async def test_a_name_typed_fast_beside_an_existing_cluster_keeps_every_letter(kwizard_root: Path):
+    """A real terminal delivers "walk2" in one burst, before focus has moved to the name field: every
+    letter lands there (it once kept only the last one, "2")."""
+    from textual import events
+
+    presets.save(ClusterSpec(name="lab"), kwizard_root / "clusters" / "lab" / "preset.yaml")
+    app = WizardApp(None, root=kwizard_root)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.focused is not None and app.screen.focused.id == "continue-lab"
+        for character in "walk2":  # queued together, as a terminal's read delivers them
+            app.post_message(events.Key(character, character))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HostsStep"
+        assert app.spec.name == "walk2"

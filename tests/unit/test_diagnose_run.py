@@ -92,11 +92,12 @@ def journalled_findings(folder: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def diagnose(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def diagnose(workdir: Path, *args: str, columns: str | None = "200") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     return subprocess.run(
         [sys.executable, "-m", "kwizard", "--workdir", str(workdir), "diagnose", *args],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"},
+        env={**env, "PYTHONPATH": str(REPO), **({"COLUMNS": columns} if columns else {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -139,6 +140,15 @@ def test_the_report_names_the_run_and_the_fix(failed_run: tuple[Path, Path]) -> 
     assert "preflight found that cp2 has no python3" in done.stdout
     assert "ssh said" not in done.stdout and "No known error" not in done.stdout
     assert "Manage packages] on w1 failed" in done.stdout
+
+
+def test_piped_output_keeps_lines_whole(failed_run: tuple[Path, Path]) -> None:
+    """`kwizard diagnose --last | less` or a CI log: no 80-column fallback splitting URLs and fixes."""
+    done = diagnose(failed_run[0], "--last", columns=None)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any("https://docs.ansible.com/" in line and line.endswith(".html") for line in lines)
+    assert any("set `ansible_python_interpreter` for it (e.g. /usr/bin/python3)." in line for line in lines)
 
 
 def test_an_unknown_run_is_named_with_the_way_to_list_runs(failed_run: tuple[Path, Path]) -> None:

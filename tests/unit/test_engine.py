@@ -279,3 +279,33 @@ def test_a_resume_in_the_wizard_uses_the_options_recorded_with_the_run(tmp_path:
         f"using --kubespray-dir {tmp_path / 'ks'} and --ignore-preflight ip_forward as recorded with the run "
         "(give an option again to change it)"
     ]
+
+
+def test_a_child_stopped_by_the_users_ctrl_c_is_an_interrupt_not_a_fault_to_fix(tmp_path: Path) -> None:
+    """Ctrl-C reaches kwizard's children too: ansible-inventory then exits 99 ("User interrupted
+    execution"), and the phase's error about it must not be shown as a bug to report."""
+    spec = local_spec(tmp_path).model_copy(update={"phases": ["inventory"]})
+    seen: list[Event] = []
+    engine: Engine
+
+    def inventory(ctx: PhaseContext) -> PhaseResult:
+        engine.cancel.set()  # what the console's SIGINT handler does
+        raise InputError(
+            "Ansible cannot parse the inventory",
+            "ansible-inventory -i hosts.yaml --list failed (exit 99):\n[ERROR]: User interrupted execution",
+            "This is a bug in kwizard's inventory writer if the preset is valid; please report it.",
+        )
+
+    engine = engine_for(
+        tmp_path,
+        spec,
+        phases=(PhaseDefinition("inventory", "Inventory", lambda: inventory),),
+        observer=seen.append,
+    )
+    outcome = engine.start()
+    assert (outcome.status, outcome.exit_code, outcome.error) == ("interrupted", 130, None)
+    phase = RunJournal.load(outcome.directory).record.phase("inventory")
+    assert (phase.status, phase.summary, phase.error) == ("interrupted", "interrupted by the user", {})
+    errors = [e for e in seen if e.kind == "log" and e.data.get("level") == "error"]
+    assert errors == []
+    assert any("stopped by the cancel: Ansible cannot parse" in e.data.get("text", "") for e in seen)

@@ -122,3 +122,28 @@ def test_a_draft_without_hosts_opens_in_the_wizard_but_does_not_run_headless(tmp
 @pytest.mark.parametrize("path", shipped_presets(), ids=lambda p: p.name)
 def test_shipped_presets_pass_the_checks_that_need_no_host(path: Path):
     assert presets.load(path, check=preset_checks(require_hosts=True)).name
+
+
+def test_problems_printed_to_a_log_keep_each_on_one_line(tmp_path: Path):
+    """`kwizard --preset p.yaml --yes 2> ci.log`: no 80-column wrapping splits a problem from its line."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.cli import REPO
+
+    path = tmp_path / "p.yaml"
+    path.write_text("name: demo\nkubespray:\n  kube_verison: 1.35.4\n" + THREE_HOSTS)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    done = subprocess.run(
+        [sys.executable, "-m", "kwizard", "--workdir", str(tmp_path / "wd"), "--preset", str(path), "--yes"],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2
+    wanted = f"{path}:3: kubespray.kube_verison: unknown key 'kube_verison': did you mean 'kube_version'?"
+    assert any(wanted in line for line in done.stderr.splitlines()), done.stderr

@@ -169,3 +169,13 @@ def test_memory_stays_bounded_on_a_long_run() -> None:
     assert len(state.failures) == MAX_FAILURES
     assert len(state.throughput) <= 120
     assert state.log.lines()[-1].text.startswith("changed: [n49]")
+
+
+def test_a_host_failed_outside_a_playbook_names_its_phase_once() -> None:
+    """The failure line reads "lab3 — preflight: python failed", not "preflight: preflight: …"."""
+    text = "preflight: python failed, systemd failed (acknowledged)"
+    event = Event("host_status", "preflight", "lab3", {"status": "failed", "text": text}, 1.0)
+    state = started().apply(event)
+    (failure,) = state.failures
+    assert (failure.task, failure.message) == ("preflight", "python failed, systemd failed (acknowledged)")
+    assert state.hosts["lab3"].task == text  # the host grid keeps its own wording

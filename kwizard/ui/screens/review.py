@@ -107,8 +107,15 @@ class ReviewStep(StepScreen):
             table.add_row(STATUS_LABELS[change.status], change.relative, _counts(change), key=change.relative)
         self._show_diff(0)
         self.query_one("#review-kubespray", Static).update(
-            f"{plan.kubespray_state}\n{plan.venv_state}\n"
-            f"Phases that will run: {' → '.join(title for _, title in plan.phases) or 'none'}"
+            "\n".join(
+                line
+                for line in (
+                    plan.kubespray_state,
+                    plan.venv_state,
+                    f"Phases that will run: {' → '.join(title for _, title in plan.phases) or 'none'}",
+                )
+                if line
+            )
         )
         self.query_one("#review-command", Static).update(plan.command)
 

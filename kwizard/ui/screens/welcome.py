@@ -24,6 +24,7 @@ class WelcomeScreen(ModalScreen[str | None]):
     def __init__(self, root: Path | None) -> None:
         super().__init__(id="welcome")
         self.root = root or default_root()
+        self.typed_here = False  # a key typed elsewhere on this screen went to the name field
 
     def compose(self) -> ComposeResult:
         last = last_cluster(self.root)
@@ -56,7 +57,12 @@ class WelcomeScreen(ModalScreen[str | None]):
             return
         event.stop()
         event.prevent_default()
-        name_field.value = event.character
+        # The first key replaces the suggestion; the keys of the same burst (a terminal delivers a typed
+        # word at once, before the focus has moved) are added to it, not each in its place.
+        if not self.typed_here:
+            name_field.value = ""
+            self.typed_here = True
+        name_field.value += event.character
         name_field.cursor_position = len(name_field.value)
         name_field.focus()
 
