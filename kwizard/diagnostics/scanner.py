@@ -25,6 +25,7 @@ from kwizard.diagnostics.textlog import (
     is_result_start,
     parse_block,
     recap_line,
+    success_opener,
     task_name,
     text_evidence,
 )
@@ -189,6 +190,23 @@ def _ignored_one_liner(buf: bytes, line: str, line_end: int, end: int) -> int | 
     return None
 
 
+SUCCESS_LOOKBACK_LINES = 400  # how far up a line is traced to the result it belongs to
+
+
+def _inside_success(buf: bytes, start: int) -> bool:
+    """True when the line at `start` is part of a result that succeeded (a debug task's output …)."""
+    pos = start
+    for _ in range(SUCCESS_LOOKBACK_LINES):
+        if pos <= 0:
+            return False
+        line_start = _line_start(buf, pos - 1)
+        verdict = success_opener(_decode(buf[line_start : pos - 1]))
+        if verdict is not None:
+            return verdict
+        pos = line_start
+    return False
+
+
 def _read_recap(chunk: _Chunk, header_end: int, out: ScanResult) -> int:
     """Record the host lines after a PLAY RECAP header; returns the offset after the last one."""
     buf, end = chunk.buf, chunk.end
@@ -249,6 +267,8 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             if not block.ignored:
                 out.records.append(replace(block.record, nearby=_nearby(buf, start, block_end, end)))
             continue
+        if _inside_success(buf, start):
+            continue  # error-looking text printed by a task that succeeded
         # A message a terminal paste broke over two lines reads on into the next one.
         next_end = _line_end(buf, min(line_end + 1, end), end)
         follow = _decode(buf[line_end + 1 : next_end]).strip() if line_end < end else ""

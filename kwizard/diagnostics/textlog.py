@@ -74,6 +74,28 @@ def is_result_start(line: str) -> bool:
     return bool(_PLAYBOOK_RESULT.match(line) or _ADHOC_RESULT.match(line) or _BARE_RESULT.match(line))
 
 
+# A result that succeeded and goes on over the next lines: `ok: [h] => {`, the YAML callback's `ok: [h] =>`,
+# the minimal/ad-hoc `h | SUCCESS => {` and `h | CHANGED | rc=0 >>` (its stdout follows unindented).
+_SUCCESS_OPENER = re.compile(
+    r"^(?:.*?\| )?(?:(?:ok|changed): \[[^\]]+\](?: => \(item=.*?\))?(?: \(item=.*?\))? =>\s*\{?\s*$"
+    r"|[^\s|]+ \| (?:SUCCESS|CHANGED)(?: \| rc=0)? (?:=>\s*\{?\s*$|>>))"
+)
+# Lines that end any result's output.
+_RESULT_BOUNDARY = re.compile(
+    r"^(?:.*?\| )?(?:\}\s*$|(?:fatal|failed|skipping|ok|changed): \[|TASK:? \[|PLAY |RUNNING HANDLER"
+    r"|\S+ \| (?:FAILED|UNREACHABLE))"
+)
+
+
+def success_opener(line: str) -> bool | None:
+    """True for a line opening a successful multi-line result, False for any other result boundary."""
+    if _SUCCESS_OPENER.match(line):
+        return True
+    if _RESULT_BOUNDARY.match(line):
+        return False
+    return None
+
+
 def is_noise(line: str) -> bool:
     """Lines that are never failures themselves (ok/changed/skipping results, headers, retries)."""
     return bool(_NOT_FAILURE_LINE.match(line))
