@@ -41,6 +41,7 @@ MAX_RECORDS = 10_000
 FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
 NEARBY_BYTES = 4096
+SAMPLE_BYTES = 256 * 1024  # the log's start, from which the prefilter learns which bytes are rare
 HEADER_WINDOW = 256 * 1024  # how far back a task header is looked for before indexing the whole chunk
 BLOCK_ANCHORS: tuple[bytes, ...] = (
     b"FAILED!",
@@ -314,7 +315,7 @@ def scan_stream(stream: BinaryIO, ruleset: RuleSet) -> ScanResult:
             break
         out.bytes_scanned += len(data or b"")
         if prefilter is None:
-            prefilter = Prefilter(scan_anchors(ruleset), sample=buf[:1_000_000])
+            prefilter = Prefilter(scan_anchors(ruleset), sample=buf[:SAMPLE_BYTES])
         end = len(buf) if eof else buf.rfind(b"\n") + 1
         if end == 0:  # no newline at all in a huge chunk: take all of it
             end = len(buf)
