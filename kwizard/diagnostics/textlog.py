@@ -124,6 +124,7 @@ def parse_block(lines: list[str], start: int, task: str | None, order: int) -> B
         payload["msg"] = lines[end][5:]  # Ansible ≤2.0 printed the message on its own line
         end += 1
     end = _debug_sections(lines, end, payload)
+    end = _traceback_after(lines, end, prefix, payload)
     if payload.get("unreachable") is True:
         kind = "unreachable"
     record = record_from_result(
@@ -180,6 +181,25 @@ def _debug_sections(lines: list[str], end: int, payload: dict[str, Any]) -> int:
         while index < len(lines) and not lines[index].strip():
             index += 1
     return end
+
+
+MAX_TRACEBACK_LINES = 200
+
+
+def _traceback_after(lines: list[str], end: int, prefix: str, payload: dict[str, Any]) -> int:
+    """Old Ansible printed a module's traceback as plain lines after `failed: [h] => {...}`: keep it."""
+    if end >= len(lines) or not _strip(lines[end], prefix).startswith("Traceback (most recent call last)"):
+        return end
+    body: list[str] = []
+    index = end
+    while index < len(lines) and len(body) < MAX_TRACEBACK_LINES:
+        text = _strip(lines[index], prefix)
+        if not text.strip() or is_result_start(lines[index]) or task_name(lines[index]) or is_noise(text):
+            break
+        body.append(text)
+        index += 1
+    payload["module_stdout"] = "\n".join(filter(None, [_text(payload.get("module_stdout")), *body]))
+    return index
 
 
 def _text(value: Any) -> str:
