@@ -120,6 +120,7 @@ class _Chunk:
         self.base = base
         self.carried_task = carried_task
         self._headers: list[int] | None = None
+        self.success_memo: dict[int, bool] = {}  # line start → inside a successful result's output
 
     def task_before(self, pos: int) -> str | None:
         """The name of the last task header before `pos` (or the one carried from the previous chunk)."""
@@ -194,18 +195,32 @@ def _ignored_one_liner(buf: bytes, line: str, line_end: int, end: int) -> int | 
 SUCCESS_LOOKBACK_LINES = 400  # how far up a line is traced to the result it belongs to
 
 
-def _inside_success(buf: bytes, start: int) -> bool:
-    """True when the line at `start` is part of a result that succeeded (a debug task's output …)."""
+def _inside_success(chunk: _Chunk, start: int) -> bool:
+    """True when the line at `start` is part of a result that succeeded (a debug task's output …).
+
+    Lines walked over on the way up share the verdict, so a flood of hit lines (a pasted journal) is
+    traced once, not once per line.
+    """
+    buf, memo = chunk.buf, chunk.success_memo
+    walked: list[int] = []
     pos = start
+    verdict = False
     for _ in range(SUCCESS_LOOKBACK_LINES):
+        if pos in memo:
+            verdict = memo[pos]
+            break
+        walked.append(pos)
         if pos <= 0:
-            return False
+            break
         line_start = _line_start(buf, pos - 1)
-        verdict = success_opener(_decode(buf[line_start : pos - 1]))
-        if verdict is not None:
-            return verdict
+        found = success_opener(_decode(buf[line_start : pos - 1]))
+        if found is not None:
+            verdict = found
+            break
         pos = line_start
-    return False
+    for line in walked:
+        memo[line] = verdict
+    return verdict
 
 
 def _read_recap(chunk: _Chunk, header_end: int, out: ScanResult) -> int:
@@ -268,7 +283,7 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             if not block.ignored:
                 out.records.append(replace(block.record, nearby=_nearby(buf, start, block_end, end)))
             continue
-        if _inside_success(buf, start):
+        if _inside_success(chunk, start):
             continue  # error-looking text printed by a task that succeeded
         # A message a terminal paste broke over two lines reads on into the next one.
         next_end = _line_end(buf, min(line_end + 1, end), end)
