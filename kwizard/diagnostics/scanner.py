@@ -25,6 +25,7 @@ from kwizard.diagnostics.textlog import (
     is_result_start,
     parse_block,
     recap_line,
+    success_opener,
     task_name,
     text_evidence,
 )
@@ -40,6 +41,7 @@ MAX_RECORDS = 10_000
 FIRST_WINDOW_LINES = 8  # most blocks are one line: decode a few lines first, more only when needed
 NEARBY_LINES = 20  # lines kept before and after a record for `also` patterns
 NEARBY_BYTES = 4096
+SAMPLE_BYTES = 256 * 1024  # the log's start, from which the prefilter learns which bytes are rare
 HEADER_WINDOW = 256 * 1024  # how far back a task header is looked for before indexing the whole chunk
 BLOCK_ANCHORS: tuple[bytes, ...] = (
     b"FAILED!",
@@ -118,6 +120,7 @@ class _Chunk:
         self.base = base
         self.carried_task = carried_task
         self._headers: list[int] | None = None
+        self.success_memo: dict[int, bool] = {}  # line start → inside a successful result's output
 
     def task_before(self, pos: int) -> str | None:
         """The name of the last task header before `pos` (or the one carried from the previous chunk)."""
@@ -189,6 +192,37 @@ def _ignored_one_liner(buf: bytes, line: str, line_end: int, end: int) -> int | 
     return None
 
 
+SUCCESS_LOOKBACK_LINES = 400  # how far up a line is traced to the result it belongs to
+
+
+def _inside_success(chunk: _Chunk, start: int) -> bool:
+    """True when the line at `start` is part of a result that succeeded (a debug task's output …).
+
+    Lines walked over on the way up share the verdict, so a flood of hit lines (a pasted journal) is
+    traced once, not once per line.
+    """
+    buf, memo = chunk.buf, chunk.success_memo
+    walked: list[int] = []
+    pos = start
+    verdict = False
+    for _ in range(SUCCESS_LOOKBACK_LINES):
+        if pos in memo:
+            verdict = memo[pos]
+            break
+        walked.append(pos)
+        if pos <= 0:
+            break
+        line_start = _line_start(buf, pos - 1)
+        found = success_opener(_decode(buf[line_start : pos - 1]))
+        if found is not None:
+            verdict = found
+            break
+        pos = line_start
+    for line in walked:
+        memo[line] = verdict
+    return verdict
+
+
 def _read_recap(chunk: _Chunk, header_end: int, out: ScanResult) -> int:
     """Record the host lines after a PLAY RECAP header; returns the offset after the last one."""
     buf, end = chunk.buf, chunk.end
@@ -249,6 +283,8 @@ def _scan_chunk(chunk: _Chunk, prefilter: Prefilter, eof: bool, out: ScanResult)
             if not block.ignored:
                 out.records.append(replace(block.record, nearby=_nearby(buf, start, block_end, end)))
             continue
+        if _inside_success(chunk, start):
+            continue  # error-looking text printed by a task that succeeded
         # A message a terminal paste broke over two lines reads on into the next one.
         next_end = _line_end(buf, min(line_end + 1, end), end)
         follow = _decode(buf[line_end + 1 : next_end]).strip() if line_end < end else ""
@@ -294,7 +330,7 @@ def scan_stream(stream: BinaryIO, ruleset: RuleSet) -> ScanResult:
             break
         out.bytes_scanned += len(data or b"")
         if prefilter is None:
-            prefilter = Prefilter(scan_anchors(ruleset), sample=buf[:1_000_000])
+            prefilter = Prefilter(scan_anchors(ruleset), sample=buf[:SAMPLE_BYTES])
         end = len(buf) if eof else buf.rfind(b"\n") + 1
         if end == 0:  # no newline at all in a huge chunk: take all of it
             end = len(buf)

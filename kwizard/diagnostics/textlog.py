@@ -74,6 +74,28 @@ def is_result_start(line: str) -> bool:
     return bool(_PLAYBOOK_RESULT.match(line) or _ADHOC_RESULT.match(line) or _BARE_RESULT.match(line))
 
 
+# A result that succeeded and goes on over the next lines: `ok: [h] => {`, the YAML callback's `ok: [h] =>`,
+# the minimal/ad-hoc `h | SUCCESS => {` and `h | CHANGED | rc=0 >>` (its stdout follows unindented).
+_SUCCESS_OPENER = re.compile(
+    r"^(?:.*?\| )?(?:(?:ok|changed): \[[^\]]+\](?: => \(item=.*?\))?(?: \(item=.*?\))? =>\s*\{?\s*$"
+    r"|[^\s|]+ \| (?:SUCCESS|CHANGED)(?: \| rc=0)? (?:=>\s*\{?\s*$|>>))"
+)
+# Lines that end any result's output.
+_RESULT_BOUNDARY = re.compile(
+    r"^(?:.*?\| )?(?:\}\s*$|(?:fatal|failed|skipping|ok|changed): \[|TASK:? \[|PLAY |RUNNING HANDLER"
+    r"|\S+ \| (?:FAILED|UNREACHABLE))"
+)
+
+
+def success_opener(line: str) -> bool | None:
+    """True for a line opening a successful multi-line result, False for any other result boundary."""
+    if _SUCCESS_OPENER.match(line):
+        return True
+    if _RESULT_BOUNDARY.match(line):
+        return False
+    return None
+
+
 def is_noise(line: str) -> bool:
     """Lines that are never failures themselves (ok/changed/skipping results, headers, retries)."""
     return bool(_NOT_FAILURE_LINE.match(line))
@@ -102,6 +124,7 @@ def parse_block(lines: list[str], start: int, task: str | None, order: int) -> B
         payload["msg"] = lines[end][5:]  # Ansible ≤2.0 printed the message on its own line
         end += 1
     end = _debug_sections(lines, end, payload)
+    end = _traceback_after(lines, end, prefix, payload)
     if payload.get("unreachable") is True:
         kind = "unreachable"
     record = record_from_result(
@@ -158,6 +181,25 @@ def _debug_sections(lines: list[str], end: int, payload: dict[str, Any]) -> int:
         while index < len(lines) and not lines[index].strip():
             index += 1
     return end
+
+
+MAX_TRACEBACK_LINES = 200
+
+
+def _traceback_after(lines: list[str], end: int, prefix: str, payload: dict[str, Any]) -> int:
+    """Old Ansible printed a module's traceback as plain lines after `failed: [h] => {...}`: keep it."""
+    if end >= len(lines) or not _strip(lines[end], prefix).startswith("Traceback (most recent call last)"):
+        return end
+    body: list[str] = []
+    index = end
+    while index < len(lines) and len(body) < MAX_TRACEBACK_LINES:
+        text = _strip(lines[index], prefix)
+        if not text.strip() or is_result_start(lines[index]) or task_name(lines[index]) or is_noise(text):
+            break
+        body.append(text)
+        index += 1
+    payload["module_stdout"] = "\n".join(filter(None, [_text(payload.get("module_stdout")), *body]))
+    return index
 
 
 def _text(value: Any) -> str:

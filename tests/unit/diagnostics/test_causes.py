@@ -152,6 +152,8 @@ def test_apt_cache_unknown_reason_is_the_resolver() -> None:
             '"unreachable": true}\n',
             "ssh_auth_failed",
         ),
+        ("\t[ERROR Port-10250]: Port 10250 is in use\n", "control_plane_port_in_use"),
+        ("\t[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty\n", "etcd_unhealthy"),
         (
             "error execution phase preflight: couldn't validate the identity of the API Server: Get "
             '"https://10.0.0.10:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": '

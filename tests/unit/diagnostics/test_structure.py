@@ -86,3 +86,19 @@ def test_a_message_broken_over_two_lines_by_a_paste_still_matches() -> None:
         "yet valid: current time 2019-01-01T00:00:00Z is before 2024-03-01T10:00:00Z\n"
     )
     assert diagnose_text(log)[0].category == "time_sync"
+
+
+def test_a_traceback_printed_after_an_old_failed_line_belongs_to_that_result() -> None:
+    log = (
+        "TASK: [setup] *****\n"
+        'failed: [node2] => {"failed": true, "parsed": false}\n'
+        "Traceback (most recent call last):\n"
+        '  File "/root/.ansible/tmp/ansible-tmp-1433819395.41-82744649514542/setup", line 1231, in <module>\n'
+        "    main()\n"
+        "NameError: global name 'get_distribution' is not defined\n"
+        "\n"
+        "FATAL: all hosts have already failed -- aborting\n"
+    )
+    findings = diagnose_text(log, Evidence(hosts={"node2": HostFacts(disk_free_mb=0)}))
+    assert findings[0].id == "disk_space" and findings[0].hosts == ("node2",)
+    assert any("NameError" in line for line in findings[0].evidence)
