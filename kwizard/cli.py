@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "expose": "route a virtual host to a Service through the HA ingress load balancer",
     "remove-node": "remove nodes from a cluster (Kubespray remove-node.yml), then from its preset",
     "reset": "reset a cluster's hosts (Kubespray reset.yml); its folder is kept, marked reset",
+    "aws": "the AWS hosts kwizard created for a cluster: destroy them",
 }
 
 DESCRIPTION = """\
@@ -40,6 +41,7 @@ examples:
   kwizard --resume mycluster
   kwizard remove-node mycluster node4 --yes
   kwizard reset mycluster --confirm mycluster
+  kwizard aws destroy mycluster --yes
 exit codes: 0 ok, 1 a phase failed, 2 bad input, 3 preflight failed, 130 interrupted"""
 
 

@@ -22,6 +22,7 @@ PARTS: dict[str, SpecPart] = {
     "ssh settings": lambda s: s.ssh.model_dump(mode="json"),
     "bastion": lambda s: s.bastion.model_dump(mode="json") if s.bastion else None,
     "target": lambda s: s.target,
+    "provision settings": lambda s: s.provision.model_dump(mode="json") if s.provision else None,
     "kubespray settings": lambda s: s.kubespray.model_dump(mode="json"),
     "load balancer settings": lambda s: s.loadbalancer.model_dump(mode="json"),
     "storage settings": lambda s: s.storage.model_dump(mode="json"),
@@ -31,7 +32,8 @@ PARTS: dict[str, SpecPart] = {
 
 # Parts each product phase depends on. A phase not listed depends on the whole spec.
 PHASE_INPUTS: dict[str, tuple[str, ...]] = {
-    "discover": ("host addresses", "target"),
+    "provision": ("provision settings", "target", "load balancer settings"),
+    "discover": ("host addresses", "target", "provision settings"),
     "access": ("host addresses", "ssh settings", "bastion"),
     "preflight": ("hosts", "ssh settings", "bastion", "kubespray settings", "acknowledged preflight checks"),
     "inventory": (

@@ -20,6 +20,7 @@ from kwizard.spec import ClusterSpec
 PhaseStatus = Literal["pending", "running", "ok", "failed", "skipped", "interrupted", "unavailable"]
 
 PHASE_IMPLEMENTATIONS: dict[str, str] = {
+    "provision": "kwizard.aws.phase:run_phase",
     "discover": "kwizard.discovery:run_phase",
     "access": "kwizard.access:run_phase",
     "preflight": "kwizard.preflight:run_phase",

@@ -89,12 +89,12 @@ def check_spec(
     """Every problem found in `spec`, errors first; kubespray_dir refines the supported versions.
 
     None of these checks contacts a host. Without require_hosts, a spec with no hosts yet (a draft the
-    wizard is still filling in) is not a problem.
+    wizard is still filling in, or one whose hosts the provision phase creates) is not a problem.
     """
     variables = effective_vars(spec)
     known = release(spec.kubespray.version, kubespray_dir)
     problems = [problem for rule in RULES for problem in rule(spec, variables, known)]
-    if not require_hosts and not spec.hosts:
+    if (not require_hosts or spec.provision is not None) and not spec.hosts:
         problems = [p for p in problems if p.field != "hosts"]
     return sorted(problems, key=lambda p: p.severity != "error")
 

@@ -1,0 +1,1 @@
+"""Creating, watching and removing kwizard's AWS hosts."""

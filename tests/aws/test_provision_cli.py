@@ -1,0 +1,175 @@
+"""provision → discover → inventory through the real CLI against moto in server mode, then destroy.
+
+What is asserted comes from EC2 itself (boto3 against the same endpoint), not from what kwizard says.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kwizard import yamlout
+from kwizard.aws.resources import TAG_CLUSTER, TAG_KEY
+from tests.aws.conftest import provision_preset, write_preset
+from tests.cli import run_kwizard
+from tests.moto_server import MotoServer
+
+
+def tagged(server: MotoServer, cluster: str) -> dict[str, list[str]]:
+    """Every live resource tagged with the cluster, by kind, read from EC2 and IAM."""
+    ec2 = server.client()
+    tag = [{"Name": f"tag:{TAG_CLUSTER}", "Values": [cluster]}]
+    instances = [
+        i["InstanceId"]
+        for r in ec2.describe_instances(Filters=tag)["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]
+    found = {
+        "instance": instances,
+        "vpc": [v["VpcId"] for v in ec2.describe_vpcs(Filters=tag)["Vpcs"]],
+        "subnet": [s["SubnetId"] for s in ec2.describe_subnets(Filters=tag)["Subnets"]],
+        "igw": [
+            g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=tag)["InternetGateways"]
+        ],
+        "route-table": [t["RouteTableId"] for t in ec2.describe_route_tables(Filters=tag)["RouteTables"]],
+        "security-group": [g["GroupId"] for g in ec2.describe_security_groups(Filters=tag)["SecurityGroups"]],
+        "eip": [a["AllocationId"] for a in ec2.describe_addresses(Filters=tag)["Addresses"]],
+        "nat-gateway": [
+            g["NatGatewayId"]
+            for g in ec2.describe_nat_gateways(Filter=tag)["NatGateways"]
+            if g["State"] not in ("deleted", "deleting")
+            and any(t["Key"] == TAG_CLUSTER and t["Value"] == cluster for t in g.get("Tags", []))
+        ],
+        "volume": [
+            v["VolumeId"] for v in ec2.describe_volumes(Filters=tag)["Volumes"] if v["State"] != "deleted"
+        ],
+    }
+    roles = server.client("iam").list_roles()["Roles"]
+    found["iam-role"] = [r["RoleName"] for r in roles if cluster in r["RoleName"]]
+    return {kind: ids for kind, ids in found.items() if ids}
+
+
+def keys_by_kind(server: MotoServer, cluster: str) -> list[str]:
+    """The kwizard:key tag of every live EC2 resource of the cluster (duplicates show up twice)."""
+    ec2 = server.client()
+    tag = [{"Name": f"tag:{TAG_CLUSTER}", "Values": [cluster]}]
+    items: list[dict[str, Any]] = [
+        i for r in ec2.describe_instances(Filters=tag)["Reservations"] for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]  # fmt: skip
+    items += ec2.describe_vpcs(Filters=tag)["Vpcs"] + ec2.describe_subnets(Filters=tag)["Subnets"]
+    items += ec2.describe_internet_gateways(Filters=tag)["InternetGateways"]
+    items += ec2.describe_route_tables(Filters=tag)["RouteTables"]
+    items += ec2.describe_security_groups(Filters=tag)["SecurityGroups"]
+    items += ec2.describe_addresses(Filters=tag)["Addresses"]
+    items += [g for g in ec2.describe_nat_gateways(Filter=tag)["NatGateways"] if g["State"] == "available"]
+    return sorted(
+        t["Value"]
+        for item in items
+        for t in item.get("Tags", [])
+        if t["Key"] == TAG_KEY
+        and any(c["Key"] == TAG_CLUSTER and c["Value"] == cluster for c in item.get("Tags", []))
+    )
+
+
+def test_provision_discover_inventory_then_destroy(aws: MotoServer, tmp_path: Path) -> None:
+    preset = write_preset(tmp_path / "awst.yaml", provision_preset("awst"))
+    run = run_kwizard(
+        tmp_path, "--preset", str(preset), "--yes", "--until", "inventory", home=tmp_path, timeout=300
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    # The plan came first: what, how many, the monthly estimate and the price table's date.
+    out = run.stdout
+    assert out.index("AWS hosts for awst in eu-west-1") < out.index("▶ Create AWS hosts")
+    assert "3 × cp instance (t3.medium" in out and "3 × NAT gateway" in out and "/month on demand" in out
+
+    ec2 = aws.client()
+    instances = {
+        i["InstanceId"]: i
+        for r in ec2.describe_instances(Filters=[{"Name": f"tag:{TAG_CLUSTER}", "Values": ["awst"]}])[
+            "Reservations"
+        ]
+        for i in r["Instances"]
+    }
+    by_host = {
+        tags["kwizard:host"]: i
+        for i in instances.values()
+        if (tags := {t["Key"]: t["Value"] for t in i["Tags"]}).get("kwizard:role") == "node"
+    }
+    bastion = next(i for i in instances.values() if {"Key": "kwizard:role", "Value": "bastion"} in i["Tags"])
+    bastion_ip = ec2.describe_addresses(Filters=[{"Name": "instance-id", "Values": [bastion["InstanceId"]]}])[
+        "Addresses"
+    ][0]["PublicIp"]
+
+    cluster_dir = tmp_path / "clusters" / "awst"
+    inventory = yamlout.load((cluster_dir / "inventory" / "awst" / "hosts.yaml").read_text())
+    hosts = inventory["all"]["hosts"]
+    assert sorted(h for h in hosts if h != "bastion") == sorted(by_host) == [
+        "cp-a", "cp-b", "cp-c", "worker-a", "worker-b", "worker-c"
+    ]  # fmt: skip
+    for name, instance in by_host.items():
+        assert hosts[name]["ansible_host"] == instance["PrivateIpAddress"]
+        labels = hosts[name]["node_labels"]
+        assert labels["topology.kubernetes.io/zone"] == instance["Placement"]["AvailabilityZone"]
+        assert labels["node.kubernetes.io/instance-type"] == instance["InstanceType"]
+    assert {by_host[f"cp-{x}"]["Placement"]["AvailabilityZone"] for x in "abc"} == {
+        "eu-west-1a", "eu-west-1b", "eu-west-1c"
+    }  # fmt: skip
+    assert hosts["bastion"]["ansible_host"] == bastion_ip
+    assert f"ubuntu@{bastion_ip}" in inventory["all"]["vars"]["ansible_ssh_common_args"]
+    control_plane = inventory["all"]["children"]["kube_control_plane"]["hosts"]
+    assert sorted(control_plane) == ["cp-a", "cp-b", "cp-c"]
+
+    # Ledger: private, written, and naming exactly the tagged resources.
+    ledger_file = cluster_dir / "aws-ledger.json"
+    assert stat.S_IMODE(ledger_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cluster_dir.stat().st_mode) == 0o700
+    ledger = json.loads(ledger_file.read_text())
+    assert sorted(r["key"] for r in ledger["resources"]) == keys_by_kind(aws, "awst")
+    # The cluster's saved preset now holds the created hosts and the bastion.
+    saved = yaml.safe_load((cluster_dir / "preset.yaml").read_text())
+    assert saved["bastion"]["address"] == bastion_ip
+    assert {h["name"]: h["address"] for h in saved["hosts"]} == {
+        n: i["PrivateIpAddress"] for n, i in by_host.items()
+    }
+
+    # A second run creates nothing.
+    before = tagged(aws, "awst")
+    again = run_kwizard(
+        tmp_path, "--preset", str(preset), "--yes", "--until", "inventory", home=tmp_path, timeout=300
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "all existed already" in again.stdout
+    assert tagged(aws, "awst") == before
+
+    # Destroy shows its plan, deletes everything, and a second destroy has nothing to do.
+    gone = run_kwizard(tmp_path, "aws", "destroy", "awst", "--yes", home=tmp_path, timeout=300)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert gone.stdout.index("7 × instance") < gone.stdout.index("deleted instance")
+    assert tagged(aws, "awst") == {}
+    assert json.loads(ledger_file.read_text())["resources"] == []
+    twice = run_kwizard(tmp_path, "aws", "destroy", "awst", "--yes", home=tmp_path, timeout=120)
+    assert twice.returncode == 0 and "Nothing to delete" in twice.stdout
+
+
+def test_destroy_without_yes_and_without_a_terminal_asks_for_it(aws: MotoServer, tmp_path: Path) -> None:
+    preset = write_preset(tmp_path / "awsq.yaml", provision_preset("awsq", nat="none", azs=2))
+    created = run_kwizard(
+        tmp_path, "--preset", str(preset), "--yes", "--until", "discover", home=tmp_path, timeout=300
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    before = tagged(aws, "awsq")
+    assert "nat-gateway" not in before and len(before["instance"]) == 1 + 3 + 3  # bastion, cps, workers
+    refused = run_kwizard(tmp_path, "aws", "destroy", "awsq", home=tmp_path, timeout=120)
+    assert refused.returncode == 2 and "Confirmation needed" in refused.stderr
+    assert "kwizard aws destroy awsq --yes" in refused.stderr
+    assert tagged(aws, "awsq") == before
+    assert (
+        run_kwizard(tmp_path, "aws", "destroy", "awsq", "--yes", home=tmp_path, timeout=300).returncode == 0
+    )
+    assert tagged(aws, "awsq") == {}
