@@ -2,22 +2,62 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account: the owner of the images a test registers
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 START_TIMEOUT = 60.0
+CANONICAL = "099720109477"
+DEBIAN = "136693071363"
+# The public images the server knows, in every region: the distributions kwizard looks up by name, with an
+# older Ubuntu build (the newest must win) and another publisher's look-alike (the owner must match).
+IMAGES = [
+    (CANONICAL, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250115", "2025-01-15"),
+    (CANONICAL, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250601", "2025-06-01"),
+    (DEBIAN, "debian-12-amd64-20250601-2130", "2025-06-01"),
+    ("111122223333", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20260101", "2026-01-01"),
+]
+NEWEST_UBUNTU = "ami-0000000000000b002"
+
+
+def _images_file(folder: Path) -> Path:
+    images = [
+        {
+            "ami_id": f"ami-0000000000000b{index:03d}",
+            "name": name,
+            "owner_id": owner,
+            "creation_date": f"{date}T00:00:00.000Z",
+            "state": "available",
+            "public": True,
+            "architecture": "x86_64",
+            "virtualization_type": "hvm",
+            "root_device_type": "ebs",
+            "root_device_name": "/dev/sda1",
+            "image_type": "machine",
+            "hypervisor": "xen",
+            "sriov": "simple",
+            "description": name,
+        }
+        for index, (owner, name, date) in enumerate(IMAGES, start=1)
+    ]
+    path = folder / "amis.json"
+    path.write_text(json.dumps(images))
+    return path
 
 
 @dataclass(frozen=True)
@@ -56,11 +96,12 @@ def _free_port() -> int:
 def moto_server() -> Iterator[MotoServer]:
     """Start `moto.server` on a free loopback port; stop it afterwards."""
     port = _free_port()
+    folder = Path(tempfile.mkdtemp(prefix="kwizard-moto-"))
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, **CREDENTIALS},
+        env={**os.environ, **CREDENTIALS, "MOTO_AMIS_PATH": str(_images_file(folder))},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -81,16 +122,11 @@ def moto_server() -> Iterator[MotoServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def prepare_account(server: MotoServer, key_name: str = "kwizard-test") -> str:
-    """An Ubuntu-named image and a key pair, as an AWS account would have; returns the image name filter."""
+def prepare_account(server: MotoServer, key_name: str = "kwizard-test") -> None:
+    """The EC2 key pair an AWS account would have."""
     ec2 = server.client()
-    name = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250601"
-    if not ec2.describe_images(Owners=[ACCOUNT], Filters=[{"Name": "name", "Values": [name]}])["Images"]:
-        ec2.register_image(
-            Name=name, Architecture="x86_64", RootDeviceName="/dev/sda1", VirtualizationType="hvm"
-        )
     if not ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [key_name]}])["KeyPairs"]:
         ec2.create_key_pair(KeyName=key_name)
-    return "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.moto_server import ACCOUNT, MotoServer, moto_server, prepare_account
+from tests.moto_server import MotoServer, moto_server, prepare_account
 
 KEY_NAME = "kwizard-test"
 
@@ -38,7 +38,6 @@ def provision_preset(name: str = "awst", **provision: Any) -> dict[str, Any]:
         "key_name": KEY_NAME,
         "operator_cidr": "198.51.100.7/32",
         "nat": "gateway",
-        "ami": {"owner": ACCOUNT, "name": "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"},
     }
     section.update(provision)
     return {

@@ -5,6 +5,7 @@ What is asserted comes from EC2 itself (boto3 against the same endpoint), not fr
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from pathlib import Path
@@ -16,7 +17,7 @@ from kwizard import yamlout
 from kwizard.aws.resources import TAG_CLUSTER, TAG_KEY
 from tests.aws.conftest import provision_preset, write_preset
 from tests.cli import run_kwizard
-from tests.moto_server import MotoServer
+from tests.moto_server import NEWEST_UBUNTU, MotoServer, prepare_account
 
 
 def tagged(server: MotoServer, cluster: str) -> dict[str, list[str]]:
@@ -173,3 +174,100 @@ def test_destroy_without_yes_and_without_a_terminal_asks_for_it(aws: MotoServer,
         run_kwizard(tmp_path, "aws", "destroy", "awsq", "--yes", home=tmp_path, timeout=300).returncode == 0
     )
     assert tagged(aws, "awsq") == {}
+
+
+def test_nat_instances_are_built_as_the_watcher_needs_them(aws: MotoServer, tmp_path: Path) -> None:
+    from kwizard.aws import natwatch
+
+    preset = write_preset(tmp_path / "awsn.yaml", provision_preset("awsn", nat="instances"))
+    run = run_kwizard(
+        tmp_path, "--preset", str(preset), "--yes", "--only", "provision", home=tmp_path, timeout=300
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 × NAT instance (t3.small" in run.stdout
+    ec2 = aws.client()
+    tag = [{"Name": f"tag:{TAG_CLUSTER}", "Values": ["awsn"]}]
+    instances = [i for r in ec2.describe_instances(Filters=tag)["Reservations"] for i in r["Instances"]]
+    assert {i["ImageId"] for i in instances} == {NEWEST_UBUNTU}  # distro ubuntu-24.04: Canonical's newest
+    nats = {}
+    for instance in instances:
+        tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
+        if tags.get(natwatch.TAG_ROLE) == "nat":
+            nats[tags[natwatch.TAG_AZ]] = instance
+    assert sorted(nats) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    for az, nat in nats.items():
+        assert nat["Placement"]["AvailabilityZone"] == az
+        check = ec2.describe_instance_attribute(InstanceId=nat["InstanceId"], Attribute="sourceDestCheck")
+        assert check["SourceDestCheck"]["Value"] is False
+        data = ec2.describe_instance_attribute(InstanceId=nat["InstanceId"], Attribute="userData")
+        text = base64.b64decode(data["UserData"]["Value"]).decode()
+        assert f"NATWATCH_AZ={az}" in text and "NATWATCH_CLUSTER=awsn" in text
+        assert nat["IamInstanceProfile"]["Arn"].endswith("/kwizard-awsn-nat")
+        assert ec2.describe_addresses(Filters=[{"Name": "instance-id", "Values": [nat["InstanceId"]]}])[
+            "Addresses"
+        ]
+    # Each private route table: tagged for the watcher, its default route through its own AZ's NAT.
+    private = ec2.describe_route_tables(
+        Filters=[*tag, {"Name": f"tag:{natwatch.TAG_ROLE}", "Values": ["private"]}]
+    )
+    tables = private["RouteTables"]
+    assert len(tables) == 3
+    for table in tables:
+        az = {t["Key"]: t["Value"] for t in table["Tags"]}[natwatch.TAG_AZ]
+        default = next(r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0")
+        assert default["InstanceId"] == nats[az]["InstanceId"]
+        subnets = [a["SubnetId"] for a in table["Associations"] if a.get("SubnetId")]
+        assert [s["AvailabilityZone"] for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]] == [az]
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=tag)["SecurityGroups"]}
+    nat_group = groups["awsn-nat"]
+    assert any(
+        p["IpProtocol"] == "icmp" and p["UserIdGroupPairs"][0]["GroupId"] == nat_group["GroupId"]
+        for p in nat_group["IpPermissions"]
+    )
+    assert [(p["FromPort"], p["IpRanges"]) for p in groups["awsn-bastion"]["IpPermissions"]] == [
+        (22, [{"CidrIp": "198.51.100.7/32"}])
+    ]
+    assert sorted(p["FromPort"] for p in groups["awsn-lb"]["IpPermissions"]) == [30443, 30800]
+    iam = aws.client("iam")
+    role = iam.get_role(RoleName="kwizard-awsn-nat")["Role"]
+    assert {"Key": TAG_CLUSTER, "Value": "awsn"} in role["Tags"]
+    policy = iam.get_role_policy(RoleName="kwizard-awsn-nat", PolicyName="kwizard-natwatch")["PolicyDocument"]
+    assert policy == natwatch.IAM_POLICY
+
+    gone = run_kwizard(tmp_path, "aws", "destroy", "awsn", "--yes", home=tmp_path, timeout=300)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert tagged(aws, "awsn") == {}
+    assert iam.list_instance_profiles()["InstanceProfiles"] == []
+
+
+def test_the_shipped_aws_preset_creates_its_hosts_and_writes_their_inventory(
+    aws: MotoServer, tmp_path: Path
+) -> None:
+    """presets/aws-3az.yaml as shipped (Ubuntu 24.04 by name, HA NAT instances): provision and discovery,
+    then the inventory on its own (the phases between them need SSH to real instances)."""
+    prepare_account(aws, "kwizard-aws")  # the key pair the preset names
+    args = ("--preset", "presets/aws-3az.yaml", "--yes", "--until", "discover")
+    first = run_kwizard(tmp_path, *args, home=tmp_path, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    inventory = run_kwizard(
+        tmp_path, "--resume", "aws-3az", "--yes", "--only", "inventory", home=tmp_path, timeout=300
+    )
+    assert inventory.returncode == 0, inventory.stdout + inventory.stderr
+    ec2 = aws.client()
+    nodes = {
+        {t["Key"]: t["Value"] for t in i["Tags"]}["kwizard:host"]: i
+        for r in ec2.describe_instances(Filters=[{"Name": "tag:kwizard:role", "Values": ["node"]}])[
+            "Reservations"
+        ]
+        for i in r["Instances"]
+    }
+    hosts_file = tmp_path / "clusters" / "aws-3az" / "inventory" / "aws-3az" / "hosts.yaml"
+    hosts = yamlout.load(hosts_file.read_text())["all"]["hosts"]
+    assert {n: (h["ansible_host"], h["node_labels"]["topology.kubernetes.io/zone"]) for n, h in hosts.items()
+            if n != "bastion"} == {
+        n: (i["PrivateIpAddress"], i["Placement"]["AvailabilityZone"]) for n, i in nodes.items()
+    }  # fmt: skip
+    assert {i["InstanceType"] for n, i in nodes.items() if n.startswith("cp-")} == {"t3.medium"}
+    assert len(tagged(aws, "aws-3az")["instance"]) == 1 + 3 + 6  # bastion, NAT per AZ, nodes
+    gone = run_kwizard(tmp_path, "aws", "destroy", "aws-3az", "--yes", home=tmp_path, timeout=300)
+    assert gone.returncode == 0 and tagged(aws, "aws-3az") == {}

@@ -129,10 +129,13 @@ def _run(tmp_path: Path, name: str, **provision: Any) -> Any:
 
 
 def test_an_ami_that_does_not_exist_is_named_with_the_fix(aws: MotoServer, tmp_path: Path) -> None:
-    result = _run(tmp_path, "awsa", ami={"distro": "ubuntu-24.04"})
+    result = _run(tmp_path, "awsa", ami={"id": "ami-00000000deadbeef0"})
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "AMI not found" in result.stdout and "ubuntu-noble-24.04" in result.stdout
+    assert "AMI not found" in result.stdout and "ami-00000000deadbeef0" in result.stdout
+    assert "distro: ubuntu-24.04" in result.stdout  # the fix
     assert tagged(aws, "awsa") == {}  # refused before anything was created
+    by_name = _run(tmp_path, "awsb", ami={"owner": "099720109477", "name": "debian-12-*"})
+    assert by_name.returncode == 2 and "No image matches" in by_name.stdout
 
 
 def test_a_missing_key_pair_is_named_with_the_fix(aws: MotoServer, tmp_path: Path) -> None:
