@@ -26,11 +26,26 @@ CANONICAL = "099720109477"
 DEBIAN = "136693071363"
 # The public images the server knows, in every region: the distributions kwizard looks up by name, with an
 # older Ubuntu build (the newest must win) and another publisher's look-alike (the owner must match).
-IMAGES = [
-    (CANONICAL, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250115", "2025-01-15"),
-    (CANONICAL, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250601", "2025-06-01"),
-    (DEBIAN, "debian-12-amd64-20250601-2130", "2025-06-01"),
-    ("111122223333", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20260101", "2026-01-01"),
+IMAGES = [  # (owner, name, date, root device)
+    (
+        CANONICAL,
+        "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250115",
+        "2025-01-15",
+        "/dev/sda1",
+    ),
+    (
+        CANONICAL,
+        "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250601",
+        "2025-06-01",
+        "/dev/sda1",
+    ),
+    (DEBIAN, "debian-12-amd64-20250601-2130", "2025-06-01", "/dev/xvda"),
+    (
+        "111122223333",
+        "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20260101",
+        "2026-01-01",
+        "/dev/sda1",
+    ),
 ]
 NEWEST_UBUNTU = "ami-0000000000000b002"
 
@@ -47,13 +62,13 @@ def _images_file(folder: Path) -> Path:
             "architecture": "x86_64",
             "virtualization_type": "hvm",
             "root_device_type": "ebs",
-            "root_device_name": "/dev/sda1",
+            "root_device_name": root,
             "image_type": "machine",
             "hypervisor": "xen",
             "sriov": "simple",
             "description": name,
         }
-        for index, (owner, name, date) in enumerate(IMAGES, start=1)
+        for index, (owner, name, date, root) in enumerate(IMAGES, start=1)
     ]
     path = folder / "amis.json"
     path.write_text(json.dumps(images))

@@ -37,6 +37,7 @@ class Provisioner:
     cancel: threading.Event = field(default_factory=threading.Event)
     lb_ports: tuple[int, int] = (30800, 30443)
     created: list[str] = field(default_factory=list)  # keys created by this run
+    root_device: str = "/dev/sda1"  # the image's root device name (set by image())
 
     @property
     def ec2(self) -> Any:
@@ -177,6 +178,9 @@ class Provisioner:
                 "account id), or use 'distro: ubuntu-24.04' or 'distro: debian-12'.",
             )
         images.sort(key=lambda image: str(image.get("CreationDate", "")), reverse=True)
+        # The root disk is sized through the image's own root device (/dev/sda1 on Ubuntu, /dev/xvda on
+        # Debian): another name would add a second, unused volume.
+        self.root_device = str(images[0].get("RootDeviceName") or "/dev/sda1")
         return str(images[0]["ImageId"])
 
     def check_key_pair(self) -> None:
@@ -393,7 +397,7 @@ class Provisioner:
                 ],
                 "BlockDeviceMappings": [
                     {
-                        "DeviceName": "/dev/sda1",
+                        "DeviceName": self.root_device,
                         "Ebs": {"VolumeSize": disk_gb, "VolumeType": "gp3", "DeleteOnTermination": True},
                     }
                 ],

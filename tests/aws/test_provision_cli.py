@@ -271,3 +271,23 @@ def test_the_shipped_aws_preset_creates_its_hosts_and_writes_their_inventory(
     assert len(tagged(aws, "aws-3az")["instance"]) == 1 + 3 + 6  # bastion, NAT per AZ, nodes
     gone = run_kwizard(tmp_path, "aws", "destroy", "aws-3az", "--yes", home=tmp_path, timeout=300)
     assert gone.returncode == 0 and tagged(aws, "aws-3az") == {}
+
+
+def test_a_debian_image_gets_its_own_root_disk_sized(aws: MotoServer, tmp_path: Path) -> None:
+    groups = [{"name": "cp", "count": 1, "roles": ["control_plane", "etcd", "worker"], "disk_gb": 60}]
+    data = provision_preset("awsd", nat="none", azs=2, groups=groups, ami={"distro": "debian-12"})
+    run = run_kwizard(tmp_path, "--preset", str(write_preset(tmp_path / "d.yaml", data)), "--yes", "--only",
+                      "provision", home=tmp_path, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    ec2 = aws.client()
+    node = next(
+        i
+        for r in ec2.describe_instances(Filters=[{"Name": "tag:kwizard:host", "Values": ["cp-a"]}])[
+            "Reservations"
+        ]
+        for i in r["Instances"]
+    )
+    assert [m["DeviceName"] for m in node["BlockDeviceMappings"]] == ["/dev/xvda"]
+    volume = ec2.describe_volumes(VolumeIds=[node["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]])["Volumes"][0]
+    assert volume["Size"] == 60 and volume["VolumeType"] == "gp3"
+    assert node["PublicIpAddress"]  # nat: none puts every node in a public subnet
