@@ -34,7 +34,7 @@ def _start(workdir: Path, preset: Path) -> subprocess.Popen[bytes]:
 def test_sigkill_at_random_points_then_a_rerun_leaves_no_duplicates(aws: MotoServer, tmp_path: Path) -> None:
     seed = random.randrange(1_000_000)
     chooser = random.Random(seed)
-    preset = write_preset(tmp_path / "awsk.yaml", provision_preset("awsk"))
+    preset = write_preset(tmp_path / "awsk.yaml", provision_preset("awsk", nat="instances"))
     ledger_file = tmp_path / "clusters" / "awsk" / "aws-ledger.json"
     seen: list[int] = []
     for _ in range(KILLS):
@@ -55,8 +55,13 @@ def test_sigkill_at_random_points_then_a_rerun_leaves_no_duplicates(aws: MotoSer
     assert finished.returncode == 0, f"seed {seed}: {finished.stdout}{finished.stderr}"
     keys = keys_by_kind(aws, "awsk")
     assert len(keys) == len(set(keys)), f"seed {seed}: duplicates: {keys}"
-    # 1 VPC, 1 IGW, 6 subnets, 4 route tables, 4 groups, 7 instances, 4 addresses, 3 NAT gateways.
+    # 1 VPC, 1 IGW, 6 subnets, 4 route tables, 4 groups, 10 instances (bastion, 3 NAT, 6 nodes), 4 addresses.
     assert len(keys) == 30, f"seed {seed}: {keys}"
     ledger = json.loads(ledger_file.read_text())
-    assert sorted(r["key"] for r in ledger["resources"]) == keys
-    assert len(tagged(aws, "awsk")["instance"]) == 7, f"seed {seed}; resources after each kill: {seen}"
+    assert sorted(r["key"] for r in ledger["resources"]) == sorted([*keys, "iam-role", "instance-profile"])
+    assert len(tagged(aws, "awsk")["instance"]) == 10, f"seed {seed}; resources after each kill: {seen}"
+    iam = aws.client("iam")
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["kwizard-awsk-nat"]
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]] == [
+        "kwizard-awsk-nat"
+    ]
