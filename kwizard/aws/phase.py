@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kwizard.aws.ledger import Ledger
 
 if TYPE_CHECKING:
+    from kwizard.aws.create import Provisioner
     from kwizard.engine.phase import PhaseContext, PhaseResult
-    from kwizard.spec import ClusterSpec
+    from kwizard.paths import Workspace
+    from kwizard.spec import Bastion, ClusterSpec, Host
 
 PHASE = "provision"
 
@@ -17,9 +21,46 @@ def ledger_of(ctx: PhaseContext) -> Ledger:
     return Ledger.load(ctx.ws.cluster_dir, ctx.spec.name)
 
 
-def run_phase(ctx: PhaseContext) -> PhaseResult:
+def provisioner(
+    spec: ClusterSpec, ws: Workspace, log: Callable[[str], None], cancel: threading.Event | None = None
+) -> Provisioner:
+    """What creates the spec's AWS hosts, recording them in the cluster folder's ledger."""
     from kwizard.aws.client import connect
-    from kwizard.aws.create import Cancelled, Provisioner
+    from kwizard.aws.create import Provisioner
+
+    assert spec.provision is not None
+    ws.create()
+    return Provisioner(
+        spec.provision,
+        spec.name,
+        Ledger.load(ws.cluster_dir, spec.name),
+        connect(spec.provision.region),
+        log=log,
+        cancel=cancel or threading.Event(),
+        lb_ports=(spec.loadbalancer.http_node_port, spec.loadbalancer.https_node_port),
+    )
+
+
+def create_hosts(
+    spec: ClusterSpec, ws: Workspace, log: Callable[[str], None], cancel: threading.Event | None = None
+) -> tuple[list[Host], Bastion]:
+    """Create what is missing of the spec's AWS hosts (blocking), then the hosts and bastion created."""
+    from kwizard.aws.create import Cancelled
+    from kwizard.aws.hosts import created_hosts
+    from kwizard.errors import KwizardError
+
+    builder = provisioner(spec, ws, log, cancel)
+    try:
+        builder.run()
+    except Cancelled:
+        raise KwizardError(
+            "Stopped", "Creating the AWS hosts was cancelled.", "Start again: what exists is kept."
+        ) from None
+    return created_hosts(spec, builder.ledger, builder.clients)
+
+
+def run_phase(ctx: PhaseContext) -> PhaseResult:
+    from kwizard.aws.create import Cancelled
     from kwizard.aws.plan import provision_plan
     from kwizard.engine.phase import PhaseResult
 
@@ -28,22 +69,13 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
         return PhaseResult("skipped", "nothing to create: the preset has no provision section")
     plan = provision_plan(settings)
     ctx.log(PHASE, "plan: " + "\n".join(plan.text_lines()))
-    ctx.ws.create()
-    ledger = ledger_of(ctx)
-    provisioner = Provisioner(
-        settings,
-        ctx.spec.name,
-        ledger,
-        connect(settings.region),
-        log=lambda text: ctx.log(PHASE, text),
-        cancel=ctx.cancel,
-        lb_ports=(ctx.spec.loadbalancer.http_node_port, ctx.spec.loadbalancer.https_node_port),
-    )
+    builder = provisioner(ctx.spec, ctx.ws, lambda text: ctx.log(PHASE, text), ctx.cancel)
+    ledger = builder.ledger
     try:
-        outcome = provisioner.run()
+        outcome = builder.run()
     except Cancelled:
         return PhaseResult("interrupted", "stopped between two creates; run again to continue")
-    created = len(provisioner.created)
+    created = len(builder.created)
     summary = f"{len(ledger.entries)} resources in {settings.region} ({', '.join(outcome['zones'])}): " + (
         f"{created} created" if created else "all existed already"
     )

@@ -127,3 +127,60 @@ async def test_deploy_shows_the_plan_first_and_creates_only_once_accepted(
             "worker-c",
         ]
         assert saved.bastion is not None
+
+
+async def test_the_hosts_step_creates_the_aws_hosts_after_the_plan_and_lists_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hosts step of the shipped AWS preset, against moto's server: "Create on AWS…" shows the plan,
+    "Create them" creates the hosts and lists them with their zones and types; the bastion is set."""
+    from textual.widgets import Button
+
+    from kwizard.ui.app import WizardApp
+    from kwizard.ui.screens.hosts import HostsStep
+    from tests.moto_server import moto_server, prepare_account
+
+    spec = preset.load("presets/aws-3az.yaml")
+    with moto_server() as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        prepare_account(server, "kwizard-aws")
+        app = WizardApp(spec, root=tmp_path / "root")
+        async with app.run_test(size=(120, 45)) as pilot:
+            await pilot.pause()
+            step = app.screen
+            assert isinstance(step, HostsStep)
+            button = step.query_one("#create-aws", Button)
+            assert button.display
+            button.press()
+            await pilot.pause()
+            assert isinstance(app.screen, ProvisionPlanModal)
+            app.screen.query_one("#plan-create", Button).press()
+            table = step.query_one("#hosts-table", DataTable)
+            for _ in range(600):  # bounded: 60 s
+                await pilot.pause(0.1)
+                if table.row_count:
+                    break
+            rows = [table.get_row_at(index) for index in range(table.row_count)]
+            assert [row[0] for row in rows] == ["cp-a", "cp-b", "cp-c", "worker-a", "worker-b", "worker-c"]
+            assert rows[0][4] == "eu-west-1a t3.medium" and rows[5][4] == "eu-west-1c t3.large"
+            updated = step.apply_to(app.spec)
+        ec2 = server.client()
+        addresses = {a["PublicIp"] for a in ec2.describe_addresses()["Addresses"]}
+        assert updated.bastion is not None and updated.bastion.address in addresses
+        private = {
+            i["PrivateIpAddress"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+        }
+        assert {h.address for h in updated.hosts} <= private
+
+
+async def test_the_create_on_aws_button_is_only_there_for_a_provision_section(tmp_path: Path) -> None:
+    from textual.widgets import Button
+
+    from kwizard.ui.app import WizardApp
+
+    app = WizardApp(preset.load("presets/baremetal-ha.yaml"), root=tmp_path / "root")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.pause()
+        assert not app.screen.query_one("#create-aws", Button).display
