@@ -89,12 +89,12 @@ def check_spec(
     """Every problem found in `spec`, errors first; kubespray_dir refines the supported versions.
 
     None of these checks contacts a host. Without require_hosts, a spec with no hosts yet (a draft the
-    wizard is still filling in, or one whose hosts the provision phase creates) is not a problem.
+    wizard is still filling in) is not a problem.
     """
     variables = effective_vars(spec)
     known = release(spec.kubespray.version, kubespray_dir)
     problems = [problem for rule in RULES for problem in rule(spec, variables, known)]
-    if (not require_hosts or spec.provision is not None) and not spec.hosts:
+    if not require_hosts and not spec.hosts:
         problems = [p for p in problems if p.field != "hosts"]
     return sorted(problems, key=lambda p: p.severity != "error")
 
@@ -109,7 +109,9 @@ def preset_checks(
 
     def check(spec: ClusterSpec) -> list[tuple[str, str]]:
         mine = user_dir(spec, options)  # a user's checkout knows its own supported versions
-        problems = check_spec(spec, mine if mine and mine.is_dir() else None, require_hosts=require_hosts)
+        # A preset with a provision section gets its hosts from the provision and discover phases.
+        hosts_needed = require_hosts and spec.provision is None
+        problems = check_spec(spec, mine if mine and mine.is_dir() else None, require_hosts=hosts_needed)
         return [
             (p.field, p.message + (f" — {p.fix}" if p.fix else "")) for p in problems if p.severity == "error"
         ]
