@@ -50,21 +50,32 @@ class Provisioner:
             raise Cancelled
         with aws_errors(f"look up {key}"):
             found = res.find(self.ec2, kind, self.cluster, key)
+        tag_list = [
+            {"Key": res.TAG_CLUSTER, "Value": self.cluster},
+            {"Key": res.TAG_KEY, "Value": key},
+            {"Key": "Name", "Value": f"{self.cluster}-{key.replace(':', '-')}"},
+            *({"Key": k, "Value": v} for k, v in tags.items()),
+        ]
+        known = self.ledger.get(key)
+        if not found and known:
+            from kwizard.aws.destroy import exists
+
+            with aws_errors(f"look up {key} ({known})"):
+                if exists(self.clients, kind, known):  # in the ledger, its tags removed by hand
+                    found = [{res.DESCRIBE[kind][1]: known, "Tags": []}]
         if found:
             resource_id = res.resource_id(kind, found[0])
-            missing = {k: v for k, v in tags.items() if res.tags_of(found[0]).get(k) != v}
-            if missing:  # created by an older kwizard, or a tag removed by hand
-                with aws_errors(f"tag {key}"):
-                    self.ec2.create_tags(
-                        Resources=[resource_id], Tags=[{"Key": k, "Value": v} for k, v in missing.items()]
-                    )
-        else:
-            tag_list = [
-                {"Key": res.TAG_CLUSTER, "Value": self.cluster},
-                {"Key": res.TAG_KEY, "Value": key},
-                {"Key": "Name", "Value": f"{self.cluster}-{key.replace(':', '-')}"},
-                *({"Key": k, "Value": v} for k, v in tags.items()),
+            present = res.tags_of(found[0])
+            adopted = not present  # known from the ledger only: all its tags come back
+            missing = [
+                tag
+                for tag in tag_list
+                if present.get(tag["Key"]) != tag["Value"] and (adopted or tag["Key"] != "Name")
             ]
+            if missing:  # created by an older kwizard, or tags removed by hand (a renamed one is kept)
+                with aws_errors(f"tag {key}"):
+                    self.ec2.create_tags(Resources=[resource_id], Tags=missing)
+        else:
             with aws_errors(f"create {key}"):
                 resource_id = create(tag_list)
             self.created.append(key)

@@ -42,11 +42,11 @@ def inventory(ledger: Ledger, clients: Clients, cluster: str) -> list[Doomed]:
                 rid = res.resource_id(kind, item)
                 found[(kind, rid)] = Doomed(kind, res.tags_of(item).get(res.TAG_KEY, rid), rid)
         for entry in ledger.entries.values():
-            if (entry.kind, entry.id) not in found and _exists(clients, entry.kind, entry.id):
+            if (entry.kind, entry.id) not in found and exists(clients, entry.kind, entry.id):
                 found[(entry.kind, entry.id)] = Doomed(entry.kind, entry.key, entry.id)
         role = nat_role_name(cluster)  # found by name too: a kill can come before the ledger is written
         for kind in ("instance-profile", "iam-role"):
-            if (kind, role) not in found and _exists(clients, kind, role):
+            if (kind, role) not in found and exists(clients, kind, role):
                 found[(kind, role)] = Doomed(kind, kind, role)
         for volume in clients.ec2.describe_volumes(Filters=res.tag_filters(cluster))["Volumes"]:
             if volume.get("State") in ("available", "creating"):
@@ -57,7 +57,8 @@ def inventory(ledger: Ledger, clients: Clients, cluster: str) -> list[Doomed]:
     return sorted(found.values(), key=lambda d: (order.get(d.kind, 99), d.key))
 
 
-def _exists(clients: Clients, kind: str, rid: str) -> bool:
+def exists(clients: Clients, kind: str, rid: str) -> bool:
+    """Whether resource `rid` of `kind` still exists (a terminated instance or deleted gateway does not)."""
     from botocore.exceptions import ClientError
 
     ec2 = clients.ec2

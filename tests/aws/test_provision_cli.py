@@ -291,3 +291,28 @@ def test_a_debian_image_gets_its_own_root_disk_sized(aws: MotoServer, tmp_path: 
     volume = ec2.describe_volumes(VolumeIds=[node["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]])["Volumes"][0]
     assert volume["Size"] == 60 and volume["VolumeType"] == "gp3"
     assert node["PublicIpAddress"]  # nat: none puts every node in a public subnet
+
+
+def test_resources_whose_tags_were_removed_are_found_through_the_ledger(
+    aws: MotoServer, tmp_path: Path
+) -> None:
+    groups = [{"name": "cp", "count": 1, "roles": ["control_plane", "etcd", "worker"]}]
+    preset = write_preset(tmp_path / "awsl.yaml", provision_preset("awsl", nat="none", azs=2, groups=groups))
+    args = ("--preset", str(preset), "--yes", "--only", "provision")
+    assert run_kwizard(tmp_path, *args, home=tmp_path, timeout=300).returncode == 0
+    ledger = {
+        r["key"]: r["id"]
+        for r in json.loads((tmp_path / "clusters/awsl/aws-ledger.json").read_text())["resources"]
+    }
+    ec2 = aws.client()
+    stripped = [ledger["vpc"], ledger["instance:cp-a"], ledger["subnet:public:eu-west-1b"]]
+    for resource in stripped:
+        tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])["Tags"]
+        ec2.delete_tags(Resources=[resource], Tags=[{"Key": t["Key"]} for t in tags])
+    before = sorted(keys_by_kind(aws, "awsl"))
+    assert len(before) == len(ledger) - len(stripped)
+    again = run_kwizard(tmp_path, *args, home=tmp_path, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "all existed already" in again.stdout
+    assert keys_by_kind(aws, "awsl") == sorted(ledger)  # the same resources, tagged again
+    assert len(ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.139.0.0/16"]}])["Vpcs"]) == 1
