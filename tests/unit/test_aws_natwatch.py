@@ -17,6 +17,8 @@ from kwizard.errors import EXIT_BAD_INPUT, InputError
 
 GOOD = {"cluster": "prod", "region": "eu-west-1", "az": "eu-west-1a", "vpc_cidr": "10.0.0.0/16"}
 ROOT = Path(__file__).resolve().parents[2]
+SCRIPT_NAMES = ("watcher", "forwarding", "user-data")
+SCRIPTS = [natwatch.script(), natwatch.forward_script(), natwatch.user_data(**GOOD)]
 
 
 def test_package_docstring_is_the_only_content() -> None:
@@ -33,7 +35,7 @@ def test_scripts_ship_as_package_data() -> None:
     assert natwatch.forward_script() == (ROOT / "kwizard/aws/data/nat-forward.sh").read_text()
 
 
-@pytest.mark.parametrize("text", [natwatch.script(), natwatch.forward_script(), natwatch.user_data(**GOOD)])
+@pytest.mark.parametrize("text", SCRIPTS, ids=list(SCRIPT_NAMES))
 def test_shell_parses(text: str, tmp_path: Path) -> None:
     """dash (Debian's and Ubuntu's /bin/sh) and bash in POSIX mode both accept every script."""
     path = tmp_path / "script.sh"
@@ -49,7 +51,7 @@ def test_shell_parses(text: str, tmp_path: Path) -> None:
 @pytest.mark.skipif(
     not shutil.which("shellcheck"), reason="shellcheck is not installed (.ci/install adds it)"
 )
-@pytest.mark.parametrize("text", [natwatch.script(), natwatch.forward_script(), natwatch.user_data(**GOOD)])
+@pytest.mark.parametrize("text", SCRIPTS, ids=list(SCRIPT_NAMES))
 def test_shellcheck_finds_nothing(text: str, tmp_path: Path) -> None:
     path = tmp_path / "script.sh"
     path.write_text(text)
