@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -414,13 +416,15 @@ class Provisioner:
                 ],
                 "MetadataOptions": {"HttpTokens": "required"},
                 "TagSpecifications": self._spec("instance", tag_list) + self._spec("volume", tag_list),
-                "ClientToken": f"kwizard-{self.cluster}-{key}"[:64],
+                # One token per create: botocore's own retries of this call cannot start a second
+                # instance, and a later run is not handed back an instance someone terminated since.
+                "ClientToken": f"{uuid.uuid4().hex}-{self.cluster}"[:64],
             }
             if user_data:
                 arguments["UserData"] = user_data
             if profile:
                 arguments["IamInstanceProfile"] = {"Name": profile}
-            return str(self.ec2.run_instances(**arguments)["Instances"][0]["InstanceId"])
+            return launch(self.ec2, arguments)
 
         return self.ensure(key, "instance", create, **{res.TAG_ROLE: role, res.TAG_AZ: az, **tags})
 
@@ -493,9 +497,9 @@ class Provisioner:
                 user_data=data,
                 profile=profile,
             )
+            self.elastic_ip(f"eip:nat:{zone}", instance=instance)  # waits until the instance runs
             with aws_errors(f"turn off source/destination check on {key}"):
                 self.ec2.modify_instance_attribute(InstanceId=instance, SourceDestCheck={"Value": False})
-            self.elastic_ip(f"eip:nat:{zone}", instance=instance)
 
     def nat_gateways(self, zones: list[str], subnets: dict[str, str]) -> None:
         for zone in zones:
@@ -511,6 +515,11 @@ class Provisioner:
                     AllocationId=allocation,
                 ),
                 **{res.TAG_AZ: zone},
+            )
+        with aws_errors("wait for the NAT gateways"):  # a route to a pending gateway carries nothing yet
+            gateways = [self.ledger.get(f"natgw:{zone}") or "" for zone in zones]
+            self.ec2.get_waiter("nat_gateway_available").wait(
+                NatGatewayIds=gateways, WaiterConfig={"Delay": 10, "MaxAttempts": 60}
             )
 
     def private_routes(self, vpc: str, zones: list[str], subnets: dict[str, str]) -> None:
@@ -550,3 +559,24 @@ def tcp(port: int, cidr: str) -> dict[str, Any]:
 
 def everything_from(cidr: str) -> dict[str, Any]:
     return {"IpProtocol": "-1", "IpRanges": [{"CidrIp": cidr}]}
+
+
+PROFILE_ATTEMPTS = 12  # × 5 s: a new IAM instance profile takes a few seconds to reach EC2
+
+
+def launch(ec2: Any, arguments: dict[str, Any]) -> str:
+    """run_instances, retried while EC2 does not know a just-created instance profile yet."""
+    from botocore.exceptions import ClientError
+
+    for attempt in range(PROFILE_ATTEMPTS):
+        try:
+            return str(ec2.run_instances(**arguments)["Instances"][0]["InstanceId"])
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            young_profile = error.get("Code") == "InvalidParameterValue" and "iamInstanceProfile" in str(
+                error.get("Message", "")
+            )
+            if not (young_profile and "IamInstanceProfile" in arguments) or attempt == PROFILE_ATTEMPTS - 1:
+                raise
+            time.sleep(5)
+    raise AssertionError("unreachable")  # pragma: no cover
