@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, str] = {
     "upgrade": "upgrade Kubernetes (Kubespray upgrade-cluster.yml) one supported step, then pin it",
     "backup": "take an etcd snapshot and fetch it into the cluster's folder (--list: the snapshots)",
     "restore": "put etcd back to a snapshot of kwizard backup, on every etcd member",
+    "aws": "the AWS hosts kwizard created for a cluster: destroy them",
 }
 
 DESCRIPTION = """\
@@ -43,6 +44,7 @@ examples:
   kwizard --resume mycluster
   kwizard remove-node mycluster node4 --yes
   kwizard reset mycluster --confirm mycluster
+  kwizard aws destroy mycluster --yes
 exit codes: 0 ok, 1 a phase failed, 2 bad input, 3 preflight failed, 130 interrupted"""
 
 

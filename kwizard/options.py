@@ -87,8 +87,12 @@ class RunOptions:
     def selected_phases(self, spec: ClusterSpec) -> list[str]:
         """The phases to run, in pipeline order: the spec's list cut by --until / --only."""
         if self.only:
-            return [self.only]
-        phases: list[str] = [p for p in PHASES if p in spec.phases]
+            return [self.only]  # provision without a provision section is skipped by the phase itself
+        # provision runs whenever the preset has a provision section: what exists is kept, so it is cheap,
+        # and the hosts the other phases need come from it.
+        phases: list[str] = [
+            p for p in PHASES if (p in spec.phases if p != "provision" else spec.provision is not None)
+        ]
         if self.until:
             phases = [p for p in phases if PHASES.index(p) <= PHASES.index(self.until)]
         return phases

@@ -1,6 +1,9 @@
 """The pipeline's phases, declared once: name and order, title, implementation and the spec parts a
 phase depends on (DESIGN.md §1). Everything else (the CLI's `--until` choices, the wizard's phase list,
 the engine's table, resume fingerprints) is derived from `REGISTRY`. Kept import-free for a fast start.
+
+`provision` runs only for a `target: aws` preset with a `provision` section (it creates the hosts), and
+always for one; it is not among the phases a user ticks (USER_PHASES).
 """
 
 from __future__ import annotations
@@ -15,12 +18,25 @@ class PhaseInfo:
     implementation: str  # "module:function", imported only when the phase runs
     # Spec parts (kwizard.engine.fingerprint.PARTS) whose change makes a resume run the phase again.
     inputs: tuple[str, ...]
+    user: bool = True  # ticked or not by the user (False: the run decides, as for provision)
 
 
 _CONNECTION = ("ssh settings", "bastion")
 
 REGISTRY: tuple[PhaseInfo, ...] = (
-    PhaseInfo("discover", "Discover hosts", "kwizard.discovery:run_phase", ("host addresses", "target")),
+    PhaseInfo(
+        "provision",
+        "Create AWS hosts",
+        "kwizard.aws.phase:run_phase",
+        ("provision settings", "target", "load balancer settings"),
+        user=False,
+    ),
+    PhaseInfo(
+        "discover",
+        "Discover hosts",
+        "kwizard.discovery:run_phase",
+        ("host addresses", "target", "provision settings"),
+    ),
     PhaseInfo("access", "SSH access", "kwizard.access:run_phase", ("host addresses", *_CONNECTION)),
     PhaseInfo(
         "preflight",
@@ -57,6 +73,7 @@ REGISTRY: tuple[PhaseInfo, ...] = (
 )
 
 PHASES: tuple[str, ...] = tuple(info.name for info in REGISTRY)
+USER_PHASES: tuple[str, ...] = tuple(info.name for info in REGISTRY if info.user)
 PHASE_TITLES: dict[str, str] = {info.name: info.title for info in REGISTRY}
 
 

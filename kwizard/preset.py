@@ -192,6 +192,8 @@ def dump(spec: ClusterSpec, file_hint: str = "preset.yaml") -> str:
     data = spec.model_dump(mode="json", exclude_defaults=True)
     for path in PINNED_FIELDS:  # kept even when default: a newer kwizard's defaults must not apply
         _pin(data, full, path)
+    if spec.provision is not None:  # what is created on AWS must not follow newer defaults
+        data["provision"] = spec.provision.model_dump(mode="json", exclude_none=True)
     data = {"version": SPEC_VERSION, "name": spec.name, **_ordered_like(data, full)}
     body = yaml.dump(
         data, Dumper=_PresetDumper, sort_keys=False, default_flow_style=False, allow_unicode=True

@@ -21,8 +21,9 @@ from pydantic import (
 )
 
 from kwizard import spec_errors
+from kwizard.aws.settings import ProvisionSettings
 from kwizard.errors import InputError
-from kwizard.phases import PHASES
+from kwizard.phases import PHASES, USER_PHASES
 from kwizard.spec_base import DEFER_RULES as DEFER_RULES
 from kwizard.spec_base import NodePort, Port, deferred
 from kwizard.spec_base import SpecModel as _Model
@@ -44,6 +45,7 @@ from kwizard.spec_values import (
 SPEC_VERSION = 1
 
 Phase = Literal[
+    "provision",
     "discover",
     "access",
     "preflight",
@@ -335,12 +337,15 @@ class ClusterSpec(_Model):
     hosts: list[Host] = Field(default_factory=list)
     ssh: SSHSettings = Field(default_factory=SSHSettings)
     bastion: Bastion | None = None
+    # target aws: the hosts kwizard creates (VPC, subnets, NAT, bastion, instances) before discovery.
+    provision: ProvisionSettings | None = None
     kubespray: KubesprayOptions = Field(default_factory=KubesprayOptions)
     loadbalancer: LoadBalancerSettings = Field(default_factory=LoadBalancerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     apps: AppSettings = Field(default_factory=AppSettings)
     preflight: PreflightSettings = Field(default_factory=PreflightSettings)
-    phases: list[Phase] = Field(default_factory=lambda: cast(list[Phase], list(PHASES)))
+    # provision is not listed: it runs whenever `provision` is set (RunOptions.selected_phases).
+    phases: list[Phase] = Field(default_factory=lambda: cast(list[Phase], list(USER_PHASES)))
 
     @field_validator("name")
     @classmethod
@@ -411,6 +416,8 @@ def rule_problems(spec: ClusterSpec) -> list[tuple[str, str]]:
     overlap = spec.kubespray.overlap_problem()
     if overlap:
         problems.append(("kubespray.pods_subnet", overlap))
+    if spec.provision is not None and spec.target != "aws":
+        problems.append(("provision", "a provision section creates AWS hosts: it needs 'target: aws'"))
     for attribute in ("name", "address"):
         counts = Counter(getattr(h, attribute) for h in spec.hosts)
         dupes = sorted(value for value, n in counts.items() if n > 1)

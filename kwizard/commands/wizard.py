@@ -50,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
         from kwizard.engine.journal import cluster_lock
         from kwizard.headless import run_headless
 
+        if spec.provision is not None and "provision" in options.selected_phases(spec):
+            from kwizard.commands.aws import print_provision_plan
+
+            print_provision_plan(spec, to_stderr=options.json)
         ws = workspace(spec.name).create()
         # The lock first: a kwizard refused because another one runs this cluster must change nothing.
         with cluster_lock(ws):

@@ -71,7 +71,14 @@ def role_summary(hosts: list[Host]) -> str:
 
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
-    """Check the spec's hosts (count, roles, names resolve) and report one row per host."""
+    """Check the spec's hosts (count, roles, names resolve) and report one row per host.
+
+    For hosts kwizard created on AWS, the host list and the bastion are first read from the ledger
+    (private addresses, AZs, instance types) and become the spec the later phases use."""
+    if ctx.spec.provision is not None and ctx.spec.target == "aws":
+        from kwizard.aws.phase import discover
+
+        ctx.spec = discover(ctx)
     hosts = ctx.spec.hosts
     if not hosts:
         return PhaseResult(

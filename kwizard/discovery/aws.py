@@ -67,7 +67,9 @@ def _client(region: str | None, profile: str | None) -> Any:
             "No region was given and none is configured.",
             "Pick a region (e.g. eu-west-1), or set AWS_DEFAULT_REGION.",
         )
-    return session.client("ec2")
+    from kwizard.aws.client import endpoint_url
+
+    return session.client("ec2", endpoint_url=endpoint_url())
 
 
 def _describe(ec2: Any, filters: list[dict[str, Any]]) -> Any:

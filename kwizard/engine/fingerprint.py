@@ -23,6 +23,7 @@ PARTS: dict[str, SpecPart] = {
     "ssh settings": lambda s: s.ssh.model_dump(mode="json"),
     "bastion": lambda s: s.bastion.model_dump(mode="json") if s.bastion else None,
     "target": lambda s: s.target,
+    "provision settings": lambda s: s.provision.model_dump(mode="json") if s.provision else None,
     "kubespray settings": lambda s: s.kubespray.model_dump(mode="json"),
     "load balancer settings": lambda s: s.loadbalancer.model_dump(mode="json"),
     "storage settings": lambda s: s.storage.model_dump(mode="json"),

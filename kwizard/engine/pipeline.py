@@ -319,6 +319,7 @@ class Engine:
                 failed_phase = planned.name
                 break
             self.results[planned.name] = dict(result.data)
+            self.spec = ctx.spec  # a phase may complete the spec (discovery of created hosts)
             if result.status not in SUCCESS:
                 status = "interrupted" if result.status == "interrupted" else "failed"
                 failed_phase = planned.name

@@ -109,7 +109,9 @@ def preset_checks(
 
     def check(spec: ClusterSpec) -> list[tuple[str, str]]:
         mine = user_dir(spec, options)  # a user's checkout knows its own supported versions
-        problems = check_spec(spec, mine if mine and mine.is_dir() else None, require_hosts=require_hosts)
+        # A preset with a provision section gets its hosts from the provision and discover phases.
+        hosts_needed = require_hosts and spec.provision is None
+        problems = check_spec(spec, mine if mine and mine.is_dir() else None, require_hosts=hosts_needed)
         return [
             (p.field, p.message + (f" — {p.fix}" if p.fix else "")) for p in problems if p.severity == "error"
         ]

@@ -20,7 +20,7 @@ from kwizard.discovery.ranges import parse_host_list
 from kwizard.errors import KwizardError
 from kwizard.options import RunOptions
 from kwizard.paths import workspace
-from kwizard.phases import PHASE_TITLES, PHASES
+from kwizard.phases import PHASE_TITLES, USER_PHASES
 from kwizard.roles import default_roles, parse_roles
 from kwizard.spec import (
     Bastion,
@@ -289,7 +289,7 @@ def ask_spec(prompter: Prompter, spec: ClusterSpec) -> ClusterSpec:
             "type": ask.select("Storage", STORAGE_TYPES, spec.storage.type)
         }
         apps = {"grafana": ask.confirm("Deploy the Grafana sample app?", spec.apps.grafana)}
-        phases = ask.checkbox("Phases to run", [(PHASE_TITLES[p], p) for p in PHASES], list(spec.phases))
+        phases = ask.checkbox("Phases to run", [(PHASE_TITLES[p], p) for p in USER_PHASES], list(spec.phases))
         return spec.updated(storage=storage, apps=apps, phases=phases)
 
     return _section(rest)

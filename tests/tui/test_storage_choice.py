@@ -17,6 +17,8 @@ from kwizard.ui.screens.options import OptionsStep
 from kwizard.ui.widgets.storage_choice import StorageChoice
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
+# AWS hosts that exist already (the shipped aws-3az preset creates its own).
+AWS_HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "presets" / "aws-3az-hosts.yaml"
 SIZE = (110, 60)
 
 
@@ -70,7 +72,7 @@ async def test_choosing_local_path_with_keys_hides_gluster_settings_and_reaches_
 
 
 async def test_aws_offers_ebs_and_its_volume_type(tmp_path: Path) -> None:
-    app = options_app(load(PRESETS / "aws-3az.yaml"), tmp_path)
+    app = options_app(load(AWS_HOSTS), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         choice = app.screen.query_one(StorageChoice)
@@ -149,4 +151,4 @@ def test_snapshot_ebs_choice(snap_compare) -> None:  # type: ignore[no-untyped-d
     """AWS: backend "AWS EBS (CSI driver, gp3)" with its explanation (one volume per claim in the pod's
     zone, IAM role), a single "EBS volume type" field showing gp3, no Gluster settings, then the same
     "Why not as in the guide" box."""
-    assert snap_compare(StorageOnly(load(PRESETS / "aws-3az.yaml")), terminal_size=(110, 34))
+    assert snap_compare(StorageOnly(load(AWS_HOSTS)), terminal_size=(110, 34))

@@ -15,12 +15,15 @@ from kwizard.summary import render_text
 from kwizard.ui.screens.summary import SummaryScreen
 from tests.unit.test_summary import RESULTS
 
+# AWS hosts that exist already (the shipped aws-3az preset creates its own).
+AWS_HOSTS = "tests/fixtures/presets/aws-3az-hosts.yaml"
+
 
 def build(
     name: str, root: Path = Path("/srv/kwizard"), results: dict[str, dict[str, Any]] | None = None
 ) -> summary.Summary:
     """A summary with fixed paths (snapshots must not depend on the machine); nothing is written."""
-    spec = preset.load(f"presets/{name}.yaml")
+    spec = preset.load(AWS_HOSTS if name == "aws-3az" else f"presets/{name}.yaml")
     chosen = results if results is not None else (RESULTS if name == "baremetal-ha" else {})
     return summary.build(spec, workspace(spec.name, root), chosen)
 

@@ -8,14 +8,14 @@ from tests.unit.k8s_schema import validate_all
 
 
 def test_grafana_manifests_validate_strictly() -> None:
-    spec = preset.load("presets/aws-3az.yaml")
+    spec = preset.load("tests/fixtures/presets/aws-3az-hosts.yaml")
     rendered = apps.grafana_manifests(spec)
     assert validate_all(rendered, spec.kubespray.kube_version) == "1.35"
     assert [m["kind"] for m in rendered] == ["Namespace", "Deployment", "Service", "Ingress"]
 
 
 def test_grafana_is_pinned_non_root_and_not_a_nodeport() -> None:
-    spec = preset.load("presets/aws-3az.yaml")
+    spec = preset.load("tests/fixtures/presets/aws-3az-hosts.yaml")
     deployment = apps.deployment(spec)
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]

@@ -161,4 +161,5 @@ def test_every_subcommand_is_registered():
         "upgrade",
         "backup",
         "restore",
+        "aws",
     }

@@ -16,7 +16,10 @@ from kwizard.paths import workspace
 from kwizard.protocol.phase import Event, PhaseContext
 from kwizard.spec import ClusterSpec
 
-PRESETS = sorted((Path(__file__).resolve().parents[2] / "presets").glob("*.yaml"))
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "presets").glob("*.yaml"))
+# The shipped aws-3az preset creates its hosts; its inventory is checked with hosts that exist.
+AWS_HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "presets" / "aws-3az-hosts.yaml"
+PRESETS = [AWS_HOSTS if p.name == "aws-3az.yaml" else p for p in SHIPPED]
 
 
 def _context(spec: ClusterSpec, root: Path, events: list[Event] | None = None) -> PhaseContext:
@@ -162,3 +165,11 @@ def test_scratch_folders_of_a_killed_check_are_removed_by_the_next_run(tmp_path:
         (leftover / "hosts.yaml").write_text("all: {}\n")
     assert run_phase(ctx).status == "ok"
     assert not list(ctx.ws.cluster_dir.glob(".inventory-check-*"))
+
+
+def test_a_preset_whose_hosts_are_not_created_yet_has_no_inventory(tmp_path: Path) -> None:
+    spec = preset.load(next(p for p in SHIPPED if p.name == "aws-3az.yaml"))
+    assert spec.provision is not None and not spec.hosts
+    with pytest.raises(InputError) as refused:
+        run_phase(_context(spec, tmp_path))
+    assert "hosts: the spec has no hosts" in refused.value.problem

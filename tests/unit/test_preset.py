@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from kwizard import preset as presets
+from kwizard.aws import layout
 from kwizard.errors import PresetError
 from kwizard.resources import shipped_presets
 from kwizard.spec import (
@@ -48,7 +49,18 @@ def test_baremetal_preset_matches_the_guides_layout():
 def test_aws_preset_spreads_over_three_azs():
     spec = presets.load(next(p for p in SHIPPED if p.name == "aws-3az.yaml"))
     assert spec.target == "aws" and spec.storage.type == "aws-ebs"
-    assert {h.az for h in spec.hosts_with("loadbalancer")} == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+    assert spec.provision is not None and spec.provision.azs == 3 and spec.provision.nat == "instances"
+    planned = layout.hosts(spec.provision)
+    assert [(h.name, h.az_index) for h in planned if "loadbalancer" in h.roles] == [
+        ("worker-a", 0),
+        ("worker-b", 1),
+        ("worker-c", 2),
+    ]
+    assert [(h.name, h.az_index) for h in planned if "control_plane" in h.roles] == [
+        ("cp-a", 0),
+        ("cp-b", 1),
+        ("cp-c", 2),
+    ]
 
 
 def test_saved_preset_has_a_header_mode_0600_and_no_defaults_noise(tmp_path: Path):

@@ -33,7 +33,7 @@ from kwizard.storage.plan import gluster_plan
 BASE: dict[str, Any] = {
     "version": 1,
     "name": "canary",
-    "target": "baremetal",
+    "target": "aws",
     "description": "all fields",
     "hosts": [
         {"name": f"n{i}", "address": f"10.0.0.{i}", "ip": f"10.0.0.{i}", "user": "admin", "port": 22,
@@ -55,6 +55,13 @@ BASE: dict[str, Any] = {
                 "gluster": {"volume": "gv0", "brick_dir": "/data/brick", "size": "9g",
                             "mount_point": "/mnt/gluster"}},
     "preflight": {"acknowledged": ["systemd"]},
+    "provision": {"region": "eu-west-1", "azs": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+                  "vpc_cidr": "10.139.0.0/16",
+                  "groups": [{"name": "cp", "count": 3, "roles": ["control_plane", "etcd"],
+                              "instance_type": "t3.medium"}],
+                  "ami": {"owner": "099720109477", "name": "ubuntu-*"},
+                  "key_name": "kwizard", "operator_cidr": "198.51.100.7/32", "nat": "gateway",
+                  "nat_instance_type": "t3.small", "bastion_instance_type": "t3.micro"},
     "phases": ["discover", "access", "preflight", "inventory", "storage"],
 }  # fmt: skip
 

@@ -10,6 +10,8 @@ from kwizard.storage import WHY_NOT_IN_TREE, default_storage_type, option, optio
 from kwizard.storage.summary import pod_security_context
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
+# AWS hosts that exist already (the shipped aws-3az preset creates its own).
+AWS_HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "presets" / "aws-3az-hosts.yaml"
 
 
 def test_defaults_gluster_on_bare_metal_and_ebs_on_aws() -> None:
@@ -38,7 +40,7 @@ def test_gluster_summary_shows_the_guides_permission_fixes() -> None:
 
 
 def test_ebs_summary_names_the_class_zones_and_iam() -> None:
-    text = summary_text(load(PRESETS / "aws-3az.yaml"))
+    text = summary_text(load(AWS_HOSTS))
     assert "`ebs-gp3`" in text and "eu-west-1a, eu-west-1b, eu-west-1c" in text and "IAM" in text
 
 

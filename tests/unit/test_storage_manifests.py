@@ -21,6 +21,8 @@ from kwizard.storage.plan import NODE_LABEL, gluster_plan
 from tests.k8s_schema import nearest_schema_version, validate_strict
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
+# AWS hosts that exist already (the shipped aws-3az preset creates its own).
+AWS_HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "presets" / "aws-3az-hosts.yaml"
 
 
 def test_schema_version_is_the_one_nearest_to_the_kube_version() -> None:
@@ -62,7 +64,7 @@ def test_strict_validation_really_rejects_a_bad_field() -> None:
 
 
 def test_ebs_storage_class_validates_and_is_limited_to_the_workers_zones() -> None:
-    spec = load(PRESETS / "aws-3az.yaml")
+    spec = load(AWS_HOSTS)
     manifests = ebs_manifests(spec)
     validate_strict(manifests, spec.kubespray.kube_version)
     (storage_class,) = manifests
@@ -81,7 +83,7 @@ def test_ebs_storage_class_validates_and_is_limited_to_the_workers_zones() -> No
 
 @pytest.mark.parametrize("volume_type", ["io1", "io2"])
 def test_provisioned_iops_types_get_an_iops_figure(volume_type: str) -> None:
-    spec = load(PRESETS / "aws-3az.yaml")
+    spec = load(AWS_HOSTS)
     spec = spec.updated(storage=spec.storage.model_dump() | {"ebs_volume_type": volume_type})
     (storage_class,) = ebs_manifests(spec)
     validate_strict([storage_class], spec.kubespray.kube_version)
@@ -90,7 +92,7 @@ def test_provisioned_iops_types_get_an_iops_figure(volume_type: str) -> None:
 
 
 def test_no_zones_no_topology_restriction() -> None:
-    spec = load(PRESETS / "aws-3az.yaml")
+    spec = load(AWS_HOSTS)
     hosts = [h.model_dump() | {"az": None} for h in spec.hosts]
     spec = spec.updated(hosts=hosts)
     assert node_zones(spec) == []

@@ -27,6 +27,8 @@ from kwizard.storage.phase import (
 )
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
+# AWS hosts that exist already (the shipped aws-3az preset creates its own).
+AWS_HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "presets" / "aws-3az-hosts.yaml"
 
 
 def context(tmp_path: Path, spec: ClusterSpec) -> PhaseContext:
@@ -98,7 +100,7 @@ def test_an_unreadable_inventory_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_aws_ebs_requires_the_csi_driver_and_applies_the_gp3_class() -> None:
-    extravars = provisioner_extravars(load(PRESETS / "aws-3az.yaml"))
+    extravars = provisioner_extravars(load(AWS_HOSTS))
     assert extravars["kwizard_control_plane"] == "cp-a"
     assert [(r["kind"], r["name"]) for r in extravars["kwizard_storage_require"]] == [
         ("csidriver", "ebs.csi.aws.com")
@@ -179,7 +181,7 @@ def test_playbooks_pass_ansibles_syntax_check(tmp_path: Path, playbook: str) -> 
 
 
 def test_cluster_storage_is_skipped_when_the_preset_builds_no_cluster(tmp_path: Path):
-    spec = load(PRESETS / "aws-3az.yaml").updated(phases=["access", "preflight", "inventory", "storage"])
+    spec = load(AWS_HOSTS).updated(phases=["access", "preflight", "inventory", "storage"])
     ctx = context(tmp_path, spec)
     write_inventory(ctx, {"kube_control_plane": [h.name for h in spec.hosts_with("control_plane")]})
     result = run_phase(ctx)

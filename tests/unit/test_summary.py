@@ -61,7 +61,7 @@ def test_baremetal_summary_text(tmp_path: Path) -> None:
 
 
 def test_aws_summary_has_nat_per_az_and_route53(tmp_path: Path) -> None:
-    spec = preset.load("presets/aws-3az.yaml")
+    spec = preset.load("tests/fixtures/presets/aws-3az-hosts.yaml")
     built = summary.build(spec, workspace(spec.name, tmp_path))
     text = summary.render_text(built)
     assert "NAT gateway per AZ" in text and "STOPPED" in text and "bandwidth" in text

@@ -170,7 +170,25 @@ class DeployStep(StepScreen):
         self.notify("A run is in progress: cancel it first.", severity="warning")
 
     def start(self, resume: bool) -> None:
-        """Save the preset and run (or resume) the phases on a worker thread."""
+        """Save the preset and run (or resume) the phases on a worker thread; a run that creates AWS
+        hosts shows their plan first and starts only once it is accepted."""
+        if self.running:
+            return
+        spec = self.wizard.spec
+        if (
+            not resume
+            and spec.provision is not None
+            and "provision" in self.wizard.options.selected_phases(spec)
+        ):
+            from kwizard.aws.plan import provision_plan
+            from kwizard.ui.provision_plan import ProvisionPlanModal
+
+            modal = ProvisionPlanModal(spec.name, provision_plan(spec.provision))
+            self.app.push_screen(modal, lambda create: self._launch(resume) if create else None)
+            return
+        self._launch(resume)
+
+    def _launch(self, resume: bool) -> None:
         if self.running:
             return
         self.cancelled = False

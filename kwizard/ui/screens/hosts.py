@@ -60,6 +60,15 @@ class DiscoveryFailed(Message):
     retry_large: tuple[str, int] | None = None
 
 
+class AwsHostsCreated(Message):
+    """The provision section's hosts exist on AWS: the instances and the bastion that reaches them."""
+
+    def __init__(self, hosts: list[Host], bastion: Bastion) -> None:
+        super().__init__()
+        self.hosts = hosts
+        self.bastion = bastion
+
+
 class ScanProgressed(Message):
     def __init__(self, done: int, total: int, found: int) -> None:
         super().__init__()
@@ -103,12 +112,16 @@ class HostsStep(StepScreen):
             yield Button("Remove (Del)", id="remove")
             yield Button("Scan network…", id="scan")
             yield Button("Import…", id="import")
+            yield Button("Create on AWS…", id="create-aws")
         yield Static("", id="problems")
 
     def load_spec(self, spec: ClusterSpec) -> None:
         self._scan_cancel = threading.Event()
         self.hosts: list[Host] = list(spec.hosts)
         self.bastion_hint: str | None = None
+        self.created_bastion: Bastion | None = None  # the bastion of hosts created on AWS
+        # A preset with a provision section has its hosts created here (plan first), then listed.
+        self.query_one("#create-aws", Button).display = spec.provision is not None
         self.query_one("#cluster-name", Input).value = spec.name
         self.query_one("#target", Select).value = spec.target
         self.query_one("#scan-progress", ProgressBar).display = False
@@ -224,6 +237,10 @@ class HostsStep(StepScreen):
     def _remove_pressed(self) -> None:
         self.action_remove()
 
+    @on(Button.Pressed, "#create-aws")
+    def _create_aws_pressed(self) -> None:
+        self._ask_create_on_aws()
+
     def _ask_scan(self) -> None:
         def answered(text: str | None) -> None:
             if text and text.strip():
@@ -300,6 +317,42 @@ class HostsStep(StepScreen):
             self.post_message(DiscoveryFailed(error))
             return
         self.post_message(HostsFound(found, kind))
+
+    def _ask_create_on_aws(self) -> None:
+        from kwizard.aws.plan import provision_plan
+        from kwizard.ui.provision_plan import ProvisionPlanModal
+
+        spec = self.wizard.spec
+        if spec.provision is None:
+            return
+
+        def answered(create: bool | None) -> None:
+            if create:
+                self.create_on_aws()
+
+        self.app.push_screen(ProvisionPlanModal(spec.name, provision_plan(spec.provision)), answered)
+
+    @work(thread=True, exclusive=True, group="discovery")
+    def create_on_aws(self) -> None:
+        """Create what is missing of the provision section's hosts, then list them (blocking: a worker)."""
+        from kwizard.aws.phase import create_hosts
+
+        self.app.call_from_thread(self.notify, "Creating the AWS hosts…", timeout=4)
+        try:
+            hosts, bastion = create_hosts(
+                self.wizard.spec, self.wizard.ws, lambda text: None, cancel=self._scan_cancel
+            )
+        except KwizardError as error:
+            self.post_message(DiscoveryFailed(error))
+            return
+        self.post_message(AwsHostsCreated(hosts, bastion))
+
+    def on_aws_hosts_created(self, message: AwsHostsCreated) -> None:
+        self.hosts = list(message.hosts)
+        self.created_bastion = message.bastion
+        self._refresh_table(select=self.hosts[0].name if self.hosts else None)
+        note = f"bastion {message.bastion.address} (its Elastic IP) is set for the Access step"
+        self._show_problems([], (note,), added=len(self.hosts))
 
     def _post_progress(self, done: int, total: int, found: int) -> None:
         # About a hundred updates per scan, however large: a /16 must not post 65 534 messages.
@@ -409,7 +462,9 @@ class HostsStep(StepScreen):
             "target": target,
             "hosts": default_roles(self.hosts),
         }
-        if self.bastion_hint and spec.bastion is None:
+        if self.created_bastion is not None:
+            changes["bastion"] = self.created_bastion
+        elif self.bastion_hint and spec.bastion is None:
             changes["bastion"] = Bastion(address=self.bastion_hint)
         return spec.updated(**changes)
 

@@ -8,7 +8,7 @@ from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Stati
 
 from kwizard.choices import CONTAINER_MANAGERS, NETWORK_PLUGINS, parse_virtual_hosts
 from kwizard.errors import InputError
-from kwizard.phases import PHASE_TITLES, PHASES
+from kwizard.phases import PHASE_TITLES, USER_PHASES
 from kwizard.spec import ClusterSpec
 from kwizard.ui.steps import StepScreen
 from kwizard.ui.widgets.storage_choice import StorageChoice
@@ -51,7 +51,7 @@ class OptionsStep(StepScreen):
         yield Static("Storage", classes="section-title")
         yield StorageChoice(id="storage-choice")
         yield Static("Phases to run", classes="section-title")
-        yield SelectionList[str](*[(PHASE_TITLES[p], p) for p in PHASES], id="phases")
+        yield SelectionList[str](*[(PHASE_TITLES[p], p) for p in USER_PHASES], id="phases")
 
     def load_spec(self, spec: ClusterSpec) -> None:
         ks, lb = spec.kubespray, spec.loadbalancer
