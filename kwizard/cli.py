@@ -26,6 +26,8 @@ SUBCOMMANDS: dict[str, str] = {
     "expose": "route a virtual host to a Service through the HA ingress load balancer",
     "remove-node": "remove nodes from a cluster (Kubespray remove-node.yml), then from its preset",
     "reset": "reset a cluster's hosts (Kubespray reset.yml); its folder is kept, marked reset",
+    "add-node": "add hosts to a cluster (Kubespray scale.yml, or cluster.yml for control plane/etcd)",
+    "clusters": "list the saved clusters: hosts, versions, last run and its status",
 }
 
 DESCRIPTION = """\
@@ -40,6 +42,7 @@ examples:
   kwizard --resume mycluster
   kwizard remove-node mycluster node4 --yes
   kwizard reset mycluster --confirm mycluster
+  kwizard add-node mycluster 10.0.0.[21:22] --yes
 exit codes: 0 ok, 1 a phase failed, 2 bad input, 3 preflight failed, 130 interrupted"""
 
 

@@ -157,4 +157,5 @@ def test_every_subcommand_is_registered():
     parser = build_parser()
     args = parser.parse_args([])
     assert args.command is None
-    assert set(SUBCOMMANDS) == {"lab", "diagnose", "runs", "kubeconfig", "expose", "remove-node", "reset"}
+    expected = {"lab", "diagnose", "runs", "kubeconfig", "expose", "remove-node", "reset"}
+    assert set(SUBCOMMANDS) == expected | {"add-node", "clusters"}
