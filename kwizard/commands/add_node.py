@@ -44,11 +44,10 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster
-    from kwizard.day2 import ADD_NODE, phase_table, reset_marker
-    from kwizard.day2.addition import new_hosts, plan_addition, playbook_steps, restarts_api_proxy
+    from kwizard.day2 import phase_table, reset_marker
+    from kwizard.day2.addition import add_node_operation, playbook_steps
     from kwizard.engine.journal import cluster_lock
     from kwizard.headless import run_headless
-    from kwizard.inventory.checks import check_spec, raise_for_problems
     from kwizard.preflight.phase import validate_acknowledgements
 
     spec, ws = open_cluster(args.cluster)
@@ -60,15 +59,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{ws.cluster!r} was reset (see {ws.cluster_dir / 'reset.json'}); no cluster to join.",
                 f"Build it again first: kwizard --preset {ws.preset_file} --yes",
             )
-        addition = plan_addition(spec, new_hosts(spec, args.hosts, args.role))
-        raise_for_problems(check_spec(addition.combined))
-        hosts = [host.model_dump(mode="json", exclude_none=True) for host in addition.hosts]
-        operation = {
-            "command": ADD_NODE,
-            "hosts": hosts,
-            "restart_api_proxy": restarts_api_proxy(spec, hosts),
-        }
-        steps = playbook_steps(hosts)
+        addition, operation = add_node_operation(spec, args.hosts, args.role)
+        steps = playbook_steps(operation["hosts"])
         listed = ", ".join(
             f"{host.name} ({host.address}: {', '.join(host.roles)})" for host in addition.hosts
         )

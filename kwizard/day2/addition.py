@@ -86,6 +86,21 @@ def plan_addition(spec: ClusterSpec, hosts: Sequence[Host]) -> Addition:
     return Addition(tuple(hosts), spec_with(spec, hosts))
 
 
+def add_node_operation(
+    spec: ClusterSpec, entries: Sequence[str], roles: str | None
+) -> tuple[Addition, dict[str, Any]]:
+    """The addition of the typed hosts to `spec`, checked as a whole (Kubespray's own rules too), and
+    the operation an add-node run records: what the command line and the wizard both start."""
+    from kwizard.day2.phases import ADD_NODE
+    from kwizard.inventory.checks import check_spec, raise_for_problems
+
+    addition = plan_addition(spec, new_hosts(spec, entries, roles))
+    raise_for_problems(check_spec(addition.combined))
+    hosts = [host.model_dump(mode="json", exclude_none=True) for host in addition.hosts]
+    operation = {"command": ADD_NODE, "hosts": hosts, "restart_api_proxy": restarts_api_proxy(spec, hosts)}
+    return addition, operation
+
+
 def spec_with(spec: ClusterSpec, hosts: Sequence[Host]) -> ClusterSpec:
     """`spec` with `hosts` appended (those already in it by name are left as they are), validated."""
     names = {host.name for host in spec.hosts}

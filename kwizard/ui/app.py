@@ -93,6 +93,11 @@ class WizardApp(App[int]):
                 self.saved_spec = self.spec
             except KwizardError as error:
                 self.show_error(error)
+            else:
+                from kwizard.ui.screens.home import ClusterHome
+
+                self.push_screen(ClusterHome())  # its hosts, last runs and actions; the steps from there
+                return
         elif choice and choice.startswith("new:"):
             self.spec = ClusterSpec(name=choice.removeprefix("new:"))
         self.push_screen(self.make_step(0))
