@@ -357,3 +357,57 @@ def test_a_new_host_failing_preflight_stops_before_kubespray(
 def _inventory_or_empty(ws: Workspace) -> dict[str, Any]:
     path = ws.inventory_dir / "hosts.yaml"
     return _inventory(ws)["hosts"] if path.is_file() else {}
+
+
+async def test_add_nodes_from_the_clusters_home_screen(lab: kwlab.Lab, stand_in: Path, root: Path) -> None:
+    """The wizard's home screen runs the same add-node engine: same playbooks, same preset update."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from kwizard.options import RunOptions
+    from kwizard.ui.app import WizardApp
+    from kwizard.ui.modals import ChoiceModal
+    from kwizard.ui.screens.day2_run import Day2RunScreen
+    from kwizard.ui.screens.home import ClusterHome
+
+    ws = _cluster("add-home", lab, root, stand_in)
+    shutil.copy(lab.known_hosts, ws.known_hosts)
+    options = RunOptions(ignore_preflight=frozenset({"ip_forward", "systemd"}))
+    app = WizardApp(root=root, options=options)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # Continue 'add-home'
+        await pilot.pause()
+        assert isinstance(app.screen, ClusterHome)
+        await pilot.click("#action-add-node")
+        await pilot.pause()
+        await pilot.press(*_entry(lab, "lab5"), "enter")
+        await pilot.pause()
+        await pilot.press("enter")  # roles: worker
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.click("#add")
+        await pilot.pause()
+        run = app.screen
+        assert isinstance(run, Day2RunScreen)
+        for _ in range(600 * 5):  # bounded: the stand-in's venv exists by now or is built in this time
+            if run.outcome is not None and not run.running:
+                break
+            await asyncio.sleep(0.2)
+        assert run.outcome is not None and run.outcome.status == "ok", run.outcome
+        await pilot.click("#day2-back")
+        await pilot.pause()
+        home = app.screen
+        assert isinstance(home, ClusterHome)
+        hosts = home.query_one("#home-hosts", DataTable)
+        assert [hosts.get_row_at(i)[0] for i in range(hosts.row_count)] == ["lab1", "lab2", "lab5"]
+        runs = home.query_one("#home-runs", DataTable)
+        assert runs.get_row_at(0)[1] == "add-node" and "ok" in str(runs.get_row_at(0)[2])
+
+    [scale] = _records(stand_in, "scale")
+    assert scale["limit"] == "lab5" and scale["play_hosts"] == ["lab5"]
+    assert _joined(lab, "lab5") == ["scale"]
+    assert _preset_hosts(ws) == ["lab1", "lab2", "lab5"]
+    assert "lab5" in _inventory(ws)["hosts"]
+    assert list(_last_journal(ws)["phases"]) == ["access", "preflight", "facts", "scale", "update-preset"]

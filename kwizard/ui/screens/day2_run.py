@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -116,7 +116,8 @@ class Day2RunScreen(Screen[str | None]):
             return
         self.post_message(self.Finished(outcome))
 
-    def on_day2_run_screen_finished(self, message: Finished) -> None:
+    @on(Finished)
+    def _finished(self, message: Finished) -> None:
         outcome = self.outcome = message.outcome
         self._stopped()
         report = outcome.directory / "report.md"
@@ -132,7 +133,8 @@ class Day2RunScreen(Screen[str | None]):
             if outcome.error is not None:
                 self.wizard.show_error(outcome.error)
 
-    def on_day2_run_screen_errored(self, message: Errored) -> None:
+    @on(Errored)
+    def _errored(self, message: Errored) -> None:
         self._stopped()
         self._result(f"[red]{message.error.title}[/]")
         self.wizard.show_error(message.error)
