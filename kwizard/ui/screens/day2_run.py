@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -64,10 +64,7 @@ class Day2RunScreen(Screen[str | None]):
 
     @property
     def wizard(self) -> WizardApp:
-        from kwizard.ui.app import WizardApp
-
-        assert isinstance(self.app, WizardApp)
-        return self.app
+        return cast("WizardApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -46,10 +46,7 @@ class ClusterHome(Screen[None]):
 
     @property
     def wizard(self) -> WizardApp:
-        from kwizard.ui.app import WizardApp
-
-        assert isinstance(self.app, WizardApp)
-        return self.app
+        return cast("WizardApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
