@@ -83,7 +83,23 @@ def plan_addition(spec: ClusterSpec, hosts: Sequence[Host]) -> Addition:
                 "kwizard --preset FILE --yes --only loadbalancer (or storage).",
             )
     _odd_etcd(spec, hosts)
+    _keep_nodes(spec, hosts)
     return Addition(tuple(hosts), spec_with(spec, hosts))
+
+
+def _keep_nodes(spec: ClusterSpec, hosts: Sequence[Host]) -> None:
+    """Without workers the control plane hosts are Kubespray's kube_node; the first worker would take them
+    out of that group in the inventory, unnoticed, while they still run workloads."""
+    planes = [host.name for host in spec.hosts_with("control_plane")]
+    if spec.hosts_with("worker") or not any(host.has("worker") for host in hosts):
+        return
+    raise InputError(
+        "The control plane hosts would stop being nodes",
+        f"{', '.join(planes)} run the workloads now (the cluster has no worker); with a first worker "
+        "kwizard's inventory would list only the workers in kube_node.",
+        f"Give {', '.join(planes)} the worker role in the preset first (the inventory stays the same), "
+        "then add the workers.",
+    )
 
 
 def add_node_operation(

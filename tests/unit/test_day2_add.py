@@ -73,6 +73,15 @@ def test_kwizard_roles_other_than_the_cluster_ones_are_refused() -> None:
         plan_addition(spec, new_hosts(spec, ["10.0.0.21"], "worker,loadbalancer"))
 
 
+def test_a_first_worker_is_refused_while_the_control_plane_runs_the_workloads() -> None:
+    spec = _spec({"cp1": ["control_plane", "etcd"]})
+    with pytest.raises(InputError, match="would stop being nodes") as caught:
+        plan_addition(spec, new_hosts(spec, ["10.0.0.21"], None))
+    assert "Give cp1 the worker role" in caught.value.fix
+    both = _spec({"cp1": ["control_plane", "etcd", "worker"]})
+    assert plan_addition(both, new_hosts(both, ["10.0.0.21"], None)).names == ["node1"]
+
+
 def test_workers_take_facts_then_scale_limited_to_them() -> None:
     steps = playbook_steps(_recorded(new_hosts(_spec(ONE), ["10.0.0.[21:22]"], None)))
     assert [(s.playbook, s.limit, s.extravars) for s in steps] == [
