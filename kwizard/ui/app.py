@@ -78,6 +78,13 @@ class WizardApp(App[int]):
             self.spec = presets.load(workspace(self.resume, self.root).preset_file)
             self.saved_spec = self.spec
             self.step = len(STEPS) - 1
+            from kwizard.ui.screens.home import ClusterHome, last_operation
+
+            if (
+                last_operation(self.ws, stopped=False) is not None
+            ):  # a day-2 run: resumed from the cluster's home screen
+                self.push_screen(ClusterHome())
+                return
         if self._needs_welcome:
             from kwizard.ui.screens.welcome import WelcomeScreen
 

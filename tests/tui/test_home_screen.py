@@ -155,3 +155,13 @@ def test_snapshot_home_screen_small_terminal(snap_compare: object, tmp_path: Pat
     of them stays on screen with the footer."""
     _history(_saved(tmp_path))
     assert snap_compare(WizardApp(root=tmp_path), terminal_size=(80, 24), run_before=_open)  # type: ignore[operator]
+
+
+async def test_resuming_a_day2_run_in_the_wizard_opens_the_home_screen(tmp_path: Path) -> None:
+    """kwizard --resume CLUSTER (wizard) after a stopped remove-node: its home, with Resume last run."""
+    _history(_saved(tmp_path))
+    app = WizardApp(root=tmp_path, resume="prod")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ClusterHome)
+        assert app.screen.query_one("#action-resume", Button).display

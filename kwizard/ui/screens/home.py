@@ -22,6 +22,7 @@ from kwizard.ui.modals import AskModal, ChoiceModal
 
 if TYPE_CHECKING:
     from kwizard.day2.overview import ClusterOverview
+    from kwizard.paths import Workspace
     from kwizard.ui.app import WizardApp
 
 
@@ -125,19 +126,24 @@ class ClusterHome(Screen[None]):
 
     def stopped_day2_run(self) -> tuple[Path, dict[str, Any]] | None:
         """The cluster's last run when it is a day-2 run that did not finish: folder and operation."""
-        from kwizard.engine.journal import RunJournal, last_run
+        return last_operation(self.wizard.ws, stopped=True)
 
-        directory = last_run(self.wizard.ws)
-        if directory is None:
-            return None
-        try:
-            record = RunJournal.load(directory).record
-        except KwizardError:
-            return None
-        operation = record.options.get("operation")
-        if record.status == "ok" or not isinstance(operation, dict) or not operation.get("command"):
-            return None
-        return directory, operation
+
+def last_operation(ws: Workspace, *, stopped: bool = True) -> tuple[Path, dict[str, Any]] | None:
+    """The cluster's last run and its operation when it is a day-2 run (that did not finish)."""
+    from kwizard.engine.journal import RunJournal, last_run
+
+    directory = last_run(ws)
+    if directory is None:
+        return None
+    try:
+        record = RunJournal.load(directory).record
+    except KwizardError:
+        return None
+    operation = record.options.get("operation")
+    if (stopped and record.status == "ok") or not isinstance(operation, dict) or not operation.get("command"):
+        return None
+    return directory, operation
 
 
 def _status(status: str) -> str:
