@@ -30,6 +30,8 @@ SUBCOMMANDS: dict[str, str] = {
     "backup": "take an etcd snapshot and fetch it into the cluster's folder (--list: the snapshots)",
     "restore": "put etcd back to a snapshot of kwizard backup, on every etcd member",
     "aws": "the AWS hosts kwizard created for a cluster: destroy them",
+    "add-node": "add hosts to a cluster (Kubespray scale.yml, or cluster.yml for control plane/etcd)",
+    "clusters": "list the saved clusters: hosts, versions, last run and its status",
 }
 
 DESCRIPTION = """\
@@ -42,7 +44,10 @@ examples:
   kwizard lab up && kwizard --preset presets/lab.yaml
   kwizard --preset my.yaml --yes --until inventory
   kwizard --resume mycluster
+  kwizard add-node mycluster 10.0.0.[21:22] --yes
   kwizard remove-node mycluster node4 --yes
+  kwizard upgrade mycluster --kube-version 1.35.5 --yes
+  kwizard backup mycluster
   kwizard reset mycluster --confirm mycluster
   kwizard aws destroy mycluster --yes
 exit codes: 0 ok, 1 a phase failed, 2 bad input, 3 preflight failed, 130 interrupted"""

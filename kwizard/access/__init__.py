@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from kwizard.access.flow import HostAccess, PasswordPrompt, emit_status, secure_host, secure_hosts
@@ -22,7 +23,7 @@ from kwizard.access.keypair import (
 from kwizard.errors import KwizardError
 from kwizard.protocol.outputs import AccessOutput
 from kwizard.protocol.phase import PhaseContext, PhaseResult, PhaseStatus
-from kwizard.spec import ClusterSpec
+from kwizard.spec import ClusterSpec, Host
 
 __all__ = [
     "HostAccess",
@@ -55,8 +56,9 @@ def terminal_password_prompt(spec: ClusterSpec) -> PasswordPrompt | None:
     return ask
 
 
-def run_phase(ctx: PhaseContext) -> PhaseResult:
-    """Authorise the spec's key (generated if missing) on every host; one status row per host."""
+def run_phase(ctx: PhaseContext, hosts: Sequence[Host] | None = None) -> PhaseResult:
+    """Authorise the spec's key (generated if missing) on every host (or on `hosts`, e.g. the ones
+    add-node brings); one status row per host."""
     spec = ctx.spec
     try:
         key = ensure_key_pair(Path(spec.ssh.key), comment=f"kwizard-{spec.name}")
@@ -67,7 +69,9 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     # ctx.secrets were resolved when the run was built (typed first, then the preset's variables).
     if spec.ssh.password_env and ctx.secrets.ssh_password is None:
         ctx.log("access", f"environment variable {spec.ssh.password_env} is not set", level="warning")
-    rows = secure_hosts(ctx, spec.hosts, key, ask_password=terminal_password_prompt(spec))
+    rows = secure_hosts(
+        ctx, spec.hosts if hosts is None else hosts, key, ask_password=terminal_password_prompt(spec)
+    )
     status: PhaseStatus = (
         "interrupted" if ctx.cancel.is_set() else ("ok" if all(r.ok for r in rows) else "failed")
     )

@@ -7,7 +7,7 @@ import sys
 
 from kwizard.errors import EnvironmentProblem, InputError
 from kwizard.options import RunOptions
-from kwizard.paths import Workspace, workspace
+from kwizard.paths import workspace
 from kwizard.spec import ClusterSpec
 
 
@@ -36,7 +36,6 @@ def run(args: argparse.Namespace) -> int:
             from kwizard.headless import resume_headless
 
             return resume_headless(ws.create(), options)
-        _refuse_day2_in_wizard(ws)
         return _interactive(args, spec=None, resume=cluster, options=options)
 
     if args.yes:
@@ -61,24 +60,6 @@ def run(args: argparse.Namespace) -> int:
             return run_headless(spec, ws, options, holds_lock=True)
 
     return _interactive(args, spec=spec, resume=None, options=options)
-
-
-def _refuse_day2_in_wizard(ws: Workspace) -> None:
-    """The wizard resumes the build pipeline; a stopped remove-node or reset run resumes headless."""
-    from kwizard.engine.journal import RunJournal, last_run
-    from kwizard.errors import KwizardError
-
-    directory = last_run(ws)
-    try:
-        operation = RunJournal.load(directory).record.options.get("operation") if directory else None
-    except KwizardError:
-        return
-    if isinstance(operation, dict) and operation.get("command"):
-        raise InputError(
-            f"The last run of {ws.cluster!r} is a {operation['command']} run",
-            "The wizard continues builds; this run continues headless.",
-            f"Run: kwizard --resume {ws.cluster} --yes",
-        )
 
 
 def _load_preset(path: str, options: RunOptions, *, complete: bool) -> ClusterSpec:

@@ -6,6 +6,6 @@ lists; the commands in `kwizard.commands` ask and confirm, then hand the run to 
 
 from __future__ import annotations
 
-from kwizard.day2.phases import REMOVE_NODE, RESET, phase_table, reset_marker
+from kwizard.day2.phases import ADD_NODE, REMOVE_NODE, RESET, phase_table, reset_marker
 
-__all__ = ["REMOVE_NODE", "RESET", "phase_table", "reset_marker"]
+__all__ = ["ADD_NODE", "REMOVE_NODE", "RESET", "phase_table", "reset_marker"]

@@ -1,6 +1,7 @@
 """The phase lists of the day-2 commands: each a run of the engine, journalled and resumable.
 
 remove-node:  [facts] → remove-node → update-preset
+add-node:     see kwizard.day2.adding
 reset:        reset → mark-reset
 upgrade, backup, restore: their own modules (kwizard.day2.upgrade, …), each with its PHASES
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from kwizard.engine.pipeline import PhaseDefinition
     from kwizard.protocol.phase import PhaseContext, PhaseFunction, PhaseResult
 
+ADD_NODE = "add-node"
 REMOVE_NODE = "remove-node"
 RESET = "reset"
 RESET_MARKER = "reset.json"
@@ -36,6 +38,7 @@ def phase_table(operation: Mapping[str, Any]) -> tuple[PhaseDefinition, ...]:
     from kwizard.engine.pipeline import PhaseDefinition
 
     command = operation.get("command")
+    rows: list[tuple[str, str, PhaseFunction]]
     if command == REMOVE_NODE:
         facts = [("facts", "Kubespray facts.yml", facts_phase)] if operation.get("ungraceful") else []
         rows = [
@@ -43,6 +46,10 @@ def phase_table(operation: Mapping[str, Any]) -> tuple[PhaseDefinition, ...]:
             (REMOVE_NODE, "Kubespray remove-node.yml", remove_node_phase),
             ("update-preset", "Update preset and inventory", update_preset_phase),
         ]
+    elif command == ADD_NODE:
+        from kwizard.day2.adding import add_node_rows
+
+        rows = add_node_rows(operation)
     elif command == RESET:
         rows = [
             (RESET, "Kubespray reset.yml", reset_phase),

@@ -263,7 +263,7 @@ class HeadlessConsole:
         for finding in state.live_findings[:10]:
             out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
         out.print(f"Report: {outcome.directory / 'report.md'}")
-        # A day-2 run (remove-node, reset) continues headless only; the wizard resumes builds.
+        # A day-2 run (add-node, remove-node, reset) continues headless, or from the cluster's home screen.
         headless = " --yes" if record.options.get("operation") else ""
         if outcome.status == "interrupted":
             out.print(

@@ -7,6 +7,7 @@ the ansible-runner adapter with Kubespray's ansible.cfg and the venv's ansible.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kwizard.errors import KwizardError
@@ -60,12 +61,15 @@ def run_kubespray_playbook(
     *,
     extravars: dict[str, Any] | None = None,
     limit: str | None = None,
+    hosts_file: Path | None = None,
 ) -> PhaseResult:
     """Run one of Kubespray's playbooks as phase `phase`, the way cluster.yml runs.
 
     The checkout and its venv are made ready, the inventory is brought up to date with the spec, and the
     playbook runs from the checkout with its ansible.cfg and the venv's ansible. Day-2 commands
-    (remove-node.yml, reset.yml, playbooks/facts.yml) pass their extra vars and limit here.
+    (remove-node.yml, reset.yml, playbooks/facts.yml) pass their extra vars and limit here; add-node
+    passes `hosts_file`, a hosts file beside the spec's (so its group_vars apply) that also lists the new
+    hosts, so the cluster's own inventory changes only once the hosts are in.
     """
     from kwizard.inventory import HOSTS_FILE, build, plan
     from kwizard.protocol.phase import PhaseResult
@@ -89,13 +93,22 @@ def run_kubespray_playbook(
     # With --only kubespray the inventory phase did not run: make sure the files on disk match the spec.
     if any(change.status != "unchanged" for change in plan(ctx.spec, ctx.ws, ctx.results)):
         build(ctx, phase=phase)
-    command = command_line(ctx.spec, ctx.ws, ctx.options, playbook=playbook, extravars=extravars, limit=limit)
+    inventory = hosts_file or ctx.ws.inventory_dir / HOSTS_FILE
+    command = command_line(
+        ctx.spec,
+        ctx.ws,
+        ctx.options,
+        playbook=playbook,
+        extravars=extravars,
+        limit=limit,
+        inventory=inventory,
+    )
     ctx.log(phase, "equivalent command: " + command)
     result = run_playbook(
         ctx,
         phase,
         path,
-        ctx.ws.inventory_dir / HOSTS_FILE,
+        inventory,
         extravars=extravars,
         limit=limit,
         ansible_cfg=workspace.checkout.ansible_cfg,

@@ -83,9 +83,12 @@ def command_line(
     playbook: str = "cluster.yml",
     extravars: Mapping[str, Any] | None = None,
     limit: str | None = None,
+    inventory: Path | None = None,
 ) -> str:
     """`cd <ks> && ANSIBLE_CONFIG=<ks>/ansible.cfg <venv>/bin/ansible-playbook -i … cluster.yml -b …`."""
     run = replace(planned_run(spec, ws, options), playbook=playbook)
+    if inventory is not None:
+        run = replace(run, inventory=inventory)
     return (
         f"cd {shlex.quote(str(run.checkout))} && "
         f"ANSIBLE_CONFIG={shlex.quote(str(run.ansible_cfg))} {shlex.join(argv(spec, run, extravars, limit))}"

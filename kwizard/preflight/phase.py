@@ -8,6 +8,8 @@ interpreter per host (for the inventory) and memory/CPUs per host (for diagnosti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from kwizard.errors import InputError
@@ -18,7 +20,7 @@ from kwizard.preflight.run import Preflight
 from kwizard.protocol.events import EventKind
 from kwizard.protocol.outputs import PreflightOutput
 from kwizard.protocol.phase import Event, PhaseContext, PhaseResult
-from kwizard.spec import ClusterSpec
+from kwizard.spec import ClusterSpec, Host
 
 PHASE = "preflight"
 
@@ -150,16 +152,24 @@ def _problem_log(result: CheckResult) -> Event:
     )
 
 
-def run_phase(ctx: PhaseContext) -> PhaseResult:
-    """Check every host; a failure nobody acknowledged fails the phase (the engine exits with 3)."""
+def run_phase(ctx: PhaseContext, hosts: Sequence[Host] | None = None) -> PhaseResult:
+    """Check every host (or only `hosts`, e.g. the ones add-node brings); a failure nobody acknowledged
+    fails the phase (the engine exits with 3)."""
     acknowledged = acknowledged_names(ctx)
-    ctx.log(PHASE, f"checking {len(ctx.spec.hosts)} hosts at once")
+    targets = list(ctx.spec.hosts if hosts is None else hosts)
+    ctx.log(PHASE, f"checking {len(targets)} hosts at once")
 
     def on_host(host_report: HostReport) -> None:
         acknowledged_here = host_report.with_acknowledged(acknowledged)
         ctx.emit(Event(EventKind.HOST_STATUS, PHASE, host_report.host, _host_status(acknowledged_here)))
 
-    report = Preflight(ctx).run(on_host=on_host).with_acknowledged(acknowledged)
+    report = Preflight(ctx).run(targets, on_host=on_host).with_acknowledged(acknowledged)
+    if hosts is not None and report.cluster:
+        # Checking some hosts of a built cluster: its cluster-wide choices were settled when it was built.
+        for result in report.cluster:
+            ctx.log(PHASE, f"not checked now (cluster-wide): {result.check}: {result.observed}")
+        present = {r.check for h in report.hosts for r in h.results}
+        report = replace(report, cluster=(), checks=tuple(c for c in report.checks if c in present))
     # One host_status per host (the engine counts them); problems found by the cross-host checks
     # (duplicate names, spread, counts) come with the rest as log lines.
     for result in sorted(report.problems, key=lambda r: (r.status != "fail", r.host)):

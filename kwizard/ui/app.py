@@ -96,6 +96,13 @@ class WizardApp(App[int]):
             self.spec = presets.load(workspace(self.resume, self.root).preset_file)
             self.saved_spec = self.spec
             self.step = len(STEPS) - 1
+            from kwizard.ui.screens.home import ClusterHome, last_operation
+
+            if (
+                last_operation(self.ws, stopped=False) is not None
+            ):  # a day-2 run: resumed from the cluster's home screen
+                self.push_screen(ClusterHome())
+                return
         if self._needs_welcome:
             from kwizard.ui.screens.welcome import WelcomeScreen
 
@@ -111,6 +118,11 @@ class WizardApp(App[int]):
                 self.saved_spec = self.spec
             except KwizardError as error:
                 self.show_error(error)
+            else:
+                from kwizard.ui.screens.home import ClusterHome
+
+                self.push_screen(ClusterHome())  # its hosts, last runs and actions; the steps from there
+                return
         elif choice and choice.startswith("new:"):
             self.spec = ClusterSpec(name=choice.removeprefix("new:"))
         self.push_screen(self.make_step(0))

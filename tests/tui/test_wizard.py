@@ -108,6 +108,9 @@ async def test_continue_the_last_cluster(kwizard_root: Path):
         await pilot.pause()
         await pilot.click("#continue-lab")
         await pilot.pause()
+        assert type(app.screen).__name__ == "ClusterHome"  # its hosts, runs and actions first
+        await pilot.click("#action-edit")
+        await pilot.pause()
         assert type(app.screen).__name__ == "HostsStep"
         assert app.spec == spec
 

@@ -157,9 +157,15 @@ def test_every_subcommand_is_registered():
     parser = build_parser()
     args = parser.parse_args([])
     assert args.command is None
-    assert set(SUBCOMMANDS) == {"lab", "diagnose", "runs", "kubeconfig", "expose", "remove-node", "reset"} | {
-        "upgrade",
-        "backup",
-        "restore",
-        "aws",
+    expected = {
+        "lab",
+        "diagnose",
+        "runs",
+        "kubeconfig",
+        "expose",
+        "remove-node",
+        "reset",
+        "add-node",
+        "clusters",
     }
+    assert set(SUBCOMMANDS) == expected | {"upgrade", "backup", "restore", "aws"}
