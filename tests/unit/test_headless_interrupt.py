@@ -54,7 +54,8 @@ def test_a_second_ctrl_c_quits_at_once_and_still_closes_the_journal(tmp_path: Pa
     wait_for_task(ws, process, SLEEP_TASK)
     code, output = interrupt(process, times=2)
     assert code == 130, output
-    assert "Interrupted — resume with: kwizard --resume fx" in output
+    # The run lives in --workdir: the command printed for later names it, or it would not find the run.
+    assert f"Interrupted — resume with: kwizard --resume fx --workdir {workdir}" in output
     state = written_state(ws)
     assert state["status"] == "interrupted" and state["phases"]["kubespray"]["status"] == "interrupted"
     assert "before the phase had stopped" in state["phases"]["kubespray"]["summary"]  # it did not wait
