@@ -129,9 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.workdir:
-        import os
+        from kwizard.paths import use_workdir_option
 
-        os.environ["KWIZARD_WORKDIR"] = args.workdir
+        use_workdir_option(args.workdir)
     module = _command_module(args.command or "wizard")
     try:
         return int(module.run(args) or 0)

@@ -35,6 +35,38 @@ def default_root() -> Path:
     return user_data_path("kwizard", appauthor=False)
 
 
+# KWIZARD_WORKDIR as the user's shell has it, before --workdir replaced it (set only with --workdir).
+ENV_SHELL_WORKDIR = "KWIZARD_SHELL_WORKDIR"
+
+
+def use_workdir_option(workdir: str) -> None:
+    """--workdir DIR: kwizard and its children use DIR; the shell's own setting is kept for workdir_option."""
+    os.environ.setdefault(ENV_SHELL_WORKDIR, os.environ.get(ENV_WORKDIR, ""))
+    os.environ[ENV_WORKDIR] = workdir
+
+
+def workdir_option(root: Path) -> str:
+    """ " --workdir ROOT" when the run was given --workdir and ROOT is not where kwizard looks without it,
+    so that a command printed for later (`kwizard --resume lab`) finds the same cluster; else ""."""
+    import shlex
+
+    shell = os.environ.get(ENV_SHELL_WORKDIR)
+    if shell is None:
+        return ""
+    if shell:
+        usual = Path(shell).expanduser()
+    else:
+        from platformdirs import user_data_path
+
+        usual = user_data_path("kwizard", appauthor=False)
+    try:
+        if root.expanduser().resolve() == usual.resolve():
+            return ""
+    except OSError:
+        pass
+    return f" --workdir {shlex.quote(str(root))}"
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The folders of one cluster, below a workspace root."""

@@ -117,11 +117,11 @@ def main(argv: list[str]) -> int:
     from kwizard.headless import resume_headless, run_headless
     from kwizard.headless.errors import report_error
     from kwizard.options import RunOptions
-    from kwizard.paths import workspace
+    from kwizard.paths import use_workdir_option, workspace
 
     args = cli.build_parser().parse_args(argv)
     if args.workdir:
-        os.environ["KWIZARD_WORKDIR"] = args.workdir
+        use_workdir_option(args.workdir)
     table = fixture_phases(os.environ.get("KWIZARD_FIXTURE_PLAYBOOK", "cluster.yml"))
     try:
         options = RunOptions.from_args(args)

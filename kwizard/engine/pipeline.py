@@ -445,15 +445,20 @@ class Engine:
             journal.close()
 
     def _expected_tasks(self, name: str) -> int | None:
-        """Task count of the last attempt of this phase here or in an earlier run (progress total)."""
-        if self.journal is not None and self.journal.record.phase(name).tasks:
-            return self.journal.record.phase(name).tasks
+        """Task count of the last finished attempt of this phase here or in an earlier run (progress total).
+
+        An attempt stopped part way (interrupted, failed) counted only the tasks it got to: as a total it
+        would show the next attempt at 100% from its first tasks on."""
+        if self.journal is not None:
+            here = self.journal.record.phase(name)
+            if here.tasks and here.status == "ok":
+                return here.tasks
         for directory in reversed(list_runs(self.ws)[-20:]):
             try:
                 earlier = RunJournal.load(directory).record.phase(name)
             except KwizardError:
                 continue
-            if earlier.tasks:
+            if earlier.tasks and earlier.status == "ok":
                 return earlier.tasks
         return None
 

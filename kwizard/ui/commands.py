@@ -42,6 +42,10 @@ class WizardCommands(Provider):
             ("Resume the last run", wizard.command_resume, "Go to Deploy and resume the stopped run"),
             ("Open last run's report", wizard.command_open_report, "The report.md of the cluster's last run"),
         ]
+        cancel = getattr(screen, "cancel", None)
+        if getattr(screen, "running", False) and callable(cancel):
+            # Without a mouse the Cancel run button is many Tabs away while the dashboard keys are in use.
+            found.append(("Cancel the run", cancel, "Stop the running phase; Resume continues from it"))
         return found
 
     async def discover(self) -> Hits:

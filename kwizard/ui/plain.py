@@ -19,7 +19,7 @@ from kwizard.discovery.naming import to_hosts
 from kwizard.discovery.ranges import parse_host_list
 from kwizard.errors import KwizardError
 from kwizard.options import RunOptions
-from kwizard.paths import workspace
+from kwizard.paths import workdir_option, workspace
 from kwizard.phases import PHASE_TITLES, USER_PHASES
 from kwizard.roles import default_roles, parse_roles
 from kwizard.spec import (
@@ -328,7 +328,7 @@ def run_plain(
     except Cancelled:
         run = False
     if not run:
-        print(f"Run it with: kwizard --preset {path} --yes")
+        print(f"Run it with: kwizard --preset {path} --yes{workdir_option(ws.root)}")
         return 0
     from dataclasses import replace
 

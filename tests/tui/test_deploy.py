@@ -133,6 +133,28 @@ def _waits_for_cancel(ctx: PhaseContext) -> PhaseResult:
     return PhaseResult("interrupted" if ctx.cancel.wait(60) else "ok", "stopped")
 
 
+async def test_the_palette_cancels_a_running_run(tmp_path: Path) -> None:
+    """Ctrl+P → "Cancel the run": the keyboard way to the Cancel run button while a run goes on."""
+    from tests.tui.test_help_commands import palette
+
+    phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
+    app = wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.pause()
+        await pilot.click("#deploy-start")
+        screen = app.screen
+        assert isinstance(screen, DeployStep)
+        for _ in range(100):  # bounded: the worker starts the phase within a few ticks
+            if screen.running:
+                break
+            await pilot.pause(0.05)
+        await palette(pilot, "cancel the run")
+        screen = await wait_until_idle(pilot, app, seconds=30)
+        assert "interrupted in phase inventory: you cancelled it" in str(
+            screen.query_one("#deploy-result").content
+        )
+
+
 async def test_a_cancelled_run_does_not_ask_to_fix_a_cause(tmp_path: Path) -> None:
     phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
     app = wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")

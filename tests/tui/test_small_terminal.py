@@ -84,6 +84,24 @@ async def test_the_deploy_progress_panel_is_shown_not_collapsed(kwizard_root: Pa
             visible(app.screen.query_one(button))
 
 
+async def test_the_progress_percentages_are_drawn_whole(kwizard_root: Path) -> None:
+    """At 80x24 the bars shrink so that "100%" is not cut to "10" by the panel's edge."""
+    from textual.widgets import ProgressBar
+    from textual.widgets._progress_bar import PercentageStatus
+
+    spec = _workspace_with_failed_run(kwizard_root)
+    app = WizardApp(spec, root=kwizard_root, start_step="deploy")
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        progress = app.screen.query_one(RunProgress)
+        shown = [bar for bar in progress.query(ProgressBar) if bar.display]
+        assert shown
+        for bar in shown:
+            percentage = bar.query_one(PercentageStatus)
+            assert progress.content_region.contains_region(percentage.region), (percentage.region, bar)
+            assert percentage.region.width >= len("100%"), (percentage.region, bar)  # not clipped
+
+
 async def test_preflight_keeps_its_verdict_and_buttons_on_screen(kwizard_root: Path) -> None:
     app = RecordedWizard(lab_spec(), root=kwizard_root, start_step="preflight")
     async with app.run_test(size=SMALL) as pilot:

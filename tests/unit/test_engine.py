@@ -309,3 +309,36 @@ def test_a_child_stopped_by_the_users_ctrl_c_is_an_interrupt_not_a_fault_to_fix(
     errors = [e for e in seen if e.kind == "log" and e.data.get("level") == "error"]
     assert errors == []
     assert any("stopped by the cancel: Ansible cannot parse" in e.data.get("text", "") for e in seen)
+
+
+def test_a_phase_stopped_part_way_does_not_set_the_next_attempts_progress_total(tmp_path: Path) -> None:
+    """The progress total comes from an attempt that finished: an interrupted one's count (a few of the
+    tasks) made the resumed phase read 100% and an ETA of zero from its first tasks on."""
+    spec = local_spec(tmp_path)
+    engine = engine_for(tmp_path, spec)
+
+    def cancel_in_kubespray(event: Event) -> None:
+        if (
+            event.kind == "task_start"
+            and event.phase == "kubespray"
+            and "Write a config file" in event.data["task"]
+        ):
+            engine.cancel.set()
+
+    engine.observer = cancel_in_kubespray
+    first = engine.start()
+    assert first.status == "interrupted"
+    stopped_at = RunJournal.load(first.directory).record.phase("kubespray").tasks
+    assert stopped_at
+
+    seen: list[Event] = []
+    resumed = engine_for(tmp_path, spec, observer=seen.append).resume()
+    assert resumed.status == "ok"
+    (start,) = [e for e in seen if e.kind == "phase_start" and e.phase == "kubespray"]
+    assert start.data.get("tasks_total") is None  # no attempt had finished: unknown, not stopped_at
+    finished = RunJournal.load(resumed.directory).record.phase("kubespray").tasks
+
+    later: list[Event] = []
+    assert engine_for(tmp_path, spec, observer=later.append).start().status == "ok"
+    (start,) = [e for e in later if e.kind == "phase_start" and e.phase == "kubespray"]
+    assert start.data.get("tasks_total") == finished

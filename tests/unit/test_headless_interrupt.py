@@ -54,10 +54,45 @@ def test_a_second_ctrl_c_quits_at_once_and_still_closes_the_journal(tmp_path: Pa
     wait_for_task(ws, process, SLEEP_TASK)
     code, output = interrupt(process, times=2)
     assert code == 130, output
-    assert "Interrupted — resume with: kwizard --resume fx" in output
+    # The run lives in --workdir: the command printed for later names it, or it would not find the run.
+    assert f"Interrupted — resume with: kwizard --resume fx --workdir {workdir}" in output
     state = written_state(ws)
     assert state["status"] == "interrupted" and state["phases"]["kubespray"]["status"] == "interrupted"
     assert "before the phase had stopped" in state["phases"]["kubespray"]["summary"]  # it did not wait
     assert state["attempts"][-1]["status"] == "interrupted"
     assert replayed(ws).phase("kubespray").status == "interrupted"
     assert orphans(ws.artifacts_dir) == []  # the runner had its moment to stop ansible-playbook
+
+
+def test_ctrl_c_that_also_ends_the_pipe_reader_still_records_the_run_interrupted(tmp_path: Path) -> None:
+    """`kwizard … --yes | tee run.log`, then Ctrl-C: tee dies with the same Ctrl-C, kwizard's next line
+    meets a broken pipe. The run must still stop, close its journal as interrupted and exit 130 (it once
+    died there and left the run 'running')."""
+    import signal
+
+    preset_file = tmp_path / "fx.yaml"
+    preset.save(local_spec(tmp_path), preset_file)
+    workdir = tmp_path / "work"
+    ws = Workspace(root=workdir.resolve(), cluster="fx")
+    process = start_fixture(
+        "--preset",
+        str(preset_file),
+        "--yes",
+        "--workdir",
+        str(workdir),
+        env={"KWIZARD_FIXTURE_PLAYBOOK": "runner-sleep.yml"},
+    )
+    wait_for_task(ws, process, SLEEP_TASK)
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone
+    process.send_signal(signal.SIGINT)
+    try:
+        code = process.wait(timeout=60)
+    except Exception:
+        process.kill()
+        raise
+    assert code == 130
+    state = written_state(ws)
+    assert state["status"] == "interrupted" and state["phases"]["kubespray"]["status"] == "interrupted"
+    assert replayed(ws).phase("kubespray").status == "interrupted"
+    assert orphans(ws.artifacts_dir) == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
+
 from kwizard import preset as presets
 from kwizard.paths import known_clusters, last_cluster, workspace
 from kwizard.spec import ClusterSpec
@@ -25,3 +27,15 @@ def test_last_and_known_clusters(kwizard_root: Path):
         presets.save(ClusterSpec(name=name), ws.preset_file)
     assert last_cluster() == "alpha"
     assert known_clusters() == ["alpha", "beta"]
+
+
+def test_a_printed_command_names_the_workdir_option_the_shell_does_not_know(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kwizard.paths import ENV_SHELL_WORKDIR, workdir_option
+
+    monkeypatch.delenv(ENV_SHELL_WORKDIR, raising=False)
+    assert workdir_option(tmp_path / "any") == ""  # no --workdir given: kwizard finds it as it did
+    monkeypatch.setenv(ENV_SHELL_WORKDIR, str(tmp_path / "usual"))
+    assert workdir_option(tmp_path / "usual") == ""
+    assert workdir_option(tmp_path / "other dir") == f" --workdir '{tmp_path / 'other dir'}'"

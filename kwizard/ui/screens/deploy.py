@@ -21,6 +21,7 @@ from textual.worker import Worker
 from kwizard.engine.outcome import RunOutcome
 from kwizard.engine.pipeline import Engine, PhaseDefinition
 from kwizard.errors import KwizardError
+from kwizard.paths import workdir_option
 from kwizard.ui.dashboard import Dashboard, EventFeed
 from kwizard.ui.hostkey import host_key_trust
 from kwizard.ui.steps import StepScreen
@@ -248,7 +249,7 @@ class DeployStep(StepScreen):
             self.action_show_summary()
         else:
             where = f" in phase {outcome.failed_phase}" if outcome.failed_phase else ""
-            later = f"kwizard --resume {self.wizard.spec.name}"
+            later = f"kwizard --resume {self.wizard.spec.name}{workdir_option(self.wizard.ws.root)}"
             report = outcome.directory / "report.md"
             if outcome.status == "interrupted":
                 # Nothing failed: "fix the cause" would send the user looking for an error that is not there.

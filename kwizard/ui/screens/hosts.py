@@ -60,13 +60,12 @@ class DiscoveryFailed(Message):
     retry_large: tuple[str, int] | None = None
 
 
+@dataclass
 class AwsHostsCreated(Message):
     """The provision section's hosts exist on AWS: the instances and the bastion that reaches them."""
 
-    def __init__(self, hosts: list[Host], bastion: Bastion) -> None:
-        super().__init__()
-        self.hosts = hosts
-        self.bastion = bastion
+    hosts: list[Host]
+    bastion: Bastion
 
 
 class ScanProgressed(Message):

@@ -19,6 +19,9 @@ class RunProgress(Vertical):
     DEFAULT_CSS = """
     RunProgress { height: auto; }
     RunProgress ProgressBar { width: 1fr; }
+    /* A narrow panel shrinks the bar, not the percentage ("100%" was cut to "10" at 80x24). */
+    RunProgress ProgressBar Bar { width: 1fr; }
+    RunProgress ProgressBar PercentageStatus { width: 5; }
     RunProgress Label { width: 1fr; }
     RunProgress Sparkline { height: 2; margin-top: 1; }
     """
