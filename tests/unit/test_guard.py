@@ -54,6 +54,10 @@ def test_killed_parent_takes_the_command_and_its_daemon_along(tmp_path: Path) ->
     try:
         shell, daemon = (int(word) for word in wait_for_file(pids).split())
         assert alive(shell) and alive(daemon)
+        # The background child runs setsid a moment after $! is known: wait (bounded) until it has.
+        deadline = time.monotonic() + 10
+        while os.getsid(daemon) == os.getsid(shell) and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert os.getsid(daemon) != os.getsid(shell)  # really out of the command's session
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)

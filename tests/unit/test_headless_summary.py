@@ -33,7 +33,7 @@ def test_summary_follows_a_successful_cluster_run(json_mode: bool, tmp_path: Pat
     out = capsys.readouterr()
     assert code == 0
     shown = out.err if json_mode else out.out
-    assert "Next steps" in shown and "reset.yml" in shown
+    assert "Next steps" in shown and "kwizard reset " in shown
     assert "grafana.example.com" in shown  # the DNS records to add
     # The phase table already says what each phase did; the summary does not say it twice.
     assert "What was built" not in shown and "Phase" in shown
