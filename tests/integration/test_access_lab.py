@@ -23,8 +23,9 @@ from kwizard import lab as kwlab
 from kwizard.hostkeys import KnownHosts, fingerprint, key_from_line, scan_host_key
 from kwizard.options import RunOptions
 from kwizard.paths import Workspace
-from kwizard.protocol.phase import Event, HostKeyPrompt, PhaseContext, Secrets
+from kwizard.protocol.phase import Event, HostKeyPrompt, PhaseContext
 from kwizard.roles import default_roles
+from kwizard.service.runs import phase_context
 from kwizard.spec import Bastion, ClusterSpec, Host, SSHSettings
 from kwizard.ssh import connect, forget_declined_host_keys, run
 from kwizard.ssh_errors import HostKeyChanged, HostKeyNotTrusted
@@ -45,11 +46,11 @@ def make_spec(hosts: list[kwlab.LabHost], user: str, key: Path, **ssh: object) -
 def make_ctx(
     spec: ClusterSpec, ws: Workspace, events: list[Event] | None = None, **options: object
 ) -> PhaseContext:
-    return PhaseContext(
-        spec=spec,
-        ws=ws,
-        options=RunOptions(**options),  # type: ignore[arg-type]
-        secrets=Secrets(),
+    # Built as every run's context is: passwords from the variables the preset names, read now.
+    return phase_context(
+        spec,
+        ws,
+        RunOptions(**options),  # type: ignore[arg-type]
         emit=(events.append if events is not None else lambda event: None),
     )
 
