@@ -10,7 +10,9 @@ from pathlib import Path
 from textual.widgets import Input, Label
 
 from kwizard.engine.journal import read_events
-from kwizard.engine.pipeline import PhaseDefinition
+from kwizard.engine.pipeline import Engine, PhaseDefinition
+from kwizard.options import RunOptions
+from kwizard.paths import Workspace
 from kwizard.protocol.phase import PhaseContext, PhaseResult
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
@@ -198,3 +200,21 @@ async def test_back_next_and_their_keys_do_not_leave_a_running_deploy(tmp_path: 
         await pilot.click("#deploy-cancel")
         screen = await wait_until_idle(pilot, app, seconds=30)
         assert not screen.running and not screen.query_one("#deploy-start").disabled
+
+
+async def test_a_finished_last_run_is_shown_as_it_ended(tmp_path: Path) -> None:
+    """Opening Deploy (e.g. kwizard --resume CLUSTER) after a successful run shows that run's board, not
+    an empty "0/0 phases" one, and offers its Summary."""
+    spec = local_spec(tmp_path)
+    ws = Workspace(root=tmp_path / "root", cluster=spec.name).create()
+    outcome = Engine(spec, ws, RunOptions(), phases=fixture_phases("quick.yml")).start()
+    assert outcome.status == "ok"
+    app = WizardApp(spec, root=tmp_path / "root", start_step="deploy")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DeployStep) and screen.finished_run == outcome.directory
+        state = screen.query_one(Dashboard).state
+        assert [state.phase(n).status for n in ("inventory", "kubespray", "apps")] == ["ok", "ok", "ok"]
+        assert "finished ok" in str(screen.query_one("#deploy-result").content)
+        assert screen.query_one("#deploy-summary").display and not screen.query_one("#deploy-resume").display

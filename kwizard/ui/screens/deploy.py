@@ -113,7 +113,12 @@ class DeployStep(StepScreen):
             except KwizardError:
                 record = None
             if record is not None and record.status == "ok":
+                # The last run as it ended (not an empty "0/0 phases" board); Start runs again, m its Summary.
                 self.finished_run = directory
+                self._replay(directory)
+                self._result(
+                    f"Run {record.run_id} finished ok. Start runs the phases again; m shows its Summary."
+                )
             if record is not None and record.status != "ok":
                 self.resumable = directory
                 self._replay(directory)
