@@ -43,8 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster
-    from kwizard.day2 import phase_table, reset_marker
+    from kwizard.commands._cluster import ask, day2_options, interactive, open_cluster, refuse_if_reset
+    from kwizard.day2 import phase_table
     from kwizard.day2.addition import add_node_operation, playbook_steps
     from kwizard.engine.journal import cluster_lock
     from kwizard.headless import run_headless
@@ -53,12 +53,7 @@ def run(args: argparse.Namespace) -> int:
     spec, ws = open_cluster(args.cluster)
     ws = ws.create()
     with cluster_lock(ws):  # before anything is read for the run or written
-        if reset_marker(ws.cluster_dir) is not None:
-            raise InputError(
-                "The cluster was reset",
-                f"{ws.cluster!r} was reset (see {ws.cluster_dir / 'reset.json'}); no cluster to join.",
-                f"Build it again first: kwizard --preset {ws.preset_file} --yes",
-            )
+        refuse_if_reset(ws, "no cluster to join")
         addition, operation = add_node_operation(spec, args.hosts, args.role)
         steps = playbook_steps(operation["hosts"])
         listed = ", ".join(

@@ -24,8 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kwizard.commands._cluster import day2_options, interactive, open_cluster, phase_context
-    from kwizard.day2 import REMOVE_NODE, phase_table, reset_marker
+    from kwizard.commands._cluster import (
+        day2_options,
+        interactive,
+        open_cluster,
+        phase_context,
+        refuse_if_reset,
+    )
+    from kwizard.day2 import REMOVE_NODE, phase_table
     from kwizard.day2.reach import unreachable
     from kwizard.day2.removal import plan_removal
     from kwizard.engine.journal import cluster_lock
@@ -34,12 +40,7 @@ def run(args: argparse.Namespace) -> int:
     spec, ws = open_cluster(args.cluster)
     ws = ws.create()
     with cluster_lock(ws):  # before anything is read for the run or written
-        if reset_marker(ws.cluster_dir) is not None:
-            raise InputError(
-                "The cluster was reset",
-                f"{ws.cluster!r} was reset (see {ws.cluster_dir / 'reset.json'}); it has no nodes to remove.",
-                f"Build it again first: kwizard --preset {ws.preset_file} --yes",
-            )
+        refuse_if_reset(ws, "it has no nodes to remove")
         removal = plan_removal(spec, args.nodes)
         options = day2_options(args, {})
         ctx = phase_context(spec, ws, options)
