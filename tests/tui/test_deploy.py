@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
 from kwizard.engine.journal import read_events
@@ -135,21 +137,32 @@ def _waits_for_cancel(ctx: PhaseContext) -> PhaseResult:
     return PhaseResult("interrupted" if ctx.cancel.wait(60) else "ok", "stopped")
 
 
+def _waiting_wizard(tmp_path: Path) -> WizardApp:
+    """The wizard on Deploy with one phase that runs until the user cancels it."""
+    phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
+    return wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")
+
+
+async def _start_waiting_run(pilot: Pilot[Any], app: WizardApp) -> DeployStep:
+    """Press Start and wait (bounded) until the run is going."""
+    await pilot.pause()
+    await pilot.click("#deploy-start")
+    screen = app.screen
+    assert isinstance(screen, DeployStep)
+    for _ in range(100):  # bounded: the worker starts the phase within a few ticks
+        if screen.running:
+            break
+        await pilot.pause(0.05)
+    return screen
+
+
 async def test_the_palette_cancels_a_running_run(tmp_path: Path) -> None:
     """Ctrl+P → "Cancel the run": the keyboard way to the Cancel run button while a run goes on."""
     from tests.tui.test_help_commands import palette
 
-    phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
-    app = wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")
+    app = _waiting_wizard(tmp_path)
     async with app.run_test(size=(120, 45)) as pilot:
-        await pilot.pause()
-        await pilot.click("#deploy-start")
-        screen = app.screen
-        assert isinstance(screen, DeployStep)
-        for _ in range(100):  # bounded: the worker starts the phase within a few ticks
-            if screen.running:
-                break
-            await pilot.pause(0.05)
+        screen = await _start_waiting_run(pilot, app)
         await palette(pilot, "cancel the run")
         screen = await wait_until_idle(pilot, app, seconds=30)
         assert "interrupted in phase inventory: you cancelled it" in str(
@@ -158,17 +171,9 @@ async def test_the_palette_cancels_a_running_run(tmp_path: Path) -> None:
 
 
 async def test_a_cancelled_run_does_not_ask_to_fix_a_cause(tmp_path: Path) -> None:
-    phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
-    app = wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")
+    app = _waiting_wizard(tmp_path)
     async with app.run_test(size=(120, 45)) as pilot:
-        await pilot.pause()
-        await pilot.click("#deploy-start")
-        screen = app.screen
-        assert isinstance(screen, DeployStep)
-        for _ in range(100):  # bounded: the worker starts the phase within a few ticks
-            if screen.running:
-                break
-            await pilot.pause(0.05)
+        screen = await _start_waiting_run(pilot, app)
         await pilot.click("#deploy-cancel")
         screen = await wait_until_idle(pilot, app, seconds=30)
         result = str(screen.query_one("#deploy-result").content)
@@ -178,17 +183,9 @@ async def test_a_cancelled_run_does_not_ask_to_fix_a_cause(tmp_path: Path) -> No
 
 async def test_back_next_and_their_keys_do_not_leave_a_running_deploy(tmp_path: Path) -> None:
     """Leaving the step would cancel the run: Back, Next/Finish, ctrl+b and ctrl+n say it is busy."""
-    phases = [PhaseDefinition("inventory", "Inventory", lambda: _waits_for_cancel)]
-    app = wizard_with_phases(phases)(local_spec(tmp_path), root=tmp_path / "root", start_step="deploy")
+    app = _waiting_wizard(tmp_path)
     async with app.run_test(size=(120, 45)) as pilot:
-        await pilot.pause()
-        await pilot.click("#deploy-start")
-        screen = app.screen
-        assert isinstance(screen, DeployStep)
-        for _ in range(100):  # bounded: the worker starts the phase within a few ticks
-            if screen.running:
-                break
-            await pilot.pause(0.05)
+        screen = await _start_waiting_run(pilot, app)
         assert screen.running and screen.query_one("#deploy-start").disabled
         assert not screen.query_one("#deploy-cancel").disabled
         await pilot.click("#back")
