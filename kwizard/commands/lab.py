@@ -132,11 +132,10 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps(_as_json(args.name, current), indent=2))
         return 0
     if current is None:
+        where = _looked_in(args.name)
         if args.password:
-            raise InputError(
-                "No lab is up", f"no lab named {args.name} is up", "Start it with `kwizard lab up`."
-            )
-        print(f"No lab named {args.name} is up. Start it with `kwizard lab up`.")
+            raise InputError("No lab is up", f"no lab named {args.name} is up ({where})", _START_HINT)
+        print(f"No lab named {args.name} is up ({where}). {_START_HINT}")
         return 0
     if args.password:
         print(current.password)
@@ -145,6 +144,24 @@ def _status(args: argparse.Namespace) -> int:
     print(f"Lab {current.name}: {running} of {len(current.hosts)} hosts running on {current.subnet}.")
     _print_lab(current)
     return 0
+
+
+_START_HINT = "Start it with `kwizard lab up`."
+
+
+def _looked_in(name: str) -> str:
+    """Where `kwizard lab status` looked for lab `name`, and why there when KWIZARD_WORKDIR chose it: a lab
+    started under another workdir is not found."""
+    from kwizard.lab.lifecycle import layout_for
+    from kwizard.paths import ENV_WORKDIR
+
+    looked = f"looked for {layout_for(name).state_file}"
+    if os.environ.get(ENV_WORKDIR):
+        looked += (
+            f", under {ENV_WORKDIR}={os.environ[ENV_WORKDIR]}; a lab started with another workdir is "
+            f"found with that {ENV_WORKDIR} or --workdir"
+        )
+    return looked
 
 
 def _ssh(args: argparse.Namespace) -> int:

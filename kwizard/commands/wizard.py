@@ -23,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             "--apply-fixes needs --resume and --yes",
             "Fixes are applied to a stopped run before it is resumed headless.",
-            "Run: kwizard --resume CLUSTER --yes --apply-fixes  (in the wizard, use the Deploy step's "
-            "Apply fix and retry).",
+            f"Run: kwizard --resume CLUSTER --yes --apply-fixes{_workdir()}  (in the wizard, use the Deploy "
+            "step's Apply fix and retry).",
         )
 
     if args.resume is not None:
@@ -62,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
     return _interactive(args, spec=spec, resume=None, options=options)
 
 
+def _workdir() -> str:
+    """ " --workdir DIR" for a command printed for later, when this run was given another --workdir."""
+    from kwizard.paths import default_root, workdir_option
+
+    return workdir_option(default_root())
+
+
 def _load_preset(path: str, options: RunOptions, *, complete: bool) -> ClusterSpec:
     """The preset, refused with every problem the checks that need no host find (before any host is
     contacted)."""
@@ -78,7 +85,7 @@ def _interactive(
         raise EnvironmentProblem(
             "No terminal",
             "The wizard needs an interactive terminal, and stdin/stdout are not one.",
-            "Run headless instead: kwizard --preset FILE --yes  (or use a real terminal).",
+            f"Run headless instead: kwizard --preset FILE --yes{_workdir()}  (or use a real terminal).",
         )
     if args.plain:
         from kwizard.ui.plain import run_plain

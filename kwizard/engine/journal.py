@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from kwizard.errors import InputError, KwizardError
 from kwizard.fsutil import atomic_write, ensure_private_dir
-from kwizard.paths import Workspace
+from kwizard.paths import Workspace, workdir_option
 from kwizard.protocol.events import event_kind
 from kwizard.protocol.phase import Event
 
@@ -281,7 +281,7 @@ def run_to_resume(ws: Workspace) -> Path:
         raise InputError(
             "Nothing to resume",
             f"Cluster {ws.cluster!r} has no run yet.",
-            f"Start one: kwizard --preset {ws.preset_file} --yes",
+            f"Start one: kwizard --preset {ws.preset_file} --yes{workdir_option(ws.root)}",
         )
     return directory
 

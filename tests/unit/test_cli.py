@@ -11,16 +11,15 @@ from kwizard.cli import SUBCOMMANDS, build_parser
 from tests.conftest import REPO, kwizard_command, kwizard_env
 
 
-def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         kwizard_command(*args),
         capture_output=True,
         text=True,
-        env=kwizard_env(COLUMNS="400"),
+        env=kwizard_env(COLUMNS="400", **env),
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         timeout=60,
-        **kwargs,  # type: ignore[call-overload]
     )
 
 
@@ -143,6 +142,16 @@ def test_apply_fixes_only_with_a_headless_resume(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+def test_apply_fixes_hint_names_the_workdir_given(tmp_path: Path):
+    """The command the refusal prints finds the same clusters: it names the --workdir this run was given."""
+    other = tmp_path / "other dir"
+    result = run(
+        "--resume", "lab", "--apply-fixes", "--workdir", str(other), KWIZARD_WORKDIR=str(tmp_path / "usual")
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"kwizard --resume CLUSTER --yes --apply-fixes --workdir '{other}'" in result.stderr
+
+
 def test_resume_of_an_unknown_cluster_is_bad_input():
     result = run("--resume", "ghost", "--yes")
     assert result.returncode == 2 and "Unknown cluster" in result.stderr
@@ -169,3 +178,12 @@ def test_every_subcommand_is_registered():
         "clusters",
     }
     assert set(SUBCOMMANDS) == expected | {"upgrade", "backup", "restore", "aws"}
+
+
+def test_lab_status_that_finds_no_lab_says_where_it_looked(tmp_path: Path):
+    """KWIZARD_WORKDIR set elsewhere than where the lab was started: the answer names the folder it read."""
+    result = run("lab", "status", "--name", "kwnone", KWIZARD_WORKDIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "No lab named kwnone is up" in result.stdout
+    assert str(tmp_path.resolve() / "lab" / "kwnone") in result.stdout
+    assert f"KWIZARD_WORKDIR={tmp_path}" in result.stdout

@@ -255,6 +255,17 @@ def test_nothing_to_resume_without_a_run(tmp_path: Path) -> None:
     assert caught.value.title == "Nothing to resume"
 
 
+def test_nothing_to_resume_names_the_workdir_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run with --workdir elsewhere than the shell's: the command to start a run names that --workdir."""
+    from kwizard.paths import ENV_SHELL_WORKDIR
+
+    monkeypatch.setenv(ENV_SHELL_WORKDIR, str(tmp_path / "usual"))
+    engine = engine_for(tmp_path, local_spec(tmp_path))
+    with pytest.raises(InputError) as caught:
+        engine.resume()
+    assert caught.value.fix.endswith(f"--yes --workdir {engine.ws.root}"), caught.value.fix
+
+
 def test_a_resume_in_the_wizard_uses_the_options_recorded_with_the_run(tmp_path: Path) -> None:
     """The Deploy step resumes through Engine.resume: the first run's --kubespray-dir and
     --ignore-preflight reach the phases again, and the dashboard's log says they were reused."""
