@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from kwizard.loadbalancer import deploy, dns, manifests
 from kwizard.loadbalancer.manifests import Manifest
+from kwizard.protocol.outputs import AppsOutput
 from kwizard.spec import ClusterSpec, VirtualHost
 
 if TYPE_CHECKING:
@@ -148,22 +149,23 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     )
     result = deploy.run(ctx, PHASE, "apps.yml", variables)
     if not result.ok:
-        return PhaseResult("failed", deploy.failure_summary(result), {"manifests": [str(f) for f in files]})
+        failed = AppsOutput(manifests=[str(f) for f in files])
+        return PhaseResult("failed", deploy.failure_summary(result), failed.to_data())
     host = dns.grafana_host(spec)
     report = verify(targets(spec), [host], spec.loadbalancer.http_node_port, path=HEALTH_PATH)
     # Only "the laptop cannot reach the node" is a warning; any wrong answer is a real failure.
     errors = report_findings(ctx, PHASE, report, fatal={"refused", "not_found", "backend_down", "http_error"})
-    data = {
-        "grafana": {
+    data = AppsOutput(
+        grafana={
             "url": grafana_url(spec),
             "host": host,
             "image": GRAFANA_IMAGE,
             "user": "admin",
             "password_command": password_command(spec),
         },
-        "manifests": [str(f) for f in files],
-        "verification": report.to_data(),
-    }
+        manifests=[str(f) for f in files],
+        verification=report.to_data(),
+    ).to_data()
     if errors:
         return PhaseResult("failed", errors[0], data)
     served = sum(r.passed for r in report.results)

@@ -337,6 +337,7 @@ def workspace_ca(path: Path) -> str:
 
 def run_phase(ctx: PhaseContext) -> PhaseResult:
     """The kubeconfig phase: admin.conf → workspace kubeconfig + merged context `<cluster>`."""
+    from kwizard.protocol.outputs import KubeconfigOutput
     from kwizard.protocol.phase import PhaseResult
 
     ctx.ws.create()
@@ -360,15 +361,15 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     return PhaseResult(
         "ok",
         f"context {outcome.context!r} in {outcome.path} → {endpoint.url}",
-        {
-            "context": outcome.context,
-            "server": endpoint.url,
-            "server_source": endpoint.source,
-            "kubeconfig": str(ctx.ws.kubeconfig),
-            "merged_into": str(outcome.path),
-            "backup": str(outcome.backup) if outcome.backup else None,
-            "current_context": outcome.current_context,
-            "admin_conf_source": source,
-            "api_check": problem or "ok",
-        },
+        KubeconfigOutput(
+            context=outcome.context,
+            server=endpoint.url,
+            server_source=endpoint.source,
+            kubeconfig=str(ctx.ws.kubeconfig),
+            merged_into=str(outcome.path),
+            backup=str(outcome.backup) if outcome.backup else None,
+            current_context=outcome.current_context,
+            admin_conf_source=source,
+            api_check=problem or "ok",
+        ).to_data(),
     )

@@ -1,6 +1,7 @@
-"""The pipeline's phases, declared once: name and order, title, implementation and the spec parts a
-phase depends on (DESIGN.md §1). Everything else (the CLI's `--until` choices, the wizard's phase list,
-the engine's table, resume fingerprints) is derived from `REGISTRY`. Kept import-free for a fast start.
+"""The pipeline's phases, declared once: name and order, title, implementation, the spec parts a
+phase depends on (DESIGN.md §1) and the type of the output later phases and the summary read. Everything
+else (the CLI's `--until` choices, the wizard's phase list, the engine's table, resume fingerprints) is
+derived from `REGISTRY`. Kept import-free for a fast start.
 
 `provision` runs only for a `target: aws` preset with a `provision` section (it creates the hosts), and
 always for one; it is not among the phases a user ticks (USER_PHASES).
@@ -19,6 +20,9 @@ class PhaseInfo:
     # Spec parts (kwizard.engine.fingerprint.PARTS) whose change makes a resume run the phase again.
     inputs: tuple[str, ...]
     user: bool = True  # ticked or not by the user (False: the run decides, as for provision)
+    # The frozen dataclass in kwizard.protocol.outputs its PhaseResult.data is written and read through
+    # (by name: this module imports nothing); "" when no other phase, summary or report reads its data.
+    output: str = ""
 
 
 _CONNECTION = ("ssh settings", "bastion")
@@ -37,12 +41,19 @@ REGISTRY: tuple[PhaseInfo, ...] = (
         "kwizard.discovery:run_phase",
         ("host addresses", "target", "provision settings"),
     ),
-    PhaseInfo("access", "SSH access", "kwizard.access:run_phase", ("host addresses", *_CONNECTION)),
+    PhaseInfo(
+        "access",
+        "SSH access",
+        "kwizard.access:run_phase",
+        ("host addresses", *_CONNECTION),
+        output="AccessOutput",
+    ),
     PhaseInfo(
         "preflight",
         "Preflight checks",
         "kwizard.preflight:run_phase",
         ("hosts", *_CONNECTION, "kubespray settings", "acknowledged preflight checks"),
+        output="PreflightOutput",
     ),
     PhaseInfo(
         "inventory",
@@ -55,13 +66,21 @@ REGISTRY: tuple[PhaseInfo, ...] = (
         "Kubespray cluster.yml",
         "kwizard.kubespray:run_phase",
         ("hosts", *_CONNECTION, "kubespray settings"),
+        output="KubesprayOutput",
     ),
-    PhaseInfo("kubeconfig", "Kubeconfig", "kwizard.kubeconfig:run_phase", ("hosts", "kubespray settings")),
+    PhaseInfo(
+        "kubeconfig",
+        "Kubeconfig",
+        "kwizard.kubeconfig:run_phase",
+        ("hosts", "kubespray settings"),
+        output="KubeconfigOutput",
+    ),
     PhaseInfo(
         "loadbalancer",
         "HA ingress load balancer",
         "kwizard.loadbalancer:run_phase",
         ("hosts", "load balancer settings"),
+        output="LoadBalancerOutput",
     ),
     PhaseInfo("storage", "Storage", "kwizard.storage:run_phase", ("hosts", "storage settings")),
     PhaseInfo(
@@ -69,6 +88,7 @@ REGISTRY: tuple[PhaseInfo, ...] = (
         "Sample apps",
         "kwizard.apps:run_phase",
         ("apps", "load balancer settings", "storage settings"),
+        output="AppsOutput",
     ),
 )
 

@@ -7,12 +7,14 @@ Summary screen and headless mode render the same `Summary`.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kwizard.loadbalancer import dns
 from kwizard.paths import Workspace
 from kwizard.phases import PHASE_TITLES
+from kwizard.protocol.outputs import AppsOutput, KubeconfigOutput, LoadBalancerOutput
 from kwizard.spec import ClusterSpec
 from kwizard.storage.summary import summary_text as storage_summary_text
 
@@ -129,34 +131,30 @@ def next_steps(spec: ClusterSpec, ws: Workspace) -> list[Step]:
     ]
 
 
-def _lb_rows(spec: ClusterSpec, results: dict[str, dict[str, Any]]) -> list[LbNodeRow]:
+def _lb_rows(spec: ClusterSpec, results: Mapping[str, Any]) -> list[LbNodeRow]:
     served: dict[str, list[tuple[str, str, bool]]] = {}
-    for phase in ("loadbalancer", "apps"):
-        verification = (results.get(phase) or {}).get("verification") or {}
-        for item in verification.get("results", []):
-            ok = item.get("outcome") == "ok"
-            cell = (f"{item['status']} " if item.get("status") else "") + (
-                "ok" if ok else str(item.get("outcome"))
-            )
-            row = served.setdefault(item["node"], [])
-            if item["host"] not in [h for h, _, _ in row]:
-                row.append((item["host"], cell.replace("_", " "), ok))
+    for output in (LoadBalancerOutput.of(results), AppsOutput.of(results)):
+        for item in output.served() if output else []:
+            cell = (f"{item.status} " if item.status else "") + ("ok" if item.ok else item.outcome)
+            row = served.setdefault(item.node, [])
+            if item.host not in [h for h, _, _ in row]:
+                row.append((item.host, cell.replace("_", " "), item.ok))
     return [LbNodeRow(h.name, h.address, tuple(served.get(h.name, []))) for h in dns.lb_nodes(spec)]
 
 
-def _urls(spec: ClusterSpec, results: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+def _urls(spec: ClusterSpec, results: Mapping[str, Any]) -> list[tuple[str, str]]:
     http, https = spec.loadbalancer.http_node_port, spec.loadbalancer.https_node_port
     urls = [(host, f"http://{host}:{http}/  https://{host}:{https}/") for host in dns.hostnames(spec)]
-    grafana = (results.get("apps") or {}).get("grafana")
-    if grafana:
-        urls.append(("Grafana admin password", grafana["password_command"]))
+    apps = AppsOutput.of(results)
+    if apps and apps.grafana_password_command:
+        urls.append(("Grafana admin password", apps.grafana_password_command))
     return urls
 
 
 def build(
     spec: ClusterSpec,
     ws: Workspace,
-    results: dict[str, dict[str, Any]] | None = None,
+    results: Mapping[str, Any] | None = None,
     ran: tuple[PhaseLine, ...] = (),
 ) -> Summary:
     """The summary of `spec`'s cluster from the phases' results (missing phases show what to expect).
@@ -165,18 +163,18 @@ def build(
     without a loadbalancer phase no DNS record points anywhere; `not_built` says so instead.
     """
     results = results or {}
-    kube = results.get("kubeconfig") or {}
+    kube = KubeconfigOutput.of(results)
     has_cluster = any(name in spec.phases for name in CLUSTER_PHASES)
     has_loadbalancer = "loadbalancer" in spec.phases
     found = dns.records(spec) if has_loadbalancer else []
     return Summary(
         cluster=spec.name,
         target=spec.target,
-        context=kube.get("context", spec.name),
-        kubeconfig=kube.get("kubeconfig", str(ws.kubeconfig)),
-        merged_into=kube.get("merged_into"),
-        server=kube.get("server"),
-        api_problem=kube.get("api_check") if kube.get("api_check") not in (None, "ok") else None,
+        context=kube.context if kube else spec.name,
+        kubeconfig=kube.kubeconfig if kube else str(ws.kubeconfig),
+        merged_into=kube.merged_into if kube else None,
+        server=kube.server if kube else None,
+        api_problem=kube.api_problem if kube else None,
         dns_lines=tuple(dns.zone_lines(found)),
         dns_advice=tuple(dns.advice(spec)) if has_loadbalancer else (),
         route53_batch=dns.route53_change_batch(found) if spec.target == "aws" and found else None,

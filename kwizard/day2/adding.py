@@ -55,14 +55,17 @@ def with_results(ctx: PhaseContext) -> PhaseContext:
     """ctx whose results hold the cluster's earlier access and preflight data, and this run's preflight
     interpreters for the new hosts on top, so the inventory names every host's Python."""
     from kwizard.engine.journal import recorded_results
+    from kwizard.protocol.outputs import PreflightOutput
 
     earlier = recorded_results(ctx.ws, ("access", "preflight"))
     results = {**earlier, **ctx.results}
+    before, now = PreflightOutput.of(earlier), PreflightOutput.of(ctx.results)
     interpreters = {
-        **earlier.get("preflight", {}).get("python_interpreters", {}),
-        **ctx.results.get("preflight", {}).get("python_interpreters", {}),
+        **(before.python_interpreters if before else {}),
+        **(now.python_interpreters if now else {}),
     }
-    results["preflight"] = {**results.get("preflight", {}), "python_interpreters": interpreters}
+    preflight = now or before or PreflightOutput()
+    results["preflight"] = replace(preflight, python_interpreters=interpreters).to_data()
     return replace(ctx, results=results)
 
 
@@ -77,11 +80,13 @@ def preflight_phase(ctx: PhaseContext) -> PhaseResult:
     """Preflight of the new hosts; its data keeps the other hosts' interpreters (the next run's inventory
     is rendered from the newest successful preflight)."""
     from kwizard.preflight.phase import run_phase
+    from kwizard.protocol.outputs import PreflightOutput
     from kwizard.protocol.phase import PhaseResult
 
     result = run_phase(replace(ctx, spec=combined(ctx)), hosts=new_hosts(ctx))
     ctx.results["preflight"] = dict(result.data)
-    interpreters = with_results(ctx).results["preflight"]["python_interpreters"]
+    every = PreflightOutput.of(with_results(ctx).results)
+    interpreters = every.python_interpreters if every else {}
     return PhaseResult(result.status, result.summary, {**result.data, "python_interpreters": interpreters})
 
 

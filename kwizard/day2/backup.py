@@ -111,6 +111,7 @@ def run_as_root(ctx: PhaseContext, conn: Connection, host: Host, argv: list[str]
 
 def snapshot_phase(ctx: PhaseContext) -> PhaseResult:
     """On the first healthy etcd member: `etcdctl snapshot save`, its status, its sha256."""
+    from kwizard.protocol.outputs import SnapshotOutput
     from kwizard.protocol.phase import PhaseResult
     from kwizard.ssh import connect
 
@@ -143,16 +144,16 @@ def snapshot_phase(ctx: PhaseContext) -> PhaseResult:
                 "/var/tmp), then run the backup again.",
             )
         status, sha256 = _parse(done.stdout, host.name)
-        data = {
-            "host": host.name,
-            "remote_dir": folder,
-            "remote": f"{folder}/{name}",
-            "file": name,
-            "sha256": sha256,
-            "status": status,
-            "taken_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            "time": now,
-        }
+        data = SnapshotOutput(
+            host=host.name,
+            remote_dir=folder,
+            remote=f"{folder}/{name}",
+            file=name,
+            sha256=sha256,
+            status=status,
+            taken_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            time=now,
+        ).to_data()
         summary = (
             f"snapshot of etcd taken on {host.name}: revision {status.get('revision', '?')}, "
             f"{status.get('totalKey', '?')} keys, {status.get('totalSize', '?')} bytes"
@@ -194,29 +195,36 @@ def _last_line(text: str) -> str:
 def fetch_phase(ctx: PhaseContext) -> PhaseResult:
     """The snapshot into backups/ (0600), its sha256 checked there, then removed from the member."""
     from kwizard.fsutil import atomic_write, ensure_private_dir
+    from kwizard.protocol.outputs import SnapshotOutput
     from kwizard.protocol.phase import PhaseResult
     from kwizard.ssh import connect
 
-    taken = ctx.results["etcd-snapshot"]
-    host = ctx.spec.host(str(taken["host"]))
+    taken = SnapshotOutput.of(ctx.results)
+    if taken is None:
+        raise KwizardError(
+            "No snapshot to fetch",
+            "The run's record of the snapshot phase is missing or unreadable.",
+            f"Take a new backup: kwizard backup {ctx.ws.cluster}",
+        )
+    host = ctx.spec.host(taken.host)
     folder = ensure_private_dir(backups_dir(ctx.ws))
-    final = folder / str(taken["file"])
+    final = folder / taken.file
     partial = folder / f".{final.name}.partial"
     partial.unlink(missing_ok=True)
     partial.touch(mode=0o600)  # private before a single byte arrives
     with connect(ctx, host) as conn:
-        conn.get(str(taken["remote"]), local=str(partial))
+        conn.get(taken.remote, local=str(partial))
         partial.chmod(0o600)
         got = sha256_of(partial)
-        if got != taken["sha256"]:
+        if got != taken.sha256:
             partial.unlink(missing_ok=True)
             raise KwizardError(
                 "The fetched snapshot is damaged",
-                f"Its sha256 here is {got}, on {host.name} it was {taken['sha256']}.",
+                f"Its sha256 here is {got}, on {host.name} it was {taken.sha256}.",
                 "Run the backup again (the copy on the host is kept for a look).",
             )
         partial.rename(final)
-        run_as_root(ctx, conn, host, ["rm", "-rf", "--", str(taken["remote_dir"])], 60.0)
+        run_as_root(ctx, conn, host, ["rm", "-rf", "--", taken.remote_dir], 60.0)
     atomic_write(final.with_name(final.name + ".sha256"), f"{got}  {final.name}\n")
     meta = {
         "cluster": ctx.ws.cluster,
@@ -224,9 +232,9 @@ def fetch_phase(ctx: PhaseContext) -> PhaseResult:
         "sha256": got,
         "size": final.stat().st_size,
         "host": host.name,
-        "taken_at": taken["taken_at"],
-        "time": taken["time"],
-        "status": taken["status"],
+        "taken_at": taken.taken_at,
+        "time": taken.time,
+        "status": taken.status,
         "run_id": ctx.run_id,
         "kube_version": ctx.spec.kubespray.extra_vars.get("kube_version", ctx.spec.kubespray.kube_version),
     }

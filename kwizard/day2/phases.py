@@ -164,6 +164,7 @@ def reset_phase(ctx: PhaseContext) -> PhaseResult:
 def mark_phase(ctx: PhaseContext) -> PhaseResult:
     """reset.json in the cluster's folder: when and by which run; the folder itself is kept."""
     from kwizard.fsutil import atomic_write
+    from kwizard.protocol.outputs import KubesprayOutput
     from kwizard.protocol.phase import PhaseResult
 
     now = time.time()
@@ -173,7 +174,7 @@ def mark_phase(ctx: PhaseContext) -> PhaseResult:
         "time": now,
         "run_id": ctx.run_id,
         "hosts": [host.name for host in ctx.spec.hosts],
-        "kubespray": ctx.results.get(RESET, {}).get("version"),
+        "kubespray": reset.version if (reset := KubesprayOutput.of(ctx.results, RESET)) else None,
     }
     path = ctx.ws.cluster_dir / RESET_MARKER
     atomic_write(path, json.dumps(marker, indent=1) + "\n")

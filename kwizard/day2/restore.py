@@ -54,6 +54,7 @@ def what_is_lost(spec: ClusterSpec, snapshot: Snapshot) -> str:
 def stage_phase(ctx: PhaseContext) -> PhaseResult:
     """The snapshot checked here, copied to every etcd member and checked there."""
     from kwizard.day2.backup import etcd_members, run_as_root, sha256_of
+    from kwizard.protocol.outputs import StagedSnapshotOutput
     from kwizard.protocol.phase import PhaseResult
     from kwizard.ssh import connect, run
 
@@ -86,10 +87,9 @@ def stage_phase(ctx: PhaseContext) -> PhaseResult:
                 "Check the host's disk and the network, then resume (kwizard --resume CLUSTER --yes).",
             )
         ctx.log("stage-snapshot", f"{host.name}: {remote} sha256 matches", host=host.name)
+    staged = StagedSnapshotOutput(remote=remote, stage_dir=folder)
     return PhaseResult(
-        "ok",
-        f"{local.name} copied to every etcd member, sha256 checked on each",
-        {"remote": remote, "stage_dir": folder},
+        "ok", f"{local.name} copied to every etcd member, sha256 checked on each", staged.to_data()
     )
 
 
@@ -98,22 +98,29 @@ def restore_phase(ctx: PhaseContext) -> PhaseResult:
     from kwizard.day2.backup import etcd_members
     from kwizard.day2.phases import with_earlier_results
     from kwizard.inventory import HOSTS_FILE, build, plan
+    from kwizard.protocol.outputs import StagedSnapshotOutput
     from kwizard.protocol.phase import PhaseResult
     from kwizard.runner import run_playbook
 
     wanted = ctx.options.operation
-    staged = ctx.results["stage-snapshot"]
+    staged = StagedSnapshotOutput.of(ctx.results)
+    if staged is None:
+        raise KwizardError(
+            "No staged snapshot",
+            "The run's record of the stage-snapshot phase is missing or unreadable.",
+            f"Start the restore again: kwizard restore {ctx.ws.cluster} SNAPSHOT",
+        )
     ctx = with_earlier_results(ctx)
     if any(change.status != "unchanged" for change in plan(ctx.spec, ctx.ws, ctx.results)):
         build(ctx, phase="restore-etcd")
     peers = {host.name: f"https://{_peer_address(ctx.spec, host)}:2380" for host in etcd_members(ctx.spec)}
     extravars = {
-        "kwizard_snapshot": staged["remote"],
+        "kwizard_snapshot": staged.remote,
         "kwizard_snapshot_sha256": wanted["sha256"],
         "kwizard_etcd_peers": peers,
         "kwizard_etcd_initial_cluster": ",".join(f"{name}={url}" for name, url in peers.items()),
         "kwizard_restore_stamp": wanted["stamp"],
-        "kwizard_stage_dir": staged["stage_dir"],
+        "kwizard_stage_dir": staged.stage_dir,
         "ansible_pipelining": True,
     }
     result = run_playbook(

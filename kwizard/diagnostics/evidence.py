@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kwizard.protocol.outputs import PreflightOutput
     from kwizard.spec import ClusterSpec
 
 FactValue = float | bool | None
@@ -184,7 +185,6 @@ class Evidence:
         return cls(hosts, settings)
 
     @classmethod
-    def from_phase_results(cls, results: Mapping[str, Mapping[str, Any]]) -> Evidence:
-        """Evidence from `PhaseContext.results` (the preflight phase's data, when it ran)."""
-        preflight = results.get("preflight")
-        return cls.from_mapping(preflight) if isinstance(preflight, Mapping) else cls()
+    def from_preflight(cls, preflight: PreflightOutput) -> Evidence:
+        """Evidence from the preflight phase's output (its measured facts per host)."""
+        return cls.from_mapping({"hosts": preflight.hosts})

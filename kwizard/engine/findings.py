@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kwizard.engine.pipeline import Diagnoser, is_diagnosed
+from kwizard.protocol.outputs import PreflightOutput
 from kwizard.protocol.phase import Event
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ def run_findings(events: Iterable[Event], results: Mapping[str, Mapping[str, Any
     from kwizard.diagnostics import diagnose_events
     from kwizard.diagnostics.evidence import Evidence
 
-    evidence = Evidence.from_phase_results(results) if results.get("preflight") else None
+    preflight = PreflightOutput.of(results)
+    evidence = Evidence.from_preflight(preflight) if preflight else None
     return diagnose_events(events, evidence)
 
 

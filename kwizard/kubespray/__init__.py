@@ -14,6 +14,7 @@ from kwizard.errors import KwizardError
 from kwizard.kubespray import checkout as checkouts
 from kwizard.kubespray import venv as venvs
 from kwizard.kubespray.command import command_line, planned_run
+from kwizard.protocol.outputs import KubesprayOutput
 
 if TYPE_CHECKING:
     from kwizard.protocol.phase import PhaseContext, PhaseResult
@@ -115,15 +116,17 @@ def run_kubespray_playbook(
         ansible_bin_dir=workspace.venv.bin_dir,
         cwd=workspace.checkout.path,
     )
-    data = {
-        "kubespray": str(workspace.checkout.path),
-        "version": workspace.checkout.version,
-        "venv": str(workspace.venv.path),
-        "playbook": playbook,
-        "rc": result.rc,
-        "artifact_dir": str(result.artifact_dir) if result.artifact_dir else None,
-        "stats": result.stats,
-    }
+    output = KubesprayOutput(
+        kubespray=str(workspace.checkout.path),
+        version=workspace.checkout.version,
+        venv=str(workspace.venv.path),
+        playbook=playbook,
+        rc=result.rc,
+        artifact_dir=str(result.artifact_dir) if result.artifact_dir else None,
+        stats=result.stats,
+        failures=result.failures,
+    )
+    data = output.to_data()
     if result.ok:
         return PhaseResult("ok", f"{playbook} of Kubespray {workspace.checkout.version} succeeded", data)
     if result.status == "canceled":
@@ -133,4 +136,4 @@ def run_kubespray_playbook(
     summary = f"{playbook} {result.status} (rc {result.rc})"
     if first:
         summary += f": {first.get('task', '?')} on {', '.join(failed_hosts)}"
-    return PhaseResult("failed", summary, {**data, "failures": result.failures})
+    return PhaseResult("failed", summary, data)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from kwizard.errors import InputError
 from kwizard.loadbalancer import deploy, dns, manifests
 from kwizard.loadbalancer.verify import PROBE_HOST, Target, VerificationReport, verify
+from kwizard.protocol.outputs import LoadBalancerOutput
 
 if TYPE_CHECKING:
     from kwizard.protocol.phase import PhaseContext, PhaseResult
@@ -91,7 +92,8 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     variables = deploy.extravars(PHASE, files, [rollout], kwizard_lb_nodes=[n.name for n in nodes])
     result = deploy.run(ctx, PHASE, "loadbalancer.yml", variables)
     if not result.ok:
-        return PhaseResult("failed", deploy.failure_summary(result), {"manifests": [str(f) for f in files]})
+        failed = LoadBalancerOutput(manifests=[str(f) for f in files])
+        return PhaseResult("failed", deploy.failure_summary(result), failed.to_data())
 
     hosts = [v.host for v in spec.loadbalancer.virtual_hosts] or [PROBE_HOST]
     report = verify(targets(spec), hosts, spec.loadbalancer.http_node_port, timeout=PROBE_TIMEOUT)
@@ -100,15 +102,15 @@ def run_phase(ctx: PhaseContext) -> PhaseResult:
     # the laptop cannot reach the nodes (bastion, private subnets): those are warnings.
     errors = report_findings(ctx, PHASE, report, fatal={"refused"})
     found = dns.records(spec)
-    data = {
-        "lb_nodes": [{"name": n.name, "address": n.address} for n in nodes],
-        "node_ports": {"http": spec.loadbalancer.http_node_port, "https": spec.loadbalancer.https_node_port},
-        "manifests": [str(f) for f in files],
-        "verification": report.to_data(),
-        "dns_zone_lines": dns.zone_lines(found),
-        "route53_change_batch": dns.route53_change_batch(found) if spec.target == "aws" else None,
-        "controller_image": manifests.TRAEFIK_IMAGE,
-    }
+    data = LoadBalancerOutput(
+        lb_nodes=[{"name": n.name, "address": n.address} for n in nodes],
+        node_ports={"http": spec.loadbalancer.http_node_port, "https": spec.loadbalancer.https_node_port},
+        manifests=[str(f) for f in files],
+        verification=report.to_data(),
+        dns_zone_lines=dns.zone_lines(found),
+        route53_change_batch=dns.route53_change_batch(found) if spec.target == "aws" else None,
+        controller_image=manifests.TRAEFIK_IMAGE,
+    ).to_data()
     if errors:
         return PhaseResult("failed", errors[0], data)
     served = sum(r.passed for r in report.results)

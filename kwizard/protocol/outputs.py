@@ -23,9 +23,12 @@ class Output:
         return dataclasses.asdict(self)
 
     @classmethod
-    def of(cls, results: Mapping[str, Any]) -> Self | None:
-        """This phase's output in `results` (PhaseContext.results or the journal's), or None."""
-        data = results.get(cls.PHASE)
+    def of(cls, results: Mapping[str, Any], phase: str = "") -> Self | None:
+        """This phase's output in `results` (PhaseContext.results or the journal's), or None.
+
+        `phase` names the phase when another one than PHASE writes this shape (a day-2 run's reset.yml
+        is a Kubespray playbook run too)."""
+        data = results.get(phase or cls.PHASE)
         if not isinstance(data, Mapping):
             return None
         names = {f.name for f in dataclasses.fields(cls)}
@@ -61,3 +64,126 @@ class PreflightOutput(Output):
     def interpreter(self, host: str) -> str | None:
         value = self.python_interpreters.get(host)
         return value if isinstance(value, str) and value.startswith("/") else None
+
+
+@dataclass(frozen=True)
+class KubeconfigOutput(Output):
+    PHASE: ClassVar[str] = "kubeconfig"
+
+    context: str  # the kubectl context kwizard merged (the cluster's name)
+    server: str  # the API server URL kubectl uses
+    kubeconfig: str  # the cluster's own kubeconfig in its workspace
+    merged_into: str  # the kubeconfig the context was merged into (~/.kube/config or $KUBECONFIG)
+    server_source: str = ""
+    backup: str | None = None  # the merged file's copy made before the change
+    current_context: str | None = None
+    admin_conf_source: str = ""
+    api_check: str = "ok"  # "ok" or why `kubectl --context` would fail
+
+    @property
+    def api_problem(self) -> str | None:
+        return None if self.api_check == "ok" else self.api_check
+
+
+@dataclass(frozen=True)
+class Served:
+    """One node × virtual host probe of the load balancer: did the node serve the host?"""
+
+    node: str
+    host: str
+    outcome: str  # "ok", "refused", "timeout", "not_found", …
+    status: int | None = None  # the HTTP status, when there was an answer
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+@dataclass(frozen=True)
+class VerifiedOutput(Output):
+    """A phase that probes what the load balancer serves (loadbalancer, apps)."""
+
+    manifests: list[str] = field(default_factory=list)
+    verification: dict[str, Any] = field(default_factory=dict)  # VerifyReport.to_data()
+
+    def served(self) -> list[Served]:
+        rows = self.verification.get("results", [])
+        return [
+            Served(str(r["node"]), str(r["host"]), str(r.get("outcome")), r.get("status"))
+            for r in rows
+            if isinstance(r, Mapping) and "node" in r and "host" in r
+        ]
+
+
+@dataclass(frozen=True)
+class LoadBalancerOutput(VerifiedOutput):
+    PHASE: ClassVar[str] = "loadbalancer"
+
+    lb_nodes: list[dict[str, str]] = field(default_factory=list)  # {"name", "address"}
+    node_ports: dict[str, int] = field(default_factory=dict)  # {"http", "https"}
+    dns_zone_lines: list[str] = field(default_factory=list)
+    route53_change_batch: dict[str, Any] | None = None
+    controller_image: str = ""
+
+
+@dataclass(frozen=True)
+class AppsOutput(VerifiedOutput):
+    PHASE: ClassVar[str] = "apps"
+
+    # {"url", "host", "image", "user", "password_command"} when Grafana was deployed
+    grafana: dict[str, str] | None = None
+
+    @property
+    def grafana_password_command(self) -> str | None:
+        return (self.grafana or {}).get("password_command") or None
+
+
+@dataclass(frozen=True)
+class KubesprayOutput(Output):
+    """A Kubespray playbook run (cluster.yml; a day-2 run's reset.yml, scale.yml… under their phase)."""
+
+    PHASE: ClassVar[str] = "kubespray"
+
+    version: str  # the Kubespray release that ran
+    playbook: str
+    kubespray: str = ""  # its checkout
+    venv: str = ""
+    rc: int | None = None
+    artifact_dir: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SnapshotOutput(Output):
+    """backup's etcd-snapshot phase: the snapshot taken on an etcd member, fetched by the next phase."""
+
+    PHASE: ClassVar[str] = "etcd-snapshot"
+
+    host: str
+    remote_dir: str
+    remote: str
+    file: str
+    sha256: str
+    taken_at: str
+    time: float
+    status: dict[str, Any] = field(default_factory=dict)  # `etcdctl snapshot status` as JSON
+
+
+@dataclass(frozen=True)
+class StagedSnapshotOutput(Output):
+    """restore's stage-snapshot phase: where the snapshot waits on every etcd member."""
+
+    PHASE: ClassVar[str] = "stage-snapshot"
+
+    remote: str
+    stage_dir: str
+
+
+def output_type(phase: str) -> type[Output] | None:
+    """The output type kwizard.phases.REGISTRY records for `phase` (None: nothing reads its data)."""
+    from kwizard.phases import phase_info
+
+    name = phase_info(phase).output
+    found = globals().get(name) if name else None
+    return found if isinstance(found, type) and issubclass(found, Output) else None

@@ -139,8 +139,11 @@ def test_run_phase_fails_with_the_report_events_and_data(tmp_path, monkeypatch):
     # The two readers of this data, as they read it.
     from kwizard.diagnostics.evidence import Evidence
     from kwizard.inventory.render import preflight_python
+    from kwizard.protocol.outputs import PreflightOutput
 
-    evidence = Evidence.from_phase_results({"preflight": result.data})
+    preflight = PreflightOutput.of({"preflight": result.data})
+    assert preflight is not None
+    evidence = Evidence.from_preflight(preflight)
     assert evidence.hosts["w1"].memory_mb == result.data["hosts"]["w1"]["memory_mb"]
     assert evidence.hosts["w1"].python3 is True and evidence.hosts["w1"].clock_offset_s is not None
     assert preflight_python({"preflight": result.data}, "cp1") == result.data["python_interpreters"]["cp1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kwizard.diagnostics import Evidence, HostFacts, diagnose_text
+from kwizard.protocol.outputs import PreflightOutput
 from kwizard.spec import ClusterSpec, Host
 
 # The guide's own log (the seed): Kubespray waiting for the scheduler on 1 GB t2.micro instances.
@@ -104,8 +105,6 @@ def test_evidence_from_preflight_results_accepts_the_usual_names() -> None:
     facts = evidence.hosts["lab4"]
     assert (facts.memory_mb, facts.ip_forward, facts.cpus) == (1024.0, False, 1.0)
     assert (
-        Evidence.from_phase_results({"preflight": {"hosts": {"lab3": {"python3": "no"}}}})
-        .hosts["lab3"]
-        .python3
+        Evidence.from_preflight(PreflightOutput(hosts={"lab3": {"python3": "no"}})).hosts["lab3"].python3
         is False
     )
