@@ -20,6 +20,7 @@ from kwizard.protocol.phase import Event, PhaseContext, Secrets
 from kwizard.resources import asset_dir
 from kwizard.service.checks import CheckResults
 from kwizard.spec import ClusterSpec, explain
+from kwizard.ui import strip_cycles
 from kwizard.ui.commands import WizardCommands
 from kwizard.ui.modals import AskModal, ChoiceModal, ErrorModal
 from kwizard.ui.steps import STEPS, StepScreen, step_index
@@ -56,6 +57,7 @@ class WizardApp(App[int]):
         start_step: str | None = None,
     ) -> None:
         super().__init__()
+        strip_cycles.apply()
         self.options = options or RunOptions()
         self.root = root
         self.resume = resume

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState, WorkType
 
 from kwizard.spec import ClusterSpec
+from kwizard.ui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from kwizard.ui.app import WizardApp

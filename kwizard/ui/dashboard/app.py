@@ -7,10 +7,12 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
+from kwizard.ui import strip_cycles
 from kwizard.ui.dashboard.feed import EventFeed
 from kwizard.ui.dashboard.view import Dashboard
+from kwizard.ui.widgets.footer import Footer
 
 
 class DashboardApp(App[int]):
@@ -27,6 +29,7 @@ class DashboardApp(App[int]):
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
+        strip_cycles.apply()
         self.feed = feed
         self.clock = clock
         if title:

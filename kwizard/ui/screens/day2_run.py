@@ -20,12 +20,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 
 from kwizard.engine.pipeline import RunOutcome
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
 from kwizard.ui.hostkey import host_key_trust
+from kwizard.ui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from kwizard.engine.pipeline import Engine

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, cast
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Label, Static
+from textual.widgets import Button, DataTable, Header, Label, Static
 
 from kwizard.errors import InputError, KwizardError
 from kwizard.ui.modals import AskModal, ChoiceModal
+from kwizard.ui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from kwizard.day2.overview import ClusterOverview

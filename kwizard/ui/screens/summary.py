@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from kwizard.headless.summary_view import renderables
 from kwizard.summary import Summary, render_text
+from kwizard.ui.widgets.footer import Footer
 
 
 class SummaryScreen(Screen[None]):

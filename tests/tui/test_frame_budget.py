@@ -1,0 +1,85 @@
+"""What kept the dashboard from its frame budget in a flood: cyclic screen lines, footer rebuilds.
+
+bench/events measures the frame gaps themselves; these tests pin the causes, on real Textual objects.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from kwizard.ui import strip_cycles
+from kwizard.ui.dashboard import replay_feed
+from kwizard.ui.dashboard.app import DashboardApp
+from kwizard.ui.widgets.footer import Footer
+
+RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
+
+
+def left_for_the_collector(make: object) -> int:
+    """Objects only the cyclic garbage collector frees after `make()`'s strips are dropped."""
+    gc.collect()
+    gc.disable()
+    try:
+        make()  # type: ignore[operator]
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+def test_whole_strip_divide_and_crop_extend_leave_no_cycle_and_answer_as_textual() -> None:
+    strip_cycles.apply()
+    style = Style(bold=True)
+
+    def whole() -> None:
+        strip = Strip([Segment("abc", style), Segment("de")], 5)
+        assert strip.divide([5]) == [strip] and strip.divide([5, 9]) == [strip]
+        assert strip.crop_extend(0, 5, None) is strip
+
+    def parts() -> None:  # the other answers still come from Textual, cached as before
+        strip = Strip([Segment("abc", style), Segment("de")], 5)
+        assert [s.text for s in strip.divide([2, 5])] == ["ab", "cde"]
+        assert strip.crop_extend(1, 7, None).text == "bcde  "
+
+    assert left_for_the_collector(whole) == 0
+    assert left_for_the_collector(parts) == 0
+
+
+async def test_the_footer_is_rebuilt_once_for_a_burst_of_binding_changes_and_not_for_the_same() -> None:
+    app = DashboardApp(replay_feed(RECORDING))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(Footer)
+        rebuilt: list[int] = []
+        real_recompose = footer.recompose
+
+        async def counted() -> None:
+            rebuilt.append(1)
+            await real_recompose()
+
+        footer.recompose = counted  # type: ignore[method-assign]
+        keys_before = [key.key for key in footer.query("FooterKey")]
+        for _ in range(3):  # what start-up does: the stack, the focus, then idle, each says "updated"
+            footer.bindings_changed(app.screen)
+        await pilot.pause()
+        assert rebuilt == []  # the same bindings: nothing to rebuild
+        app.dashboard.query_one("#log-search").display = True
+        app.dashboard.query_one("#log-search").focus()  # an Input: other bindings than the host grid's
+        await pilot.pause()
+        await pilot.pause()
+        assert rebuilt == [1]
+        assert [key.key for key in footer.query("FooterKey")] != keys_before
+
+
+async def test_frame_gaps_count_from_the_first_frame_shown() -> None:
+    app = DashboardApp(replay_feed(RECORDING))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        dashboard = app.dashboard
+        assert dashboard.first_paint > 0  # the start-up paint is measured, apart from the frame gaps
+        await pilot.pause(0.3)
+        assert 0 < dashboard.worst_gap < 5
