@@ -3,7 +3,12 @@ these frozen dataclasses, and readers get it back with `Output.of(results)` inst
 
 `PhaseContext.results` and the journal keep plain JSON (a resumed run reads the journal of an earlier
 kwizard); `to_data()` and `of()` convert, and `of()` returns None when the phase has not run or its
-data is not of this shape, so a reader decides what a missing output means.
+data is not of this shape, so a reader decides what a missing output means. The field names are the
+keys the journal has always held, so runs journaled before these types existed read back the same.
+
+`kwizard.phases.REGISTRY` names each pipeline phase's output type (`output_type(phase)`); the day-2
+phases whose data a later step reads (etcd-snapshot, stage-snapshot, a Kubespray playbook run under its
+phase name) have theirs here too.
 """
 
 from __future__ import annotations
