@@ -6,15 +6,21 @@ bench/events measures the frame gaps themselves; these tests pin the causes, on 
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
+from textual.widget import Widget
 
+from kwizard.engine.journal import read_events
 from kwizard.ui import strip_cycles
-from kwizard.ui.dashboard import replay_feed
+from kwizard.ui.dashboard import EventFeed, replay_feed
 from kwizard.ui.dashboard.app import DashboardApp
+from kwizard.ui.widgets.failure_banner import FailureBanner
 from kwizard.ui.widgets.footer import Footer
 
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
@@ -83,3 +89,35 @@ async def test_frame_gaps_count_from_the_first_frame_shown() -> None:
         assert dashboard.first_paint > 0  # the start-up paint is measured, apart from the frame gaps
         await pilot.pause(0.3)
         assert 0 < dashboard.worst_gap < 5
+
+
+async def test_panes_ask_for_a_new_layout_only_when_their_height_may_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each tick rewrites the progress labels, the phase list and the failure banner; a layout of the
+    whole screen is asked for only when a pane's height may change (each of them asked on every tick:
+    banner 72, labels 113, phase list 36 times over this recording's 42 ticks)."""
+    events = list(read_events(RECORDING))
+    feed = EventFeed()
+    app = DashboardApp(feed)
+    asked: Counter[str] = Counter()
+    real = Widget.refresh
+
+    def counted(self: Widget, *regions: Any, layout: bool = False, **kwargs: Any) -> Widget:
+        if layout:
+            asked[type(self).__name__] += 1
+        return real(self, *regions, layout=layout, **kwargs)
+
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(Widget, "refresh", counted)
+        ticks = 0
+        for start in range(0, len(events), 3):
+            feed.extend(events[start : start + 3])
+            app.dashboard.refresh_from_feed()
+            app.dashboard.render_state()
+            await pilot.pause()
+            ticks += 1
+        assert ticks >= 40 and app.dashboard.state.status == "failed"
+        assert app.query_one(FailureBanner).display  # shown, and its text follows the failures
+        assert asked["FailureBanner"] <= 8 and asked["Label"] <= 6 and asked["PhaseList"] <= 2, asked

@@ -11,10 +11,14 @@ from kwizard.engine.state import RunState
 class FailureBanner(Static):
     """The first failures, big enough to see at a glance: host, task, message, and the known cause."""
 
+    _shown = ""  # the text shown ("" while hidden)
+
     def show(self, state: RunState, now: float) -> None:
         failures, findings = state.live_failures, state.live_findings  # a resume starts afresh
         if not failures:
-            self.display = False
+            if self.display:
+                self.display = False
+            self._shown = ""
             return
         lines = Text()
         for failure in failures[:3]:
@@ -40,5 +44,9 @@ class FailureBanner(Static):
                 )
         if len(failures) > 3:
             lines.append(f"\n  … and {len(failures) - 3} more (press f for the failures log)", style="dim")
+        if lines.plain == self._shown:
+            return  # each update would lay the whole screen out again
+        height_changed = lines.plain.count("\n") != self._shown.count("\n") or not self._shown
+        self._shown = lines.plain
         self.display = True
-        self.update(lines)
+        self.update(lines, layout=height_changed)

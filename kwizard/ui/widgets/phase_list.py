@@ -27,6 +27,7 @@ class PhaseList(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self._shown: tuple[Any, ...] = ()
+        self._rows = -1
 
     def show(self, state: RunState, now: float) -> None:
         key = (state.order, state.phases, int(now))
@@ -49,4 +50,6 @@ class PhaseList(Static):
                 label.append(f" {view.tasks_done}/{view.tasks_total}", style="dim")
             duration = "" if view.status == "pending" or view.reused else duration_text(view.elapsed(now))
             table.add_row(label, Text.assemble((word, style), (f" {duration}" if duration else "", "dim")))
-        self.update(table)
+        # One row per phase (no wrapping): the pane's height changes only with their number.
+        self.update(table, layout=len(state.order) != self._rows)
+        self._rows = len(state.order)

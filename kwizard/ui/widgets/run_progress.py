@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from textual.containers import Vertical
@@ -11,6 +12,10 @@ from textual.widgets import Label, ProgressBar, Sparkline
 
 from kwizard.engine.report import clock
 from kwizard.engine.state import RunState
+
+
+def one_line(text: str, width: int) -> bool:
+    return "\n" not in text and 0 < cell_len(text) <= width
 
 
 class RunProgress(Vertical):
@@ -42,11 +47,18 @@ class RunProgress(Vertical):
         yield Label("", id="throughput-label")
 
     def _label(self, selector: str, content: str | Text) -> None:
-        """Update a label only when its text changes (each update costs a repaint)."""
-        key = content.plain if isinstance(content, Text) else content
-        if self._texts.get(selector) != key:
+        """Update a label only when its text changes (each update costs a repaint), and ask for a new
+        layout of the screen only when its height may change: a text that fits one line, replacing one
+        that fitted, keeps the label one line high. (A layout pass over the whole dashboard on every
+        tick was its most expensive part under a flood of events.)"""
+        key = content.plain if isinstance(content, Text) else Text.from_markup(content).plain
+        before = self._texts.get(selector)
+        if before != key:
             self._texts[selector] = key
-            self.query_one(selector, Label).update(content)
+            label = self.query_one(selector, Label)
+            width = label.content_size.width
+            same_height = before is not None and one_line(before, width) and one_line(key, width)
+            label.update(content, layout=not same_height)
 
     def show(self, state: RunState, now: float) -> None:
         done = sum(1 for n in state.order if state.phase(n).status in ("ok", "skipped"))

@@ -20,6 +20,7 @@ class SlowestTasks(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self._shown: Any = None
+        self._rows = -1
 
     def show(self, state: RunState, now: float) -> None:
         if state.slowest is self._shown:
@@ -30,4 +31,9 @@ class SlowestTasks(Static):
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         for timing in state.slowest[:SLOWEST_SHOWN]:
             table.add_row(Text(duration_text(timing.seconds), style="cyan"), timing.task)
-        self.update(table if state.slowest else Text("No task finished yet.", style="dim"))
+        # One row per task shown (no wrapping): the pane's height changes only with their number.
+        rows = min(len(state.slowest), SLOWEST_SHOWN)
+        self.update(
+            table if state.slowest else Text("No task finished yet.", style="dim"), layout=rows != self._rows
+        )
+        self._rows = rows
