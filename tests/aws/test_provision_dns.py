@@ -86,6 +86,16 @@ def test_records_point_at_the_lb_nodes_and_go_with_destroy(aws: MotoServer, tmp_
     write_preset(tmp_path / "r.yaml", provision_preset("awsr", nat="none", dns={**DNS, "ttl": 300}))
     assert run_kwizard(tmp_path, *args, home=tmp_path, timeout=300).returncode == 0
     assert a_records(aws, zone) == {"*.example.com.": (300, public), "ingress.example.com.": (300, public)}
+    # A record of the ledger deleted by hand (or a kill between the ledger and the change) comes back.
+    r53 = aws.client("route53")
+    sets = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    (wildcard,) = [s for s in sets if s["Type"] == "A" and not s["Name"].startswith("ingress.")]
+    r53.change_resource_record_sets(
+        HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": wildcard}]}
+    )
+    assert "*.example.com." not in a_records(aws, zone)
+    assert run_kwizard(tmp_path, *args, home=tmp_path, timeout=300).returncode == 0
+    assert a_records(aws, zone) == {"*.example.com.": (300, public), "ingress.example.com.": (300, public)}
 
     # Destroy lists the records, deletes them with the rest, and leaves the zone's other records alone.
     gone = run_kwizard(tmp_path, "aws", "destroy", "awsr", "--yes", home=tmp_path, timeout=300)
