@@ -146,14 +146,12 @@ class Provisioner(PreCreateChecks):
             self.ec2.get_waiter("instance_running").wait(
                 InstanceIds=[e.id for e in ids], WaiterConfig={"Delay": 2, "MaxAttempts": 150}
             )
-        if zone is not None and s.dns is not None:
-            if self.cancel.is_set():
-                raise Cancelled
-            lb_nodes = [
-                self.ledger.get(f"instance:{h.name}") or "" for h in hosts(s) if "loadbalancer" in h.roles
-            ]
-            addresses = dns.lb_addresses(self.clients, lb_nodes, zone.private)
-            self.created += dns.ensure_records(self.clients, self.ledger, zone, s.dns, addresses, self.log)
+        if self.cancel.is_set():
+            raise Cancelled
+        lb_nodes = [
+            self.ledger.get(f"instance:{h.name}") or "" for h in hosts(s) if "loadbalancer" in h.roles
+        ]
+        self.created += dns.update(self.clients, self.ledger, zone, s.dns, lb_nodes, self.log)
         return {"zones": zones, "image": image, "created": list(self.created)}
 
     def network(self, zones: list[str]) -> str:

@@ -101,6 +101,29 @@ def lb_addresses(clients: Clients, instance_ids: list[str], private_zone: bool) 
     return addresses
 
 
+def update(
+    clients: Clients,
+    ledger: Ledger,
+    zone: Zone | None,
+    dns: DnsSettings | None,
+    lb_nodes: list[str],
+    log: Callable[[str], None],
+) -> list[str]:
+    """The preset's records pointed at the LB nodes (instance ids), and the ledger's records the preset no
+    longer names deleted; the ledger keys created."""
+    created = []
+    if zone is not None and dns is not None:
+        addresses = lb_addresses(clients, lb_nodes, zone.private)
+        created = ensure_records(clients, ledger, zone, dns, addresses, log)
+    wanted = {f"{zone.id}/{name}" for name in dns.records} if zone and dns else set()
+    for entry in ledger.of_kind(KIND):
+        if entry.id not in wanted:
+            delete_record(clients, entry.id)
+            ledger.forget(entry.key)
+            log(f"deleted DNS record {entry.key.removeprefix('dns:')}: the preset no longer names it")
+    return created
+
+
 def ensure_records(
     clients: Clients,
     ledger: Ledger,

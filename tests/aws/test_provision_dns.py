@@ -96,11 +96,25 @@ def test_records_point_at_the_lb_nodes_and_go_with_destroy(aws: MotoServer, tmp_
     assert "*.example.com." not in a_records(aws, zone)
     assert run_kwizard(tmp_path, *args, home=tmp_path, timeout=300).returncode == 0
     assert a_records(aws, zone) == {"*.example.com.": (300, public), "ingress.example.com.": (300, public)}
+    # A name taken out of the preset is deleted from the zone and the ledger.
+    fewer = {**DNS, "records": ["ingress.example.com"]}
+    write_preset(tmp_path / "r.yaml", provision_preset("awsr", nat="none", dns=fewer))
+    assert run_kwizard(tmp_path, *args, home=tmp_path, timeout=300).returncode == 0
+    assert a_records(aws, zone) == {"ingress.example.com.": (120, public)}
+    ledger = json.loads((tmp_path / "clusters/awsr/aws-ledger.json").read_text())["resources"]
+    assert [r["key"] for r in ledger if r["kind"] == "route53-record"] == ["dns:ingress.example.com"]
+    # A name taken out of the preset is deleted from the zone and the ledger.
+    fewer = {**DNS, "records": ["ingress.example.com"]}
+    write_preset(tmp_path / "r.yaml", provision_preset("awsr", nat="none", dns=fewer))
+    assert run_kwizard(tmp_path, *args, home=tmp_path, timeout=300).returncode == 0
+    assert a_records(aws, zone) == {"ingress.example.com.": (120, public)}
+    ledger = json.loads((tmp_path / "clusters/awsr/aws-ledger.json").read_text())["resources"]
+    assert [r["key"] for r in ledger if r["kind"] == "route53-record"] == ["dns:ingress.example.com"]
 
     # Destroy lists the records, deletes them with the rest, and leaves the zone's other records alone.
     gone = run_kwizard(tmp_path, "aws", "destroy", "awsr", "--yes", home=tmp_path, timeout=300)
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert gone.stdout.index("2 × route53-record") < gone.stdout.index("deleted route53-record")
+    assert gone.stdout.index("1 × route53-record") < gone.stdout.index("deleted route53-record")
     assert a_records(aws, zone) == {} and tagged(aws, "awsr") == {}
     kinds = {
         r["Type"]
