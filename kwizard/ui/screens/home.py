@@ -18,9 +18,10 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Label, Static
 
 from kwizard.errors import InputError, KwizardError
-from kwizard.ui.modals import AskModal, ChoiceModal
+from kwizard.ui.modals import AskModal, ChoiceModal, PickModal
 
 if TYPE_CHECKING:
+    from kwizard.day2.backup import Snapshot
     from kwizard.day2.overview import ClusterOverview
     from kwizard.paths import Workspace
     from kwizard.ui.app import WizardApp
@@ -244,6 +245,17 @@ def reset(home: ClusterHome) -> None:
     from kwizard.day2 import RESET
 
     name = home.wizard.spec.name
+    ask_for_the_name(
+        home,
+        "Reset the cluster",
+        f"This removes Kubernetes and its data from every host. Type the cluster's name ({name}):",
+        lambda: home.run(f"Resetting {name}", {"command": RESET}),
+    )
+
+
+def ask_for_the_name(home: ClusterHome, title: str, text: str, then: Callable[[], None]) -> None:
+    """A confirmation that needs the cluster's name typed; `then()` runs only when it was."""
+    name = home.wizard.spec.name
 
     def typed(answer: str | None) -> None:
         if answer is None:
@@ -253,15 +265,9 @@ def reset(home: ClusterHome) -> None:
                 InputError("Not confirmed", f"{answer.strip()!r} is not {name!r}; nothing was changed.", "")
             )
             return
-        home.run(f"Resetting {name}", {"command": RESET})
+        then()
 
-    home.app.push_screen(
-        AskModal(
-            "Reset the cluster",
-            f"This removes Kubernetes and its data from every host. Type the cluster's name ({name}):",
-        ),
-        typed,
-    )
+    home.app.push_screen(AskModal(title, text), typed)
 
 
 def upgrade(home: ClusterHome) -> None:
@@ -314,6 +320,63 @@ def backup(home: ClusterHome) -> None:
     home.run(f"Backing up etcd of {home.wizard.spec.name}", {"command": "backup"})
 
 
+def restore(home: ClusterHome) -> None:
+    """Pick a snapshot of the cluster's folder; it is checked, what is lost named, the name typed."""
+    from kwizard.day2.backup import backups_dir, etcd_members, list_snapshots
+
+    home.refuse_when_reset()
+    spec, ws = home.wizard.spec, home.wizard.ws
+    etcd_members(spec)  # refused (with the reason) before anything is asked
+    snapshots = list(reversed(list_snapshots(ws)))
+    if not snapshots:
+        raise InputError(
+            "No snapshot to restore",
+            f"{spec.name!r} has no etcd snapshot in {backups_dir(ws)}.",
+            f"Take one first: Back up etcd here, or kwizard backup {spec.name}.",
+        )
+    options = [(snapshot.path.name, _snapshot_label(snapshot)) for snapshot in snapshots]
+
+    def picked(name: str | None) -> None:
+        if name:
+            _restore_snapshot(home, name)
+
+    home.app.push_screen(PickModal("Restore etcd", "The cluster's snapshots, newest first:", options), picked)
+
+
+def _snapshot_label(snapshot: Snapshot) -> str:
+    revision = (snapshot.meta.get("status") or {}).get("revision", "?")
+    host = snapshot.meta.get("host", "?")
+    return f"{snapshot.taken_at} · on {host} · revision {revision} · {snapshot.path.name}"
+
+
+def _restore_snapshot(home: ClusterHome, name: str) -> None:
+    """The chosen snapshot checked as `kwizard restore` checks it, then the typed confirmation."""
+    import time
+
+    from kwizard.day2.backup import find_snapshot, sha256_of
+    from kwizard.day2.restore import operation, what_is_lost
+
+    spec = home.wizard.spec
+    try:
+        snapshot = find_snapshot(home.wizard.ws, name)
+        if sha256_of(snapshot.path) != snapshot.sha256:
+            raise InputError(
+                "The snapshot is damaged",
+                f"The sha256 of {snapshot.path} is not the {snapshot.sha256} recorded when it was taken.",
+                "Restore another snapshot, or take a new backup.",
+            )
+    except KwizardError as error:
+        home.wizard.show_error(error)
+        return
+    wanted = operation(snapshot, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    ask_for_the_name(
+        home,
+        "Restore etcd",
+        f"{what_is_lost(spec, snapshot)}\n\nType the cluster's name ({spec.name}) to restore it:",
+        lambda: home.run(f"Restoring {spec.name} from {snapshot.path.name}", wanted),
+    )
+
+
 def resume(home: ClusterHome) -> None:
     """Continue the cluster's stopped day-2 run (what kwizard --resume CLUSTER --yes does)."""
     stopped = home.stopped_day2_run()
@@ -345,6 +408,12 @@ HOME_ACTIONS: tuple[HomeAction, ...] = (
     ),
     HomeAction(
         "backup", "Back up etcd", "An etcd snapshot into the cluster's folder, with its sha256", backup
+    ),
+    HomeAction(
+        "restore",
+        "Restore etcd…",
+        "etcd back to a snapshot of the cluster's folder (names what is lost)",
+        restore,
     ),
     HomeAction(
         "reset", "Reset cluster…", "Kubespray reset.yml on every host; the folder is kept", reset, "error"
