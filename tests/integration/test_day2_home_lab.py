@@ -45,10 +45,10 @@ RUN_SECONDS = 600  # one run, the stand-in's venv build included when this modul
 
 
 @asynccontextmanager
-async def _home(root: Path) -> AsyncIterator[tuple[WizardApp, Pilot[int]]]:
-    """The wizard at 160x48 on the home screen of the cluster saved last."""
+async def _home(root: Path, size: tuple[int, int] = (160, 48)) -> AsyncIterator[tuple[WizardApp, Pilot[int]]]:
+    """The wizard (160x48 unless told) on the home screen of the cluster saved last."""
     app = WizardApp(root=root)
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("enter")  # Continue '<the cluster saved last>'
         await pilot.pause()
@@ -171,7 +171,7 @@ async def test_backup_then_restore_from_the_home_screen(
     lab: kwlab.Lab, stand_in: Path, root: Path, etcd: kwlab.LabHost
 ) -> None:
     ws = saved_cluster("home-etcd", lab, root, stand_in)
-    async with _home(root) as (app, pilot):
+    async with _home(root, size=(80, 24)) as (app, pilot):  # the run screen's narrow, short layout
         await pilot.click("#action-backup")
         await pilot.pause()
         home = await _finish(app, pilot)

@@ -263,3 +263,30 @@ async def test_restore_picks_a_snapshot_names_what_is_lost_and_needs_the_name(tm
         await pilot.pause()
         assert isinstance(app.screen, ClusterHome)
     assert not ws.runs_dir.exists() or not any(ws.runs_dir.iterdir())
+
+
+async def test_upgrade_takes_a_kubespray_version_after_the_kubernetes_one(tmp_path: Path) -> None:
+    ws = _saved(tmp_path, kube_version="1.33.11")
+    spec = presets.load(ws.preset_file)
+    presets.save(
+        spec.updated(kubespray={**spec.kubespray.model_dump(), "version": "v2.30.0"}), ws.preset_file
+    )
+    app = WizardApp(root=tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open(pilot)
+        await pilot.click("#action-upgrade")
+        await pilot.pause()
+        assert isinstance(app.screen, AskModal) and "if not v2.30.0" in app.screen.prompt
+        await pilot.press(*"1.34.7 v2.31.0 v2.32.0", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Two versions at most"
+        await pilot.press("escape")
+        await pilot.click("#action-upgrade")
+        await pilot.pause()
+        await pilot.press(*"1.34.7 v2.31.0", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceModal), app.screen
+        assert "1.33.11 → 1.34.7" in app.screen.text and "v2.31.0" in app.screen.text
+        await pilot.click("#cancel")
+        await pilot.pause()
+    assert presets.load(ws.preset_file).kubespray.version == "v2.30.0"

@@ -281,8 +281,16 @@ def upgrade(home: ClusterHome) -> None:
     def version_given(text: str | None) -> None:
         if not text or not text.strip():
             return
+        words = text.split()
         try:
-            plan = plan_upgrade(spec, text.strip(), None, user_dir(spec, home.wizard.options))
+            if len(words) > 2:
+                raise InputError(
+                    "Two versions at most",
+                    f"{text.strip()!r} names {len(words)} versions.",
+                    "Give the Kubernetes version, then optionally the Kubespray version: 1.35.4 v2.31.0",
+                )
+            kubespray = words[1] if len(words) == 2 else None
+            plan = plan_upgrade(spec, words[0], kubespray, user_dir(spec, home.wizard.options))
         except KwizardError as error:
             home.wizard.show_error(error)
             return
@@ -305,7 +313,8 @@ def upgrade(home: ClusterHome) -> None:
     home.app.push_screen(
         AskModal(
             "Upgrade Kubernetes",
-            f"Kubernetes version to upgrade to (now {spec.kubespray.kube_version}; one minor at a time):",
+            f"Kubernetes version to upgrade to (now {spec.kubespray.kube_version}; one minor at a time), "
+            f"then the Kubespray version to use if not {spec.kubespray.version} (e.g. 1.35.4 v2.31.0):",
         ),
         version_given,
     )
