@@ -183,6 +183,8 @@ async def test_backup_then_restore_from_the_home_screen(
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         meta = json.loads(Path(f"{snapshot}.json").read_text())
         assert meta["host"] == "lab1" and meta["sha256"] == digest and meta["status"]["totalKey"] >= 1
+        summary = str(home.query_one("#home-summary", Static).render())
+        assert summary.endswith(f"1 etcd snapshot, the last {meta['taken_at']}"), summary
         assert list(last_journal(ws)["phases"]) == ["etcd-snapshot", "fetch-snapshot"]
 
         etcdctl(etcd, "put", "/registry/kwizard/state", "after-backup")

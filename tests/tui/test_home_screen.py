@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, DataTable
+from textual.widgets import Button, DataTable, Static
 
 from kwizard import preset as presets
 from kwizard.engine.journal import PhaseRecord, RunRecord
@@ -234,6 +234,11 @@ async def test_restore_picks_a_snapshot_names_what_is_lost_and_needs_the_name(tm
         _snapshot(ws, "etcd-a.db", "2025-12-01 10:00:00 UTC", 5)
         _snapshot(ws, "etcd-b.db", "2025-12-02 10:00:00 UTC", 9)
         _snapshot(ws, "etcd-c.db", "2025-12-03 10:00:00 UTC", 12, damaged=True)
+        home = app.screen
+        assert isinstance(home, ClusterHome)
+        home.reload()
+        summary = str(home.query_one("#home-summary", Static).render())
+        assert summary.endswith("5 hosts · 3 etcd snapshots, the last 2025-12-03 10:00:00 UTC"), summary
         await pilot.click("#action-restore")
         await pilot.pause()
         picker = app.screen

@@ -87,7 +87,7 @@ class ClusterHome(Screen[None]):
         state = " · [red]reset[/]" if info.reset else ""
         self.query_one("#home-summary", Static).update(
             f"Cluster [b]{info.name}[/b] · Kubespray {info.kubespray_version} · Kubernetes "
-            f"{info.kube_version} · {len(info.hosts)} hosts{state}"
+            f"{info.kube_version} · {len(info.hosts)} hosts{state}{_snapshots_text(wizard.ws)}"
         )
         hosts = self.query_one("#home-hosts", DataTable)
         hosts.clear()
@@ -145,6 +145,17 @@ def last_operation(ws: Workspace, *, stopped: bool = True) -> tuple[Path, dict[s
     if (stopped and record.status == "ok") or not isinstance(operation, dict) or not operation.get("command"):
         return None
     return directory, operation
+
+
+def _snapshots_text(ws: Workspace) -> str:
+    """` · 2 etcd snapshots, the last 2026-12-06T21:47:23Z` (nothing when there is none)."""
+    from kwizard.day2.backup import list_snapshots
+
+    snapshots = list_snapshots(ws)
+    if not snapshots:
+        return ""
+    count = f"{len(snapshots)} etcd snapshot" + ("s" if len(snapshots) > 1 else "")
+    return f" · {count}, the last {snapshots[-1].taken_at}"
 
 
 def _status(status: str) -> str:
