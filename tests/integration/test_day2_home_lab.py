@@ -195,6 +195,8 @@ async def test_backup_then_restore_from_the_home_screen(
         assert isinstance(picker, PickModal) and [o for o, _ in picker.options] == [snapshot.name]
         await pilot.press("enter")
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the snapshot's sha256, checked in a thread
+        await pilot.pause()
         ask = app.screen
         assert isinstance(ask, AskModal)
         assert "Everything written to the cluster after that time is lost" in ask.prompt

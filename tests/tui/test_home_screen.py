@@ -219,6 +219,13 @@ def _snapshot(ws: Workspace, name: str, taken_at: str, revision: int, damaged: b
     (folder / f"{name}.json").write_text(json.dumps(meta))
 
 
+async def _checked(pilot: Pilot[object]) -> None:
+    """Wait for the chosen snapshot's sha256 check (a worker thread) and what it shows next."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_restore_picks_a_snapshot_names_what_is_lost_and_needs_the_name(tmp_path: Path) -> None:
     ws = _saved(tmp_path)
     app = WizardApp(root=tmp_path)
@@ -246,7 +253,7 @@ async def test_restore_picks_a_snapshot_names_what_is_lost_and_needs_the_name(tm
         assert [option_id for option_id, _ in picker.options] == ["etcd-c.db", "etcd-b.db", "etcd-a.db"]
         assert "2025-12-02 10:00:00 UTC · on cp1 · revision 9" in picker.options[1][1]
         await pilot.press("enter")  # the newest: damaged
-        await pilot.pause()
+        await _checked(pilot)
         assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "The snapshot is damaged"
         await pilot.press("escape")
         await pilot.pause()
@@ -254,7 +261,7 @@ async def test_restore_picks_a_snapshot_names_what_is_lost_and_needs_the_name(tm
         await pilot.click("#action-restore")
         await pilot.pause()
         await pilot.press("down", "enter")  # etcd-b.db
-        await pilot.pause()
+        await _checked(pilot)
         ask = app.screen
         assert isinstance(ask, AskModal) and ask.title_text == "Restore etcd"
         assert "Restoring etcd-b.db puts 'prod' back" in ask.prompt

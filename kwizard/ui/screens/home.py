@@ -370,23 +370,43 @@ def _snapshot_label(snapshot: Snapshot) -> str:
 
 
 def _restore_snapshot(home: ClusterHome, name: str) -> None:
-    """The chosen snapshot checked as `kwizard restore` checks it, then the typed confirmation."""
+    """The chosen snapshot's sha256 checked as `kwizard restore` checks it (in a thread: a snapshot can
+    be gigabytes), then the typed confirmation."""
+    from kwizard.day2.backup import find_snapshot, sha256_of
+
+    try:
+        snapshot = find_snapshot(home.wizard.ws, name)
+    except KwizardError as error:
+        home.wizard.show_error(error)
+        return
+
+    def check() -> None:
+        try:
+            whole = sha256_of(snapshot.path) == snapshot.sha256
+        except OSError as error:
+            problem = InputError("Cannot read the snapshot", f"{snapshot.path}: {error.strerror}", "")
+            home.app.call_from_thread(home.wizard.show_error, problem)
+            return
+        home.app.call_from_thread(_confirm_restore, home, snapshot, whole)
+
+    home.notify(f"Checking the sha256 of {snapshot.path.name}…")
+    home.run_worker(check, thread=True, exclusive=True, group="restore-check")
+
+
+def _confirm_restore(home: ClusterHome, snapshot: Snapshot, whole: bool) -> None:
     import time
 
-    from kwizard.day2.backup import find_snapshot, sha256_of
     from kwizard.day2.restore import operation, what_is_lost
 
     spec = home.wizard.spec
-    try:
-        snapshot = find_snapshot(home.wizard.ws, name)
-        if sha256_of(snapshot.path) != snapshot.sha256:
-            raise InputError(
+    if not whole:
+        home.wizard.show_error(
+            InputError(
                 "The snapshot is damaged",
                 f"The sha256 of {snapshot.path} is not the {snapshot.sha256} recorded when it was taken.",
                 "Restore another snapshot, or take a new backup.",
             )
-    except KwizardError as error:
-        home.wizard.show_error(error)
+        )
         return
     wanted = operation(snapshot, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     ask_for_the_name(
