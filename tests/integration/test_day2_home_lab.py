@@ -33,6 +33,7 @@ from tests.etcd_lab import etcdctl, systemctl_calls
 from tests.kubespray_standin import (
     ROLES,
     VERSION_FILE,
+    failing,
     has_marker,
     last_journal,
     records,
@@ -62,15 +63,19 @@ async def _answer(pilot: Pilot[int], text: str) -> None:
     await pilot.pause()
 
 
-async def _finish(app: WizardApp, pilot: Pilot[int]) -> ClusterHome:
-    """Wait (bounded) for the run screen's run to end; check it ended ok; go Back to the home screen."""
+async def _finish(app: WizardApp, pilot: Pilot[int], status: str = "ok") -> ClusterHome:
+    """Wait (bounded) for the run screen's run to end with `status`; go Back to the home screen."""
     run = app.screen
     assert isinstance(run, Day2RunScreen), run
     for _ in range(RUN_SECONDS * 5):
         if run.outcome is not None and not run.running:
             break
         await asyncio.sleep(0.2)
-    assert run.outcome is not None and run.outcome.status == "ok", run.outcome
+    assert run.outcome is not None and run.outcome.status == status, run.outcome
+    await pilot.pause()
+    if isinstance(app.screen, ErrorModal):  # a failure's error, shown over the run screen
+        await pilot.press("escape")
+        await pilot.pause()
     await pilot.click("#day2-back")
     await pilot.pause()
     home = app.screen
@@ -141,6 +146,41 @@ async def test_upgrade_from_the_home_screen(lab: kwlab.Lab, stand_in: Path, root
     journal = last_journal(ws)
     assert journal["status"] == "ok" and list(journal["phases"]) == ["upgrade", "pin-versions"]
     assert journal["options"]["operation"]["from_kube_version"] == "1.34.3"
+
+
+async def test_a_failed_upgrade_is_resumed_from_the_home_screen(
+    lab: kwlab.Lab, stand_in: Path, root: Path
+) -> None:
+    """The run fails: the old versions stay pinned and Resume last run appears; it finishes the same run."""
+    ws = saved_cluster("home-resume", lab, root, stand_in)
+    spec = presets.load(ws.preset_file)
+    pinned = spec.kubespray.model_copy(update={"kube_version": "1.34.3", "version": "v2.31.0"})
+    presets.save(spec.updated(kubespray=pinned), ws.preset_file)
+    async with _home(root) as (app, pilot):
+        assert not app.screen.query_one("#action-resume", Button).display
+        with failing(stand_in, "upgrade-cluster"):
+            await pilot.click("#action-upgrade")
+            await pilot.pause()
+            await _answer(pilot, "1.35.4")
+            await pilot.click("#upgrade")
+            await pilot.pause()
+            home = await _finish(app, pilot, status="failed")
+        failed = last_journal(ws)
+        assert failed["phases"]["pin-versions"]["status"] == "pending"
+        assert presets.load(ws.preset_file).kubespray.kube_version == "1.34.3"
+        assert "failed" in str(_rows(home, "#home-runs")[0][2])
+        assert home.query_one("#action-resume", Button).display
+
+        await pilot.click("#action-resume")
+        await pilot.pause()
+        home = await _finish(app, pilot)
+        assert not home.query_one("#action-resume", Button).display
+
+    assert [call["kube_version"] for call in records(stand_in, "upgrade-cluster")] == ["1.35.4", "1.35.4"]
+    after = presets.load(ws.preset_file).kubespray
+    assert (after.kube_version, after.version) == ("1.35.4", "v2.31.0")
+    journal = last_journal(ws)
+    assert journal["run_id"] == failed["run_id"] and journal["status"] == "ok"  # the same run, resumed
 
 
 async def test_reset_from_the_home_screen(lab: kwlab.Lab, stand_in: Path, root: Path) -> None:
