@@ -43,6 +43,7 @@ examples:
   kwizard                                   open the wizard
   kwizard lab up && kwizard --preset presets/lab.yaml
   kwizard --preset my.yaml --yes --until inventory
+  kwizard --preset presets/aws-3az.yaml --yes --until inventory --skip access,preflight
   kwizard --resume mycluster
   kwizard add-node mycluster 10.0.0.[21:22] --yes
   kwizard remove-node mycluster node4 --yes
@@ -81,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     phase_list = ", ".join(PHASES)
     parser.add_argument("--until", metavar="PHASE", choices=PHASES, help=f"stop after PHASE ({phase_list})")
     parser.add_argument("--only", metavar="PHASE", choices=PHASES, help="run only PHASE")
+    parser.add_argument(
+        "--skip",
+        metavar="PHASE,...",
+        default="",
+        help="leave these phases out of the run, e.g. access,preflight to write the inventory of created "
+        "AWS hosts without connecting to them",
+    )
     parser.add_argument(
         "--json",
         action="store_true",

@@ -17,6 +17,7 @@ from kwizard.spec import ClusterSpec
 class RunOptions:
     until: str | None = None
     only: str | None = None
+    skip: frozenset[str] = field(default_factory=frozenset)  # phases left out of this run (--skip)
     json: bool = False
     ignore_preflight: frozenset[str] = field(default_factory=frozenset)
     accept_new_host_keys: bool = False
@@ -38,6 +39,7 @@ class RunOptions:
         return cls(
             until=args.until,
             only=args.only,
+            skip=skipped_phases(getattr(args, "skip", "") or "", only=args.only),
             json=bool(args.json),
             ignore_preflight=ignored,
             accept_new_host_keys=bool(args.accept_new_host_keys),
@@ -85,7 +87,7 @@ class RunOptions:
         return replace(self, **changes), notes
 
     def selected_phases(self, spec: ClusterSpec) -> list[str]:
-        """The phases to run, in pipeline order: the spec's list cut by --until / --only."""
+        """The phases to run, in pipeline order: the spec's list cut by --until / --only / --skip."""
         if self.only:
             return [self.only]  # provision without a provision section is skipped by the phase itself
         # provision runs whenever the preset has a provision section: what exists is kept, so it is cheap,
@@ -95,4 +97,23 @@ class RunOptions:
         ]
         if self.until:
             phases = [p for p in phases if PHASES.index(p) <= PHASES.index(self.until)]
-        return phases
+        return [p for p in phases if p not in self.skip]
+
+
+def skipped_phases(text: str, *, only: str | None = None) -> frozenset[str]:
+    """The phases of `--skip a,b`, each checked against the pipeline's."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if names and only:
+        raise InputError(
+            "Conflicting options",
+            "--skip and --only were both given",
+            "Use --only PHASE to run one phase, or --skip PHASE,... to leave phases out of a run.",
+        )
+    unknown = [name for name in names if name not in PHASES]
+    if unknown:
+        raise InputError(
+            "Unknown phase",
+            f"--skip names {', '.join(repr(n) for n in unknown)}, which is not a phase",
+            f"Name phases among: {', '.join(PHASES)} (comma-separated, e.g. --skip access,preflight).",
+        )
+    return frozenset(names)

@@ -36,12 +36,13 @@ THROTTLE_CODES = ("Throttling", "ThrottlingException", "RequestLimitExceeded", "
 
 @dataclass(frozen=True)
 class Clients:
-    """The EC2 and IAM clients of one region."""
+    """The EC2 and IAM clients of one region, and Route53's (a global service)."""
 
     ec2: Any
     iam: Any
     region: str
     endpoint_url: str | None
+    route53: Any = None
 
 
 def endpoint_url() -> str | None:
@@ -66,6 +67,7 @@ def connect(region: str) -> Clients:
             session.client("iam", endpoint_url=url, config=config),
             region,
             url,
+            session.client("route53", endpoint_url=url, config=config),
         )
 
 
@@ -134,7 +136,8 @@ def client_error(exc: Any, doing: str) -> KwizardError:
         return InputError(
             "AWS credentials lack a permission",
             message,
-            "Grant the user or role the EC2 and IAM permissions kwizard needs (README, AWS section); "
+            "Grant the user or role the EC2, IAM (and, for provision.dns, Route53) permissions kwizard "
+            "needs (README, AWS section); "
             f"{again}.",
         )
     if code in THROTTLE_CODES:
@@ -149,6 +152,13 @@ def client_error(exc: Any, doing: str) -> KwizardError:
             message,
             "Free some (unused Elastic IPs, stopped instances, old VPCs) or ask AWS for a higher quota "
             f"(Service Quotas console, EC2); {again}.",
+        )
+    if code == "NoSuchHostedZone":
+        return InputError(
+            "Route53 hosted zone not found",
+            message,
+            "Check provision.dns (aws route53 list-hosted-zones shows the zones and their ids), or create "
+            "the zone first.",
         )
     if code.startswith("InvalidAMIID"):
         return InputError(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kwizard.aws import dns
 from kwizard.aws import resources as res
 from kwizard.aws.checks import PreCreateChecks
 from kwizard.aws.client import Clients, aws_errors
@@ -113,6 +114,7 @@ class Provisioner(PreCreateChecks):
         self.check_offerings(zones)
         image = self.image()
         self.check_key_pair()
+        zone = dns.checked_zone(self.clients, self.ledger, s.dns) if s.dns else None
         vpc = self.network(zones)
         groups = self.security_groups(vpc)
         subnets = {
@@ -144,6 +146,12 @@ class Provisioner(PreCreateChecks):
             self.ec2.get_waiter("instance_running").wait(
                 InstanceIds=[e.id for e in ids], WaiterConfig={"Delay": 2, "MaxAttempts": 150}
             )
+        if self.cancel.is_set():
+            raise Cancelled
+        lb_nodes = [
+            self.ledger.get(f"instance:{h.name}") or "" for h in hosts(s) if "loadbalancer" in h.roles
+        ]
+        self.created += dns.update(self.clients, self.ledger, zone, s.dns, lb_nodes, self.log)
         return {"zones": zones, "image": image, "created": list(self.created)}
 
     def network(self, zones: list[str]) -> str:

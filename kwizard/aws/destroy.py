@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kwizard.aws import dns
 from kwizard.aws import resources as res
 from kwizard.aws.client import Clients, aws_errors
 from kwizard.aws.ledger import Ledger
@@ -52,7 +53,7 @@ def inventory(ledger: Ledger, clients: Clients, cluster: str) -> list[Doomed]:
             if volume.get("State") in ("available", "creating"):
                 found[("volume", volume["VolumeId"])] = Doomed("volume", "volume", volume["VolumeId"])
     order = {
-        kind: index for index, kind in enumerate((*res.DELETE_ORDER[:1], "volume", *res.DELETE_ORDER[1:]))
+        kind: index for index, kind in enumerate((*res.DELETE_ORDER[:2], "volume", *res.DELETE_ORDER[2:]))
     }
     return sorted(found.values(), key=lambda d: (order.get(d.kind, 99), d.key))
 
@@ -74,6 +75,8 @@ def exists(clients: Clients, kind: str, rid: str) -> bool:
                 for i in r["Instances"]
             ]
             return any(state != "terminated" for state in states)
+        elif kind == dns.KIND:
+            return dns.record_exists(clients, rid)
         elif kind == "nat-gateway":
             gateways = ec2.describe_nat_gateways(NatGatewayIds=[rid])["NatGateways"]
             return any(g.get("State") not in ("deleted", "deleting") for g in gateways)
@@ -103,6 +106,10 @@ def destroy(ledger: Ledger, clients: Clients, cluster: str, say: Callable[[str],
     by_kind: dict[str, list[Doomed]] = {}
     for item in doomed:
         by_kind.setdefault(item.kind, []).append(item)
+    records = by_kind.get(dns.KIND, [])
+    for item in records:
+        _call(f"delete the DNS record {item.key}", lambda item=item: dns.delete_record(clients, item.id))  # type: ignore[misc]
+    _done(ledger, records, say)
     instances = [d.id for d in by_kind.get("instance", [])]
     if instances:
         _call(f"terminate {len(instances)} instances", lambda: ec2.terminate_instances(InstanceIds=instances))

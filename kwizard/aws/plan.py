@@ -124,5 +124,12 @@ def provision_plan(settings: ProvisionSettings) -> Plan:
                 _monthly(region, "public-ipv4", public_nodes),
             )
         )
+    if settings.dns is not None:
+        lb_nodes = sum("loadbalancer" in h.roles for h in planned)
+        where = f"zone {settings.dns.zone or settings.dns.zone_id}"
+        names = ", ".join(settings.dns.records)
+        lines.append(
+            PlanLine("Route53 A record", len(settings.dns.records), f"{names} → {lb_nodes} LB nodes, {where}")
+        )
     _, price_region = catalog.hourly(region, "public-ipv4")
     return Plan(tuple(lines), region, price_region)

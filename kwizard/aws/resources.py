@@ -15,6 +15,7 @@ LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped"]
 
 # Kinds in the order they are deleted (a kind's resources depend only on kinds after it).
 DELETE_ORDER = (
+    "route53-record",  # the names first: no client is sent to an instance about to go
     "instance",
     "nat-gateway",
     "eip",

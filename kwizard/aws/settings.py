@@ -137,6 +137,78 @@ class AmiChoice(_Model):
         return f"{self.distro or 'newest'} ({found[1]} by {found[0]})" if found else "?"
 
 
+DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+
+
+def dns_name(value: str, what: str) -> str:
+    """A fully qualified DNS name, lower case, without the trailing dot; `*.` first for a wildcard."""
+    name = value.strip().lower().removesuffix(".")
+    labels = name.split(".")
+    wildcard = labels[0] == "*"
+    plain = labels[1:] if wildcard else labels
+    bad = next((label for label in plain if not DNS_LABEL.match(label)), None)
+    if len(plain) < 2 or bad is not None or len(name) > 253:
+        reason = (
+            f"the label {bad!r} is not 1-63 letters, digits or '-' (not at either end)"
+            if bad is not None
+            else "it needs at least two labels, like 'example.com'"
+            if len(plain) < 2
+            else "it is longer than 253 characters"
+        )
+        example = "'*.apps.example.com' or 'ingress.example.com'" if what == "record" else "'example.com'"
+        raise ValueError(f"{value!r} is not a DNS {what} name: {reason}; write e.g. {example}")
+    return name
+
+
+def in_zone(name: str, zone: str) -> bool:
+    return name == zone or name.endswith("." + zone)
+
+
+class DnsSettings(_Model):
+    """Route53 A records for the load-balancer nodes: one value per node (round robin), in a hosted zone
+    that already exists (given by name or id)."""
+
+    zone: str | None = None
+    zone_id: str | None = None
+    records: Annotated[list[str], Field(min_length=1, max_length=20)]
+    ttl: Annotated[int, Field(ge=10, le=86400)] = 60
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else dns_name(value, "zone")
+
+    @field_validator("zone_id")
+    @classmethod
+    def _zone_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        bare = value.strip().removeprefix("/hostedzone/")
+        if not ZONE_ID.match(bare):
+            raise ValueError(f"{value!r} is not a Route53 hosted zone id like 'Z0123456789ABCDEFGHIJ'")
+        return bare
+
+    @field_validator("records")
+    @classmethod
+    def _records(cls, value: list[str]) -> list[str]:
+        names = [dns_name(name, "record") for name in value]
+        if len(set(names)) != len(names):
+            raise ValueError("a record name is listed twice")
+        return names
+
+    @model_validator(mode="after")
+    def _one_zone(self) -> DnsSettings:
+        if (self.zone is None) == (self.zone_id is None):
+            raise ValueError(
+                "name the hosted zone one way: 'zone: example.com' or 'zone_id: Z0123456789ABCDEFGHIJ'"
+            )
+        outside = [name for name in self.records if self.zone and not in_zone(name, self.zone)]
+        if outside:
+            raise ValueError(f"record {outside[0]!r} is not in the zone {self.zone!r}")
+        return self
+
+
 def _default_groups() -> list[NodeGroup]:
     return [
         NodeGroup(name="cp", count=3, roles=["control_plane", "etcd"], instance_type="t3.medium"),
@@ -157,6 +229,7 @@ class ProvisionSettings(_Model):
     nat: Literal["instances", "gateway", "none"] = "instances"
     nat_instance_type: str = "t3.small"
     bastion_instance_type: str = "t3.micro"
+    dns: DnsSettings | None = None
 
     @field_validator("region")
     @classmethod
@@ -241,6 +314,8 @@ class ProvisionSettings(_Model):
             foreign = [az for az in self.azs if az[:-1] != self.region]
             if foreign:
                 raise ValueError(f"availability zone {foreign[0]!r} is not in region {self.region!r}")
+        if self.dns is not None and not any(g.count and "loadbalancer" in g.roles for g in self.groups):
+            raise ValueError("dns: the records point at load-balancer nodes, and no group has that role")
         return self
 
     def login_user(self) -> str | None:

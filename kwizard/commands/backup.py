@@ -51,7 +51,11 @@ def _list(ws: Workspace) -> int:
         console.print(f"Cluster {ws.cluster} has no snapshots yet. Take one: kwizard backup {ws.cluster}")
         return EXIT_OK
     table = Table(title=f"etcd snapshots of {ws.cluster} ({backups_dir(ws)})", title_justify="left")
-    for column in ("Snapshot", "Taken (UTC)", "On", "Revision", "Keys", "Size", "sha256"):
+    # The name is what `kwizard restore` takes and the time is how one is chosen: never cut; on a
+    # narrow terminal the other columns give way.
+    table.add_column("Snapshot", no_wrap=True, min_width=max(len(s.path.name) for s in snapshots))
+    table.add_column("Taken (UTC)", no_wrap=True, min_width=max(len(s.taken_at) for s in snapshots))
+    for column in ("On", "Revision", "Keys", "Size", "sha256"):
         table.add_column(column)
     for snapshot in snapshots:
         status = snapshot.meta.get("status") or {}

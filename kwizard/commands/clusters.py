@@ -49,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
             status,
         )
     Console(highlight=False).print(table)
-    print("Open one: kwizard --resume CLUSTER (the wizard shows its home screen)")
+    print("Open one: kwizard, then Continue 'CLUSTER' on the Welcome screen (its home screen, day-2 actions)")
     return EXIT_OK

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 def _list(ws: Workspace) -> int:
     from rich.table import Table
 
+    from kwizard.day2.overview import BUILD
     from kwizard.engine.journal import RunJournal, list_runs
     from kwizard.engine.report import duration_text
     from kwizard.errors import KwizardError
@@ -67,17 +68,21 @@ def _list(ws: Workspace) -> int:
         console.print(f"Cluster {ws.cluster} has no runs yet.")
         return EXIT_OK
     table = Table(title=f"Runs of {ws.cluster}", title_justify="left")
-    for column in ("Run", "Status", "Attempts", "Time in phases", "Phases"):
+    for column in ("Run", "What", "Status", "Attempts", "Time in phases", "Phases"):
         table.add_column(column)
     for directory in runs:
         try:
             record = RunJournal.load(directory).record
         except KwizardError as error:
-            table.add_row(directory.name, "[red]unreadable[/]", "", "", error.problem)
+            table.add_row(directory.name, "", "[red]unreadable[/]", "", "", error.problem)
             continue
         phases = " ".join(f"{name}:{record.phase(name).status}" for name in record.selected)
         total = sum(record.phase(name).duration or 0.0 for name in record.selected)
-        table.add_row(record.run_id, record.status, str(len(record.attempts)), duration_text(total), phases)
+        operation = record.options.get("operation")
+        what = str((operation.get("command") if isinstance(operation, dict) else None) or BUILD)
+        table.add_row(
+            record.run_id, what, record.status, str(len(record.attempts)), duration_text(total), phases
+        )
     console.print(table)
     console.print("Open one: kwizard runs show RUN  (or --report for its Markdown report)")
     return EXIT_OK

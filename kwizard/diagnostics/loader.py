@@ -145,7 +145,8 @@ def build(
             if held_out and not held_out.isdisjoint(clause.derived_from):
                 continue
             compiled, anchor = _compile_clause(rule, clause, source)
-            clauses.append(compiled)
+            if compiled not in clauses:  # the same clause written from several threads is matched once
+                clauses.append(compiled)
             if anchor:
                 text_anchors |= anchor.variants()
             also.update((pattern, re.compile(pattern)) for pattern in clause.also)

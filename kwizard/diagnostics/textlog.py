@@ -186,12 +186,20 @@ def _debug_sections(lines: list[str], end: int, payload: dict[str, Any]) -> int:
 MAX_TRACEBACK_LINES = 200
 
 
+# What become printed before the module ran (`sudo` succeeded); old Ansible showed it with the output.
+_BECOME_MARKER = re.compile(r"^(?:SUDO|BECOME|SU)-SUCCESS-\w+$")
+_TRACEBACK = "Traceback (most recent call last)"
+
+
 def _traceback_after(lines: list[str], end: int, prefix: str, payload: dict[str, Any]) -> int:
     """Old Ansible printed a module's traceback as plain lines after `failed: [h] => {...}`: keep it."""
-    if end >= len(lines) or not _strip(lines[end], prefix).startswith("Traceback (most recent call last)"):
+    start = end
+    if start < len(lines) and _BECOME_MARKER.match(_strip(lines[start], prefix).strip()):
+        start += 1
+    if start >= len(lines) or not _strip(lines[start], prefix).startswith(_TRACEBACK):
         return end
     body: list[str] = []
-    index = end
+    index = start
     while index < len(lines) and len(body) < MAX_TRACEBACK_LINES:
         text = _strip(lines[index], prefix)
         if not text.strip() or is_result_start(lines[index]) or task_name(lines[index]) or is_noise(text):

@@ -128,6 +128,7 @@ class Engine:
         """What a resume of `journal` will do for each phase, with the reason."""
         record = journal.record
         names = self.selected() if (self.options.only or self.options.until) else list(record.selected)
+        names = [name for name in names if name not in self.options.skip]
         plan = []
         for name in names:
             if name not in self._table:
@@ -296,6 +297,10 @@ class Engine:
             self.emit(
                 self._event(EventKind.LOG, "", text=recorded_options_note(self._recorded_notes), level="info")
             )
+        if self.options.skip:
+            skipped = ", ".join(p for p in PHASES if p in self.options.skip)
+            text = f"not run, as --skip asks: {skipped}"
+            self.emit(self._event(EventKind.LOG, "", text=text, level="warning"))
         if self.stopped_orphans:
             text = f"stopped {len(self.stopped_orphans)} ansible processes left running by a killed kwizard"
             self.emit(self._event(EventKind.LOG, "", text=text, level="warning"))

@@ -23,6 +23,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from kwizard.engine.grouping import failures_by_cause, findings_by_cause
 from kwizard.engine.journal import RunRecord
 from kwizard.engine.outcome import RunOutcome
 from kwizard.engine.pipeline import PlannedPhase
@@ -257,12 +258,16 @@ class HeadlessConsole:
             from kwizard.headless.errors import report_error
 
             report_error(outcome.error)
-        for failure in state.live_failures[:10]:
-            out.print(f"[red]✗ {escape(failure.host)}[/] — {escape(failure.task)}: {escape(failure.message)}")
+        for group in failures_by_cause(state.live_failures)[:10]:
+            failure = group.item
+            out.print(f"[red]✗ {escape(group.where)}[/] — {escape(failure.task)}: {escape(failure.message)}")
             if failure.res.get("fix"):
                 out.print(f"  Fix: {escape(str(failure.res['fix']))}")
-        for finding in state.live_findings[:10]:
-            out.print(f"[yellow]→ {escape(finding.title)}[/] ({finding.id}): {escape(finding.fix)}")
+        for found in findings_by_cause(state.live_findings)[:10]:
+            finding, where = found.item, f" on {found.where}" if len(found.hosts) > 1 else ""
+            out.print(
+                f"[yellow]→ {escape(finding.title)}[/] ({finding.id}){escape(where)}: {escape(finding.fix)}"
+            )
         out.print(f"Report: {outcome.directory / 'report.md'}")
         # A day-2 run (add-node, remove-node, reset) continues headless, or from the cluster's home screen.
         headless = " --yes" if record.options.get("operation") else ""

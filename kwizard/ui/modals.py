@@ -1,4 +1,4 @@
-"""Modal dialogs shared by every screen: errors, confirmations, a one-line question."""
+"""Modal dialogs shared by every screen: errors, confirmations, a one-line question, a pick from a list."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from kwizard.errors import KwizardError
 
@@ -96,6 +97,37 @@ class AskModal(ModalScreen[str | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(self.query_one(Input).value if event.button.id == "ok" else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickModal(ModalScreen[str | None]):
+    """Pick one of a list (arrows and Enter, or a click); dismisses with its id, or None when cancelled."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, prompt: str, options: list[tuple[str, str]]) -> None:
+        super().__init__(classes="modal")
+        self.title_text = title
+        self.prompt = prompt
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, id="dialog-title")
+            yield Static(self.prompt)
+            yield OptionList(*(Option(label, id=option_id) for option_id, label in self.options), id="pick")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

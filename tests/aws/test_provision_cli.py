@@ -240,37 +240,60 @@ def test_nat_instances_are_built_as_the_watcher_needs_them(aws: MotoServer, tmp_
     assert iam.list_instance_profiles()["InstanceProfiles"] == []
 
 
-def test_the_shipped_aws_preset_creates_its_hosts_and_writes_their_inventory(
+def test_the_shipped_aws_preset_creates_its_hosts_and_writes_their_inventory_in_one_command(
     aws: MotoServer, tmp_path: Path
 ) -> None:
-    """presets/aws-3az.yaml as shipped (Ubuntu 24.04 by name, HA NAT instances): provision and discovery,
-    then the inventory on its own (the phases between them need SSH to real instances)."""
+    """presets/aws-3az.yaml as shipped (Ubuntu 24.04 by name, HA NAT instances), provision → discover →
+    inventory in one command. access and preflight need SSH to the instances (moto's have no sshd): the
+    run leaves them out with --skip, as an operator would before the bastion can be reached, and says so."""
     prepare_account(aws, "kwizard-aws")  # the key pair the preset names
-    args = ("--preset", "presets/aws-3az.yaml", "--yes", "--until", "discover")
-    first = run_kwizard(tmp_path, *args, home=tmp_path, timeout=300)
-    assert first.returncode == 0, first.stdout + first.stderr
-    inventory = run_kwizard(
-        tmp_path, "--resume", "aws-3az", "--yes", "--only", "inventory", home=tmp_path, timeout=300
-    )
-    assert inventory.returncode == 0, inventory.stdout + inventory.stderr
+    args = ("--preset", "presets/aws-3az.yaml", "--yes", "--until", "inventory", "--skip", "access,preflight")
+    run = run_kwizard(tmp_path, *args, home=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+    assert "not run, as --skip asks: access, preflight" in out
+    started = [line.split("▶ ", 1)[1] for line in out.splitlines() if line.startswith("▶ ")]
+    assert started == ["Create AWS hosts", "Discover hosts", "Inventory"]
     ec2 = aws.client()
-    nodes = {
-        {t["Key"]: t["Value"] for t in i["Tags"]}["kwizard:host"]: i
-        for r in ec2.describe_instances(Filters=[{"Name": "tag:kwizard:role", "Values": ["node"]}])[
+    instances = [
+        i
+        for r in ec2.describe_instances(Filters=[{"Name": f"tag:{TAG_CLUSTER}", "Values": ["aws-3az"]}])[
             "Reservations"
         ]
         for i in r["Instances"]
+    ]
+    nodes = {
+        tags["kwizard:host"]: i
+        for i in instances
+        if (tags := {t["Key"]: t["Value"] for t in i["Tags"]}).get("kwizard:role") == "node"
     }
+    bastion = next(i for i in instances if {"Key": "kwizard:role", "Value": "bastion"} in i["Tags"])
+    bastion_ip = ec2.describe_addresses(Filters=[{"Name": "instance-id", "Values": [bastion["InstanceId"]]}])[
+        "Addresses"
+    ][0]["PublicIp"]
     hosts_file = tmp_path / "clusters" / "aws-3az" / "inventory" / "aws-3az" / "hosts.yaml"
-    hosts = yamlout.load(hosts_file.read_text())["all"]["hosts"]
-    assert {n: (h["ansible_host"], h["node_labels"]["topology.kubernetes.io/zone"]) for n, h in hosts.items()
-            if n != "bastion"} == {
-        n: (i["PrivateIpAddress"], i["Placement"]["AvailabilityZone"]) for n, i in nodes.items()
-    }  # fmt: skip
+    inventory = yamlout.load(hosts_file.read_text())
+    hosts = inventory["all"]["hosts"]
+    assert {
+        name: (
+            h["ansible_host"],
+            h["node_labels"]["topology.kubernetes.io/zone"],
+            h["node_labels"]["node.kubernetes.io/instance-type"],
+        )
+        for name, h in hosts.items()
+        if name != "bastion"
+    } == {
+        name: (i["PrivateIpAddress"], i["Placement"]["AvailabilityZone"], i["InstanceType"])
+        for name, i in nodes.items()
+    }
     assert {i["InstanceType"] for n, i in nodes.items() if n.startswith("cp-")} == {"t3.medium"}
+    assert {i["InstanceType"] for n, i in nodes.items() if n.startswith("worker-")} == {"t3.large"}
+    assert hosts["bastion"]["ansible_host"] == bastion_ip
+    assert f"ubuntu@{bastion_ip}" in inventory["all"]["vars"]["ansible_ssh_common_args"]
     assert len(tagged(aws, "aws-3az")["instance"]) == 1 + 3 + 6  # bastion, NAT per AZ, nodes
     gone = run_kwizard(tmp_path, "aws", "destroy", "aws-3az", "--yes", home=tmp_path, timeout=300)
-    assert gone.returncode == 0 and tagged(aws, "aws-3az") == {}
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert tagged(aws, "aws-3az") == {}
 
 
 def test_a_debian_image_gets_its_own_root_disk_sized(aws: MotoServer, tmp_path: Path) -> None:

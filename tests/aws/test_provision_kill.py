@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.aws.conftest import provision_preset, write_preset
 from tests.aws.test_provision_cli import keys_by_kind, tagged
+from tests.aws.test_provision_dns import a_records, lb_addresses, zone_of
 from tests.cli import REPO, run_kwizard
 from tests.moto_server import MotoServer
 
@@ -34,7 +35,9 @@ def _start(workdir: Path, preset: Path) -> subprocess.Popen[bytes]:
 def test_sigkill_at_random_points_then_a_rerun_leaves_no_duplicates(aws: MotoServer, tmp_path: Path) -> None:
     seed = random.randrange(1_000_000)
     chooser = random.Random(seed)
-    preset = write_preset(tmp_path / "awsk.yaml", provision_preset("awsk", nat="instances"))
+    zone = zone_of(aws)
+    dns = {"zone": "example.com", "records": ["*.example.com"]}  # written last: after every instance
+    preset = write_preset(tmp_path / "awsk.yaml", provision_preset("awsk", nat="instances", dns=dns))
     ledger_file = tmp_path / "clusters" / "awsk" / "aws-ledger.json"
     seen: list[int] = []
     for _ in range(KILLS):
@@ -58,7 +61,9 @@ def test_sigkill_at_random_points_then_a_rerun_leaves_no_duplicates(aws: MotoSer
     # 1 VPC, 1 IGW, 6 subnets, 4 route tables, 4 groups, 10 instances (bastion, 3 NAT, 6 nodes), 4 addresses.
     assert len(keys) == 30, f"seed {seed}: {keys}"
     ledger = json.loads(ledger_file.read_text())
-    assert sorted(r["key"] for r in ledger["resources"]) == sorted([*keys, "iam-role", "instance-profile"])
+    owned = ["iam-role", "instance-profile", "dns:*.example.com"]  # untagged: known from the ledger
+    assert sorted(r["key"] for r in ledger["resources"]) == sorted([*keys, *owned])
+    assert a_records(aws, zone) == {"*.example.com.": (60, lb_addresses(aws, "awsk", "PublicIpAddress"))}
     assert len(tagged(aws, "awsk")["instance"]) == 10, f"seed {seed}; resources after each kill: {seen}"
     iam = aws.client("iam")
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["kwizard-awsk-nat"]

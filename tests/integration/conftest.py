@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from kwizard import lab as kwlab
+from tests.etcd_lab import etcdctl, install_systemctl, start_etcd, stop_etcd
+from tests.kubespray_standin import ROLES, make_stand_in
 
 LAB_NAME = os.environ.get("KWIZARD_TEST_LAB", "kwtest")
 LAB_SUBNET = os.environ.get("KWIZARD_TEST_SUBNET", "10.78.0.0/24")
@@ -93,3 +95,31 @@ def lab_factory(lab_root: Path) -> Iterator[LabFactory]:
         yield make
     finally:
         kwlab.down(FACTORY_NAME, root=lab_root)
+
+
+@pytest.fixture(scope="session")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Kubespray-shaped checkout of the day-2 tests, whose playbooks record how they were run
+    (tests/kubespray_standin.py). Shared by the session; `saved_cluster` clears its records."""
+    return make_stand_in(tmp_path_factory.mktemp("kubespray-stand-in"))
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kwizard data root of the day-2 tests: the stand-in's venv is built in it once per session."""
+    return tmp_path_factory.mktemp("kwizard-day2")
+
+
+@pytest.fixture
+def etcd(lab: kwlab.Lab) -> Iterator[kwlab.LabHost]:
+    """A real etcd (Debian's etcd-server, TLS at Kubespray's paths) on lab1, the only etcd member of the
+    day-2 tests' cluster (tests.kubespray_standin.ROLES), holding one key; stopped afterwards."""
+    host = lab.host("lab1")
+    for name in ROLES:  # the restore restarts every node's kubelet
+        install_systemctl(lab.host(name))
+    start_etcd(host)
+    etcdctl(host, "put", "/registry/kwizard/state", "before-backup")
+    try:
+        yield host
+    finally:
+        stop_etcd(host)

@@ -1,16 +1,15 @@
 """`kwizard add-node` end to end on the lab, with a Kubespray-shaped stand-in checkout.
 
-The stand-in's playbooks/facts.yml, scale.yml, cluster.yml and upgrade-cluster.yml record how they were
-invoked (limit, extra vars, the inventory they were given, a group_vars value, ANSIBLE_CONFIG) and mark the
-hosts they join, as the real ones leave a node configured. Each lab host gets a `crictl` stand-in that
-lists one nginx-proxy container and records what it is asked to stop. kwizard runs as a user runs it (a
-subprocess); the tests assert on the records, the hosts, the preset, the inventory and the journal.
+The stand-in's (tests/kubespray_standin.py) playbooks/facts.yml, scale.yml, cluster.yml and
+upgrade-cluster.yml record how they were invoked (limit, extra vars, the inventory they were given, a
+group_vars value, ANSIBLE_CONFIG) and mark the hosts they join, as the real ones leave a node configured.
+Each lab host gets a `crictl` stand-in that lists one nginx-proxy container and records what it is asked
+to stop. kwizard runs as a user runs it (a subprocess); the tests assert on the records, the hosts, the
+preset, the inventory and the journal.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,64 +20,14 @@ import yaml
 
 from kwizard import lab as kwlab
 from kwizard import preset as presets
-from kwizard.paths import Workspace, workspace
-from kwizard.spec import ClusterSpec, Host, SSHSettings
+from kwizard.paths import Workspace
 from tests.cli import run_kwizard
+from tests.kubespray_standin import JOINED, failing, last_journal, records, saved_cluster
 
 pytestmark = pytest.mark.slow
 
-JOINED = "/root/kwizard-joined"
 CRICTL_CALLS = "/root/crictl-calls"
 RUN_TIMEOUT = 900  # the first run builds the stand-in's venv with pip
-RECORD = """\
-    - name: Record how this playbook was invoked
-      delegate_to: localhost
-      run_once: true
-      ansible.builtin.copy:
-        dest: "{records}/{name}-{{{{ lookup('pipe', 'date +%s%N') }}}}.json"
-        mode: "0600"
-        content: >-
-          {{{{ {{'limit': ansible_limit | default(None),
-                'play_hosts': ansible_play_hosts_all,
-                'ignore_assert_errors': ignore_assert_errors | default(None),
-                'etcd_retries': etcd_retries | default(None),
-                'kube_version': kube_version | default(None),
-                'control_planes': groups['kube_control_plane'],
-                'etcd': groups['etcd'],
-                'inventory': lookup('file', inventory_file),
-                'inventory_file': inventory_file,
-                'ansible_config': lookup('env', 'ANSIBLE_CONFIG')}} | to_json }}}}
-"""
-JOIN_YML = """\
-- name: {name} stand-in
-  hosts: {hosts}
-  gather_facts: false
-  tasks:
-{record}
-    - name: Stand-in failure (a file next to the playbook says so)
-      ansible.builtin.fail:
-        msg: "{name} stand-in told to fail"
-      delegate_to: localhost
-      run_once: true
-      when: lookup('ansible.builtin.fileglob', playbook_dir + '/fail-{name}') | length > 0
-    - name: Configure the node (the stand-in leaves a mark)
-      ansible.builtin.lineinfile:
-        path: {joined}
-        line: "{name}"
-        create: true
-        mode: "0600"
-"""
-FACTS_YML = """\
-- name: Gather facts
-  hosts: k8s_cluster:etcd:calico_rr
-  gather_facts: false
-  tasks:
-{record}
-    - name: Gather minimal facts
-      ansible.builtin.setup:
-        gather_subset: "!all"
-"""
-ANSIBLE_CFG = "[defaults]\nhost_key_checking=False\n"
 CRICTL = """#!/bin/sh
 # crictl stand-in: one running nginx-proxy container; `stop` is recorded.
 case "$1" in
@@ -89,43 +38,9 @@ esac
 BASE: dict[str, list[str]] = {"lab1": ["control_plane", "etcd"], "lab2": ["worker"]}
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kwizard-add-node")
-
-
-@pytest.fixture(scope="module")
-def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    checkout = tmp_path_factory.mktemp("kubespray-add-node")
-    records = checkout / "records"
-    records.mkdir()
-    (checkout / "playbooks").mkdir()
-
-    def record(name: str) -> str:
-        return RECORD.format(records=records, name=name)
-
-    plays = {"scale": "kube_node", "cluster": "etcd:k8s_cluster", "upgrade-cluster": "etcd:k8s_cluster"}
-    for name, hosts in plays.items():
-        text = JOIN_YML.format(name=name, hosts=hosts, record=record(name), joined=JOINED)
-        (checkout / f"{name}.yml").write_text(text)
-    (checkout / "playbooks" / "facts.yml").write_text(FACTS_YML.format(record=record("facts")))
-    (checkout / "ansible.cfg").write_text(ANSIBLE_CFG)
-    (checkout / "requirements.txt").write_text(
-        f"ansible-core=={importlib.metadata.version('ansible-core')}\n"
-    )
-    return checkout
-
-
 def _cluster(name: str, lab: kwlab.Lab, root: Path, checkout: Path) -> Workspace:
     """A saved cluster as a build leaves it (preset, inventory, known_hosts without the new hosts)."""
-    hosts = [
-        Host(name=host, address=lab.host(host).address, port=lab.host(host).port, roles=roles)  # type: ignore[arg-type]
-        for host, roles in BASE.items()
-    ]
-    spec = ClusterSpec(name=name, hosts=hosts, ssh=SSHSettings(user="root", key=str(lab.key_path)))
-    spec = spec.model_copy(update={"kubespray": spec.kubespray.model_copy(update={"dir": str(checkout)})})
-    ws = workspace(name, root).create()
-    presets.save(spec, ws.preset_file)
+    ws = saved_cluster(name, lab, root, checkout, roles=BASE)
     known = [line for line in lab.known_hosts.read_text().splitlines() if _known_line_of(lab, line) in BASE]
     ws.known_hosts.write_text("\n".join(known) + "\n")  # the access phase of the build knew these only
     for host in lab.hosts:
@@ -134,8 +49,6 @@ def _cluster(name: str, lab: kwlab.Lab, root: Path, checkout: Path) -> Workspace
             f"rm -f {JOINED} {CRICTL_CALLS}; cat > /usr/local/bin/crictl && chmod 755 /usr/local/bin/crictl"
         )
         assert host.exec(["sh", "-c", command], input=script).returncode == 0
-    for old in (checkout / "records").iterdir():
-        old.unlink()
     return ws
 
 
@@ -156,11 +69,6 @@ def _kwizard(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_kwizard(root, *args, timeout=RUN_TIMEOUT)
 
 
-def _records(checkout: Path, name: str) -> list[dict[str, Any]]:
-    files = sorted((checkout / "records").glob(f"{name}-*.json"))
-    return [json.loads(path.read_text()) for path in files]
-
-
 def _joined(lab: kwlab.Lab, host: str) -> list[str]:
     done = lab.host(host).exec(["cat", JOINED])
     return done.stdout.split() if done.returncode == 0 else []
@@ -173,11 +81,6 @@ def _crictl_calls(lab: kwlab.Lab, host: str) -> list[str]:
 
 def _inventory(ws: Workspace) -> dict[str, Any]:
     return dict(yaml.safe_load((ws.inventory_dir / "hosts.yaml").read_text())["all"])
-
-
-def _last_journal(ws: Workspace) -> dict[str, Any]:
-    runs = sorted(p for p in ws.runs_dir.iterdir() if (p / "state.json").is_file())
-    return dict(json.loads((runs[-1] / "state.json").read_text()))
 
 
 def _preset_hosts(ws: Workspace) -> list[str]:
@@ -204,17 +107,17 @@ def test_a_worker_joins_with_facts_then_scale_limited_to_it(
     )  # fmt: skip
 
     assert done.returncode == 0, _out(done)
-    [facts] = _records(stand_in, "facts")
+    [facts] = records(stand_in, "facts")
     assert facts["limit"] is None
     assert sorted(facts["play_hosts"]) == ["lab1", "lab2", "lab5"]
-    [scale] = _records(stand_in, "scale")
+    [scale] = records(stand_in, "scale")
     assert scale["limit"] == "lab5"
     assert scale["play_hosts"] == ["lab5"]
     assert scale["ignore_assert_errors"] is None and scale["etcd_retries"] is None
     assert scale["kube_version"] == kube_version  # the inventory's group_vars apply to the staged hosts
     assert scale["ansible_config"] == str(stand_in / "ansible.cfg")
     assert "lab5:" in scale["inventory"] and Path(scale["inventory_file"]).parent == ws.inventory_dir
-    assert _records(stand_in, "cluster") == [] and _records(stand_in, "upgrade-cluster") == []
+    assert records(stand_in, "cluster") == [] and records(stand_in, "upgrade-cluster") == []
     assert _joined(lab, "lab5") == ["scale"] and _joined(lab, "lab1") == []
     assert all(_crictl_calls(lab, host) == [] for host in ("lab1", "lab2", "lab5"))  # no new API server
     assert _preset_hosts(ws) == ["lab1", "lab2", "lab5"]
@@ -224,7 +127,7 @@ def test_a_worker_joins_with_facts_then_scale_limited_to_it(
     assert set(inventory["children"]["kube_node"]["hosts"]) == {"lab2", "lab5"}
     assert _no_staged_file(ws)
     assert lab.host("lab5").address in ws.known_hosts.read_text()  # trusted on first use
-    journal = _last_journal(ws)
+    journal = last_journal(ws)
     assert journal["status"] == "ok"
     assert list(journal["phases"]) == ["access", "preflight", "facts", "scale", "update-preset"]
     assert journal["options"]["operation"]["hosts"][0]["name"] == "lab5"
@@ -235,15 +138,11 @@ def test_a_failed_addition_changes_nothing_and_resume_finishes_it(
 ) -> None:
     ws = _cluster("add-resume", lab, root, stand_in)
     preset_before = ws.preset_file.read_text()
-    fail = stand_in / "fail-scale"
-    fail.touch()
-    try:
+    with failing(stand_in, "scale"):
         failed = _kwizard(
             root, "add-node", "add-resume", _entry(lab, "lab5"), "--yes", "--accept-new-host-keys",
             "--ignore-preflight", "ip_forward,systemd",
         )  # fmt: skip
-    finally:
-        fail.unlink()
 
     assert failed.returncode == 1, _out(failed)
     assert "scale stand-in told to fail" in _out(failed)
@@ -251,16 +150,16 @@ def test_a_failed_addition_changes_nothing_and_resume_finishes_it(
     assert ws.preset_file.read_text() == preset_before
     assert "lab5" not in _inventory(ws)["hosts"]
     assert _no_staged_file(ws)
-    assert _last_journal(ws)["phases"]["update-preset"]["status"] == "pending"
+    assert last_journal(ws)["phases"]["update-preset"]["status"] == "pending"
 
     resumed = _kwizard(root, "--resume", "add-resume", "--yes")
 
     assert resumed.returncode == 0, _out(resumed)
-    assert [call["limit"] for call in _records(stand_in, "scale")] == ["lab5", "lab5"]
+    assert [call["limit"] for call in records(stand_in, "scale")] == ["lab5", "lab5"]
     assert _joined(lab, "lab5") == ["scale"]
     assert _preset_hosts(ws) == ["lab1", "lab2", "lab5"]
     assert "lab5" in _inventory(ws)["hosts"]
-    journal = _last_journal(ws)
+    journal = last_journal(ws)
     assert journal["status"] == "ok"
     assert journal["phases"]["access"]["attempts"] == 1  # reused, not run again
 
@@ -277,9 +176,9 @@ def test_control_plane_and_etcd_join_by_the_documented_procedure(
     )  # fmt: skip
 
     assert done.returncode == 0, _out(done)
-    [facts] = _records(stand_in, "facts")
+    [facts] = records(stand_in, "facts")
     assert facts["limit"] is None
-    join, config = _records(stand_in, "cluster")[0], _records(stand_in, "upgrade-cluster")[0]
+    join, config = records(stand_in, "cluster")[0], records(stand_in, "upgrade-cluster")[0]
     for call in (join, config):
         assert call["limit"] == "etcd,kube_control_plane"
         assert call["ignore_assert_errors"] is True
@@ -287,17 +186,17 @@ def test_control_plane_and_etcd_join_by_the_documented_procedure(
         assert sorted(call["play_hosts"]) == ["lab1", "lab4", "lab5"]
         assert call["control_planes"] == ["lab1", "lab4", "lab5"]  # new ones appended, never first
         assert call["etcd"] == ["lab1", "lab4", "lab5"]
-    [_, full] = _records(stand_in, "cluster")
+    [_, full] = records(stand_in, "cluster")
     assert full["limit"] is None and full["ignore_assert_errors"] is None
     assert sorted(full["play_hosts"]) == ["lab1", "lab2", "lab4", "lab5"]
-    assert _records(stand_in, "scale") == []
+    assert records(stand_in, "scale") == []
     for host in ("lab1", "lab2", "lab4", "lab5"):
         assert _crictl_calls(lab, host) == ["stop 0123abcd"], host
     assert _preset_hosts(ws) == ["lab1", "lab2", "lab4", "lab5"]
     children = _inventory(ws)["children"]
     assert list(children["kube_control_plane"]["hosts"]) == ["lab1", "lab4", "lab5"]
     assert list(children["etcd"]["hosts"]) == ["lab1", "lab4", "lab5"]
-    phases = list(_last_journal(ws)["phases"])
+    phases = list(last_journal(ws)["phases"])
     assert phases == [
         "access", "preflight", "facts", "etcd-join", "etcd-config", "cluster", "api-proxy", "update-preset"
     ]  # fmt: skip
@@ -332,7 +231,7 @@ def test_refusals_are_clear_errors_and_change_nothing(lab: kwlab.Lab, stand_in: 
 
     assert ws.preset_file.read_text() == before
     assert not ws.runs_dir.exists() or not any(p.is_dir() for p in ws.runs_dir.iterdir())
-    assert all(_records(stand_in, name) == [] for name in ("facts", "scale", "cluster"))
+    assert all(records(stand_in, name) == [] for name in ("facts", "scale", "cluster"))
 
 
 def test_a_new_host_failing_preflight_stops_before_kubespray(
@@ -346,10 +245,10 @@ def test_a_new_host_failing_preflight_stops_before_kubespray(
 
     assert done.returncode == 3, _out(done)
     assert "lab3" in _out(done) and "python" in _out(done).lower()
-    assert _records(stand_in, "facts") == [] and _records(stand_in, "scale") == []
+    assert records(stand_in, "facts") == [] and records(stand_in, "scale") == []
     assert ws.preset_file.read_text() == before
     assert "lab3" not in _inventory_or_empty(ws)
-    journal = _last_journal(ws)
+    journal = last_journal(ws)
     assert journal["phases"]["preflight"]["status"] == "failed"
     assert journal["phases"]["facts"]["status"] == "pending"
 
@@ -405,9 +304,9 @@ async def test_add_nodes_from_the_clusters_home_screen(lab: kwlab.Lab, stand_in:
         runs = home.query_one("#home-runs", DataTable)
         assert runs.get_row_at(0)[1] == "add-node" and "ok" in str(runs.get_row_at(0)[2])
 
-    [scale] = _records(stand_in, "scale")
+    [scale] = records(stand_in, "scale")
     assert scale["limit"] == "lab5" and scale["play_hosts"] == ["lab5"]
     assert _joined(lab, "lab5") == ["scale"]
     assert _preset_hosts(ws) == ["lab1", "lab2", "lab5"]
     assert "lab5" in _inventory(ws)["hosts"]
-    assert list(_last_journal(ws)["phases"]) == ["access", "preflight", "facts", "scale", "update-preset"]
+    assert list(last_journal(ws)["phases"]) == ["access", "preflight", "facts", "scale", "update-preset"]

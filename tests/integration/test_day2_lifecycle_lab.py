@@ -1,18 +1,19 @@
 """`kwizard upgrade`, `kwizard backup` and `kwizard restore` end to end on the lab.
 
-upgrade runs against a Kubespray-shaped stand-in whose upgrade-cluster.yml records how it was invoked
-(kube_version, the inventory, ANSIBLE_CONFIG) and writes the version it was given on every host, as the
-real one leaves new binaries there. The tests assert on the records, the hosts, the preset and the journal.
+upgrade runs against the Kubespray-shaped stand-in (tests/kubespray_standin.py) whose upgrade-cluster.yml
+records how it was invoked (kube_version, the inventory, ANSIBLE_CONFIG) and writes the version it was
+given on every host, as the real one leaves new binaries there. The tests assert on the records, the
+hosts, the preset and the journal.
 
 backup and restore run against a real etcd (Debian's etcd-server) on lab1, with TLS certificates at
-Kubespray's paths (tests/etcd_lab.py); the fetched snapshot is read by etcdctl here, and the restored data
-dir is served by a freshly started etcd whose keys the test reads back.
+Kubespray's paths (tests/etcd_lab.py; the `etcd` fixture of tests/integration/conftest.py); the fetched
+snapshot is read by etcdctl here, and the restored data dir is served by a freshly started etcd whose keys
+the test reads back.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
@@ -32,66 +33,15 @@ from tests.etcd_lab import (
     etcdctl,
     fail_next_start,
     install_systemctl,
-    start_etcd,
     start_etcd_cluster,
     stop_etcd,
     systemctl_calls,
     wait_healthy,
 )
-from tests.integration.test_day2_lab import ANSIBLE_CFG, ROLES, _cluster, _kwizard, _last_journal, _records
+from tests.kubespray_standin import ROLES, VERSION_FILE, failing, last_journal, records, saved_cluster
+from tests.kubespray_standin import kwizard as _kwizard
 
 pytestmark = pytest.mark.slow
-
-VERSION_FILE = "/root/kwizard-kube-version"
-UPGRADE_YML = """\
-- name: Upgrade cluster
-  hosts: etcd:k8s_cluster:calico_rr
-  gather_facts: false
-  tasks:
-    - name: Record how this playbook was invoked
-      delegate_to: localhost
-      run_once: true
-      ansible.builtin.copy:
-        dest: "{records}/upgrade-{{{{ lookup('pipe', 'date +%s%N') }}}}.json"
-        mode: "0600"
-        content: >-
-          {{{{ {{'kube_version': kube_version | default(None),
-                'play_hosts': ansible_play_hosts_all,
-                'inventory': lookup('file', inventory_file),
-                'ansible_config': lookup('env', 'ANSIBLE_CONFIG')}} | to_json }}}}
-    - name: Stand-in failure (a file next to the playbook says so)
-      ansible.builtin.fail:
-        msg: "upgrade stand-in told to fail"
-      delegate_to: localhost
-      run_once: true
-      when: lookup('ansible.builtin.fileglob', playbook_dir + '/fail-upgrade') | length > 0
-    - name: Upgrade the node (its version file says which Kubernetes it runs)
-      ansible.builtin.copy:
-        dest: {version_file}
-        content: "{{{{ kube_version }}}}\\n"
-        mode: "0644"
-"""
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kwizard-lifecycle")
-
-
-@pytest.fixture(scope="module")
-def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    checkout = tmp_path_factory.mktemp("kubespray-lifecycle")
-    records = checkout / "records"
-    records.mkdir()
-    (checkout / "cluster.yml").write_text("- hosts: all\n  gather_facts: false\n  tasks: []\n")
-    (checkout / "upgrade-cluster.yml").write_text(
-        UPGRADE_YML.format(records=records, version_file=VERSION_FILE)
-    )
-    (checkout / "ansible.cfg").write_text(ANSIBLE_CFG)
-    (checkout / "requirements.txt").write_text(
-        f"ansible-core=={importlib.metadata.version('ansible-core')}\n"
-    )
-    return checkout
 
 
 def _pinned(ws: Workspace, kube: str, kubespray: str) -> None:
@@ -125,7 +75,7 @@ def _group_vars_kube_version(ws: Workspace) -> Any:
 def test_upgrade_runs_upgrade_cluster_yml_then_pins_the_versions(
     lab: kwlab.Lab, stand_in: Path, root: Path
 ) -> None:
-    ws = _cluster("life-upgrade", lab, root, stand_in)
+    ws = saved_cluster("life-upgrade", lab, root, stand_in)
     _pinned(ws, "1.34.3", "v2.30.0")
     for host in ROLES:
         lab.host(host).exec(["rm", "-f", VERSION_FILE])
@@ -135,14 +85,14 @@ def test_upgrade_runs_upgrade_cluster_yml_then_pins_the_versions(
     )
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    [call] = _records(stand_in, "upgrade")
+    [call] = records(stand_in, "upgrade-cluster")
     assert call["kube_version"] == "1.35.4"
     assert sorted(call["play_hosts"]) == sorted(ROLES)
     assert call["ansible_config"] == str(stand_in / "ansible.cfg")
     assert _host_versions(lab) == dict.fromkeys(ROLES, "1.35.4")
     assert _versions(ws) == ("1.35.4", "v2.31.0")
     assert _group_vars_kube_version(ws) == "1.35.4"
-    journal = _last_journal(ws)
+    journal = last_journal(ws)
     assert journal["status"] == "ok"
     assert list(journal["phases"]) == ["upgrade", "pin-versions"]
     assert journal["options"]["operation"]["from_kube_version"] == "1.34.3"
@@ -158,34 +108,30 @@ def test_upgrade_runs_upgrade_cluster_yml_then_pins_the_versions(
 def test_a_failed_upgrade_keeps_the_old_versions_and_resume_finishes_it(
     lab: kwlab.Lab, stand_in: Path, root: Path
 ) -> None:
-    ws = _cluster("life-upg-fail", lab, root, stand_in)
+    ws = saved_cluster("life-upg-fail", lab, root, stand_in)
     _pinned(ws, "1.34.3", "v2.31.0")
     preset_before = ws.preset_file.read_text()
-    fail = stand_in / "fail-upgrade"
-    fail.touch()
-    try:
+    with failing(stand_in, "upgrade-cluster"):
         failed = _kwizard(root, "upgrade", "life-upg-fail", "--kube-version", "1.35.4", "--yes")
-    finally:
-        fail.unlink()
 
     assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
-    assert "upgrade stand-in told to fail" in failed.stdout + failed.stderr
+    assert "upgrade-cluster stand-in told to fail" in failed.stdout + failed.stderr
     assert "kwizard --resume life-upg-fail --yes" in failed.stdout + failed.stderr
     assert ws.preset_file.read_text() == preset_before
     assert _versions(ws) == ("1.34.3", "v2.31.0")
-    assert _last_journal(ws)["phases"]["pin-versions"]["status"] == "pending"
+    assert last_journal(ws)["phases"]["pin-versions"]["status"] == "pending"
 
     resumed = _kwizard(root, "--resume", "life-upg-fail", "--yes")
 
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
-    assert [call["kube_version"] for call in _records(stand_in, "upgrade")] == ["1.35.4", "1.35.4"]
+    assert [call["kube_version"] for call in records(stand_in, "upgrade-cluster")] == ["1.35.4", "1.35.4"]
     assert _versions(ws) == ("1.35.4", "v2.31.0")
     assert _host_versions(lab) == dict.fromkeys(ROLES, "1.35.4")
-    assert _last_journal(ws)["status"] == "ok"
+    assert last_journal(ws)["status"] == "ok"
 
 
 def test_unsupported_upgrades_are_refused_before_any_host(lab: kwlab.Lab, stand_in: Path, root: Path) -> None:
-    ws = _cluster("life-upg-no", lab, root, stand_in)
+    ws = saved_cluster("life-upg-no", lab, root, stand_in)
     _pinned(ws, "1.33.11", "v2.31.0")
     before = ws.preset_file.read_text()
     cases = {
@@ -198,22 +144,8 @@ def test_unsupported_upgrades_are_refused_before_any_host(lab: kwlab.Lab, stand_
         assert refused.returncode == 2, refused.stdout[-3000:] + refused.stderr[-3000:]
         assert title in refused.stderr
         assert "Traceback" not in refused.stderr
-    assert _records(stand_in, "upgrade") == []
+    assert records(stand_in, "upgrade-cluster") == []
     assert ws.preset_file.read_text() == before
-
-
-@pytest.fixture
-def etcd(lab: kwlab.Lab) -> Iterator[kwlab.LabHost]:
-    """A real etcd on lab1 (the clusters' only etcd member) holding one key; stopped afterwards."""
-    host = lab.host("lab1")
-    for name in ROLES:  # the restore restarts every node's kubelet
-        install_systemctl(lab.host(name))
-    start_etcd(host)
-    etcdctl(host, "put", "/registry/kwizard/state", "before-backup")
-    try:
-        yield host
-    finally:
-        stop_etcd(host)
 
 
 def _snapshot_status(path: Path) -> dict[str, Any]:
@@ -241,7 +173,7 @@ def _backup(root: Path, cluster: str) -> Path:
 def test_backup_takes_an_etcd_snapshot_over_ssh_and_fetches_it_private_and_checked(
     lab: kwlab.Lab, stand_in: Path, root: Path, etcd: kwlab.LabHost
 ) -> None:
-    ws = _cluster("life-backup", lab, root, stand_in)
+    ws = saved_cluster("life-backup", lab, root, stand_in)
 
     snapshot = _backup(root, "life-backup")
 
@@ -260,7 +192,7 @@ def test_backup_takes_an_etcd_snapshot_over_ssh_and_fetches_it_private_and_check
     )
     # Nothing of the snapshot stays on the member.
     assert etcd.exec(["sh", "-c", "ls -d /var/tmp/kwizard-etcd-backup* 2>/dev/null"]).stdout == ""
-    journal = _last_journal(ws)
+    journal = last_journal(ws)
     assert list(journal["phases"]) == ["etcd-snapshot", "fetch-snapshot"] and journal["status"] == "ok"
     listed = _kwizard(root, "backup", "life-backup", "--list")
     assert listed.returncode == 0 and snapshot.name in listed.stdout
@@ -271,7 +203,7 @@ def test_backup_takes_an_etcd_snapshot_over_ssh_and_fetches_it_private_and_check
 def test_restore_names_what_is_lost_then_brings_the_snapshot_back_on_the_member(
     lab: kwlab.Lab, stand_in: Path, root: Path, etcd: kwlab.LabHost
 ) -> None:
-    ws = _cluster("life-restore", lab, root, stand_in)
+    ws = saved_cluster("life-restore", lab, root, stand_in)
     snapshot = _backup(root, "life-restore")
     taken_at = json.loads(Path(f"{snapshot}.json").read_text())["taken_at"]
     etcdctl(etcd, "put", "/registry/kwizard/state", "after-backup")
@@ -304,7 +236,7 @@ def test_restore_names_what_is_lost_then_brings_the_snapshot_back_on_the_member(
     ]
     assert systemctl_calls(etcd) == ["start etcd", "stop etcd", "start etcd", "restart kubelet"]
     assert all(systemctl_calls(lab.host(name)) == ["restart kubelet"] for name in ("lab2", "lab4", "lab5"))
-    journal = _last_journal(ws)
+    journal = last_journal(ws)
     assert list(journal["phases"]) == ["stage-snapshot", "restore-etcd"] and journal["status"] == "ok"
     assert journal["options"]["operation"]["sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
 
@@ -312,7 +244,7 @@ def test_restore_names_what_is_lost_then_brings_the_snapshot_back_on_the_member(
 def test_restore_refuses_a_damaged_snapshot_before_any_host(
     lab: kwlab.Lab, stand_in: Path, root: Path, tmp_path: Path
 ) -> None:
-    _cluster("life-damaged", lab, root, stand_in)
+    saved_cluster("life-damaged", lab, root, stand_in)
     damaged = tmp_path / "etcd-copy.db"
     damaged.write_bytes(b"not a snapshot")
     Path(f"{damaged}.sha256").write_text(f"{'0' * 64}  {damaged.name}\n")
@@ -328,7 +260,7 @@ def test_restore_refuses_a_damaged_snapshot_before_any_host(
 def test_a_failed_restore_is_continued_by_resume_keeping_the_first_data_dir(
     lab: kwlab.Lab, stand_in: Path, root: Path, etcd: kwlab.LabHost
 ) -> None:
-    ws = _cluster("life-restore-resume", lab, root, stand_in)
+    ws = saved_cluster("life-restore-resume", lab, root, stand_in)
     snapshot = _backup(root, "life-restore-resume")
     etcdctl(etcd, "put", "/registry/kwizard/state", "after-backup")
     fail_next_start(etcd)
@@ -338,7 +270,7 @@ def test_a_failed_restore_is_continued_by_resume_keeping_the_first_data_dir(
     assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
     assert "etcd did not start" in failed.stdout + failed.stderr
     assert "kwizard --resume life-restore-resume --yes" in failed.stdout + failed.stderr
-    assert _last_journal(ws)["phases"]["restore-etcd"]["status"] == "failed"
+    assert last_journal(ws)["phases"]["restore-etcd"]["status"] == "failed"
 
     resumed = _kwizard(root, "--resume", "life-restore-resume", "--yes")
 
@@ -346,7 +278,7 @@ def test_a_failed_restore_is_continued_by_resume_keeping_the_first_data_dir(
     assert etcdctl(etcd, "get", "/registry/kwizard/state").split()[-1] == "before-backup"
     [kept] = etcd.exec(["sh", "-c", "ls -d /var/lib/etcd.before-restore-*"]).stdout.split()
     assert etcd.exec(["ls", kept]).stdout.split() == ["member"]  # the data from before, not a later attempt
-    assert _last_journal(ws)["status"] == "ok"
+    assert last_journal(ws)["status"] == "ok"
 
 
 THREE_ETCD = {
@@ -374,7 +306,7 @@ def etcd3(lab: kwlab.Lab) -> Iterator[list[kwlab.LabHost]]:
 def test_three_members_backup_on_a_healthy_one_and_restore_every_member(
     lab: kwlab.Lab, stand_in: Path, root: Path, etcd3: list[kwlab.LabHost]
 ) -> None:
-    ws = _cluster("life-etcd3", lab, root, stand_in)
+    ws = saved_cluster("life-etcd3", lab, root, stand_in)
     spec = presets.load(ws.preset_file)
     hosts = [h.model_copy(update={"roles": THREE_ETCD.get(h.name, ["worker"])}) for h in spec.hosts]
     presets.save(spec.updated(hosts=[Host.model_validate(h.model_dump()) for h in hosts]), ws.preset_file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -9,14 +10,14 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, DataTable
+from textual.widgets import Button, DataTable, Static
 
 from kwizard import preset as presets
 from kwizard.engine.journal import PhaseRecord, RunRecord
 from kwizard.paths import Workspace, workspace
 from kwizard.spec import ClusterSpec, Host, SSHSettings
 from kwizard.ui.app import WizardApp
-from kwizard.ui.modals import AskModal, ChoiceModal, ErrorModal
+from kwizard.ui.modals import AskModal, ChoiceModal, ErrorModal, PickModal
 from kwizard.ui.screens.home import HOME_ACTIONS, ClusterHome
 
 STARTED = 1764584100.0  # 2025-12-01 10:15 UTC
@@ -90,7 +91,9 @@ async def test_continuing_a_cluster_opens_its_home_with_hosts_runs_and_actions(t
         ]
         shown = [a.id for a in HOME_ACTIONS if home.query_one(f"#action-{a.id}", Button).display]
         # the remove-node stopped: Resume is offered
-        assert shown == ["resume", "add-node", "remove-node", "upgrade", "backup", "reset", "edit"]
+        assert shown == [
+            "resume", "add-node", "remove-node", "upgrade", "backup", "restore", "reset", "edit"
+        ]  # fmt: skip
 
         await pilot.click("#action-edit")
         await pilot.pause()
@@ -148,15 +151,15 @@ def test_snapshot_home_screen(snap_compare: object, tmp_path: Path) -> None:
     A reviewer should see the summary line (cluster prod, Kubespray and Kubernetes versions, 5 hosts),
     the hosts table (cp1–cp3 control_plane, etcd; w1, w2 worker, loadbalancer), the runs table (the
     failed remove-node in red above the ok build) and, on the right, the actions: Resume last run,
-    Add nodes…, Remove nodes…, Reset cluster…, Open the wizard.
+    Add nodes…, Remove nodes…, Upgrade…, Back up etcd, Restore etcd…, Reset cluster…, Open the wizard.
     """
     _history(_saved(tmp_path))
     assert snap_compare(WizardApp(root=tmp_path), terminal_size=(160, 48), run_before=_open)  # type: ignore[operator]
 
 
 def test_snapshot_home_screen_small_terminal(snap_compare: object, tmp_path: Path) -> None:
-    """The same home screen at 80×24: the actions move under the tables, three to a row, and every one
-    of them stays on screen with the footer."""
+    """The same home screen at 80×24: all five hosts in the hosts table, both runs, and the eight actions
+    under the tables as one-line buttons, three to a row, every one on screen above the footer."""
     _history(_saved(tmp_path))
     assert snap_compare(WizardApp(root=tmp_path), terminal_size=(80, 24), run_before=_open)  # type: ignore[operator]
 
@@ -196,3 +199,106 @@ async def test_upgrade_checks_the_step_as_the_command_does(tmp_path: Path) -> No
         assert isinstance(app.screen, ClusterHome)
         assert presets.load(workspace("prod", tmp_path).preset_file).kubespray.kube_version == "1.34.3"
         assert not any(workspace("prod", tmp_path).runs_dir.iterdir())
+
+
+def _snapshot(ws: Workspace, name: str, taken_at: str, revision: int, damaged: bool = False) -> None:
+    """A snapshot as `kwizard backup` leaves it: the file, its .sha256 and its .json record."""
+    folder = ws.cluster_dir / "backups"
+    folder.mkdir(exist_ok=True)
+    data = f"snapshot {name}".encode()
+    (folder / name).write_bytes(data)
+    digest = hashlib.sha256(b"other bytes" if damaged else data).hexdigest()
+    (folder / f"{name}.sha256").write_text(f"{digest}  {name}\n")
+    meta = {
+        "host": "cp1",
+        "sha256": digest,
+        "taken_at": taken_at,
+        "time": revision,
+        "status": {"revision": revision},
+    }
+    (folder / f"{name}.json").write_text(json.dumps(meta))
+
+
+async def _checked(pilot: Pilot[object]) -> None:
+    """Wait for the chosen snapshot's sha256 check (a worker thread) and what it shows next."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_restore_picks_a_snapshot_names_what_is_lost_and_needs_the_name(tmp_path: Path) -> None:
+    ws = _saved(tmp_path)
+    app = WizardApp(root=tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open(pilot)
+        await pilot.click("#action-restore")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "No snapshot to restore"
+        assert "kwizard backup prod" in app.screen.error.fix
+        await pilot.press("escape")
+        await pilot.pause()
+
+        _snapshot(ws, "etcd-a.db", "2025-12-01 10:00:00 UTC", 5)
+        _snapshot(ws, "etcd-b.db", "2025-12-02 10:00:00 UTC", 9)
+        _snapshot(ws, "etcd-c.db", "2025-12-03 10:00:00 UTC", 12, damaged=True)
+        home = app.screen
+        assert isinstance(home, ClusterHome)
+        home.reload()
+        summary = str(home.query_one("#home-summary", Static).render())
+        assert summary.endswith("5 hosts · 3 etcd snapshots, the last 2025-12-03 10:00:00 UTC"), summary
+        await pilot.click("#action-restore")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickModal)
+        assert [option_id for option_id, _ in picker.options] == ["etcd-c.db", "etcd-b.db", "etcd-a.db"]
+        assert "2025-12-02 10:00:00 UTC · on cp1 · revision 9" in picker.options[1][1]
+        await pilot.press("enter")  # the newest: damaged
+        await _checked(pilot)
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "The snapshot is damaged"
+        await pilot.press("escape")
+        await pilot.pause()
+
+        await pilot.click("#action-restore")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # etcd-b.db
+        await _checked(pilot)
+        ask = app.screen
+        assert isinstance(ask, AskModal) and ask.title_text == "Restore etcd"
+        assert "Restoring etcd-b.db puts 'prod' back" in ask.prompt
+        assert "2025-12-02 10:00:00 UTC, etcd revision 9" in ask.prompt
+        assert "Everything written to the cluster after that time is lost" in ask.prompt
+        assert "Type the cluster's name (prod)" in ask.prompt
+        await pilot.press(*"prd", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Not confirmed"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ClusterHome)
+    assert not ws.runs_dir.exists() or not any(ws.runs_dir.iterdir())
+
+
+async def test_upgrade_takes_a_kubespray_version_after_the_kubernetes_one(tmp_path: Path) -> None:
+    ws = _saved(tmp_path, kube_version="1.33.11")
+    spec = presets.load(ws.preset_file)
+    presets.save(
+        spec.updated(kubespray={**spec.kubespray.model_dump(), "version": "v2.30.0"}), ws.preset_file
+    )
+    app = WizardApp(root=tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open(pilot)
+        await pilot.click("#action-upgrade")
+        await pilot.pause()
+        assert isinstance(app.screen, AskModal) and "if not v2.30.0" in app.screen.prompt
+        await pilot.press(*"1.34.7 v2.31.0 v2.32.0", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Two versions at most"
+        await pilot.press("escape")
+        await pilot.click("#action-upgrade")
+        await pilot.pause()
+        await pilot.press(*"1.34.7 v2.31.0", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceModal), app.screen
+        assert "1.33.11 → 1.34.7" in app.screen.text and "v2.31.0" in app.screen.text
+        await pilot.click("#cancel")
+        await pilot.pause()
+    assert presets.load(ws.preset_file).kubespray.version == "v2.30.0"

@@ -33,6 +33,7 @@ def test_help_lists_every_option_and_command():
         "--plain",
         "--until",
         "--only",
+        "--skip",
         "--json",
         "--workdir",
         "--version",
@@ -130,6 +131,23 @@ def test_until_and_only_together_are_refused(tmp_path: Path):
     preset.write_text("version: 1\nname: demo\n")
     result = run("--preset", str(preset), "--yes", "--until", "inventory", "--only", "access")
     assert result.returncode == 2 and "Conflicting options" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "title", "fix"),
+    [
+        (("--skip", "access,ssh"), "Unknown phase", "Name phases among: provision, discover, access"),
+        (("--skip", "access", "--only", "inventory"), "Conflicting options", "--skip PHASE,..."),
+    ],
+)
+def test_bad_skip_options_are_refused_with_the_fix(
+    tmp_path: Path, extra: tuple[str, ...], title: str, fix: str
+):
+    preset = tmp_path / "p.yaml"
+    preset.write_text("version: 1\nname: demo\n")
+    result = run("--preset", str(preset), "--yes", *extra)
+    assert result.returncode == 2 and title in result.stderr and fix in result.stderr, result.stderr
+    assert "'ssh'" in result.stderr if title == "Unknown phase" else "Traceback" not in result.stderr
 
 
 def test_apply_fixes_only_with_a_headless_resume(tmp_path):

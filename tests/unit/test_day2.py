@@ -114,3 +114,28 @@ def test_remove_node_refusals_reach_the_user_before_any_host(
     assert cli.main(["remove-node", "c1", "cp3", "--yes"]) == 2
     assert "even number of etcd members" in capsys.readouterr().err
     assert [h.name for h in presets.load(workspace("c1", kwizard_root).preset_file).hosts] == list(HA)
+
+
+def test_runs_lists_what_each_run_was(kwizard_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`kwizard runs`: a build and a day-2 command, each named in the What column."""
+    import json
+
+    from kwizard.engine.journal import PhaseRecord, RunRecord
+
+    _saved(kwizard_root)
+    ws = workspace("c1", kwizard_root)
+    operations = {"20251201-101500": None, "20251202-101000": {"command": "remove-node", "nodes": ["w1"]}}
+    for run_id, operation in operations.items():
+        phases = ("remove-node",) if operation else ("kubespray",)
+        record = RunRecord(
+            run_id=run_id, cluster="c1", selected=phases, status="ok", created=0.0, updated=1.0,
+            phases={phases[0]: PhaseRecord(status="ok")},
+            options={"operation": operation} if operation else {},
+        )  # fmt: skip
+        (ws.runs_dir / run_id).mkdir(parents=True)
+        (ws.runs_dir / run_id / "state.json").write_text(json.dumps(record.to_json()))
+
+    assert cli.main(["runs", "--cluster", "c1"]) == 0
+
+    rows = [line for line in capsys.readouterr().out.splitlines() if "2025120" in line]
+    assert [row.split("│")[2].strip() for row in rows] == ["build", "remove-node"]

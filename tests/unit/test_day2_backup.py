@@ -105,3 +105,22 @@ def test_an_etcd_that_is_not_a_host_service_is_refused() -> None:
     with pytest.raises(InputError) as caught:
         etcd_members(kubeadm)
     assert caught.value.title == "etcd is not a host service here"
+
+
+def test_the_list_never_cuts_a_snapshots_name_or_time(
+    kwizard_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kwizard backup CLUSTER --list` at 80 columns: the name restore takes and the time stay whole."""
+    from kwizard.commands.backup import _list
+
+    ws = workspace("c1", kwizard_root).create()
+    path = _snapshot(ws, "etcd-production-20261206T214723Z.db", 100.0)
+    record = json.loads(Path(f"{path}.json").read_text())
+    Path(f"{path}.json").write_text(json.dumps({**record, "taken_at": "2026-12-06T21:47:23Z"}))
+    monkeypatch.setenv("COLUMNS", "80")
+
+    assert _list(ws) == 0
+
+    out = capsys.readouterr().out
+    assert "etcd-production-20261206T214723Z.db" in out and "2026-12-06T21:47:23Z" in out
+    assert max(len(line) for line in out.splitlines()) <= 80

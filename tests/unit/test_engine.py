@@ -353,3 +353,22 @@ def test_a_phase_stopped_part_way_does_not_set_the_next_attempts_progress_total(
     assert engine_for(tmp_path, spec, observer=later.append).start().status == "ok"
     (start,) = [e for e in later if e.kind == "phase_start" and e.phase == "kubespray"]
     assert start.data.get("tasks_total") == finished
+
+
+def test_skipped_phases_are_left_out_said_so_and_run_by_a_later_resume(tmp_path: Path) -> None:
+    log = tmp_path / "ran.txt"
+    spec = local_spec(tmp_path)
+    ws = Workspace(root=tmp_path / "ws", cluster=spec.name).create()
+    skipping = RunOptions(skip=frozenset({"kubespray"}))
+    first = Engine(spec, ws, skipping, phases=counting_phases(log)).start()
+    assert first.status == "ok" and log.read_text().split() == ["inventory", "apps"]
+    events = list(read_events(first.directory / "events.jsonl"))
+    notes = [e.data["text"] for e in events if e.kind == "log" and e.data.get("level") == "warning"]
+    assert notes == ["not run, as --skip asks: kubespray"]
+    assert RunJournal.load(first.directory).record.selected == ("inventory", "apps")
+    # Asked for again, the skipped phase runs; what succeeded is reused.
+    engine = Engine(spec, ws, RunOptions(until="apps"), phases=counting_phases(log))
+    plan = engine.plan_resume(RunJournal.load(first.directory))
+    assert [(p.name, p.run) for p in plan] == [("inventory", False), ("kubespray", True), ("apps", False)]
+    assert engine.resume().status == "ok"
+    assert log.read_text().split() == ["inventory", "apps", "kubespray"]

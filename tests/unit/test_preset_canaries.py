@@ -57,11 +57,12 @@ BASE: dict[str, Any] = {
     "preflight": {"acknowledged": ["systemd"]},
     "provision": {"region": "eu-west-1", "azs": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
                   "vpc_cidr": "10.139.0.0/16",
-                  "groups": [{"name": "cp", "count": 3, "roles": ["control_plane", "etcd"],
+                  "groups": [{"name": "cp", "count": 3, "roles": ["control_plane", "etcd", "loadbalancer"],
                               "instance_type": "t3.medium"}],
                   "ami": {"owner": "099720109477", "name": "ubuntu-*"},
                   "key_name": "kwizard", "operator_cidr": "198.51.100.7/32", "nat": "gateway",
-                  "nat_instance_type": "t3.small", "bastion_instance_type": "t3.micro"},
+                  "nat_instance_type": "t3.small", "bastion_instance_type": "t3.micro",
+                  "dns": {"zone": "example.com", "records": ["apps.example.com"]}},
     "phases": ["discover", "access", "preflight", "inventory", "storage"],
 }  # fmt: skip
 

@@ -18,10 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Label, Static
 
 from kwizard.errors import InputError, KwizardError
-from kwizard.ui.modals import AskModal, ChoiceModal
+from kwizard.ui.modals import AskModal, ChoiceModal, PickModal
 from kwizard.ui.widgets.footer import Footer
 
 if TYPE_CHECKING:
+    from kwizard.day2.backup import Snapshot
     from kwizard.day2.overview import ClusterOverview
     from kwizard.paths import Workspace
     from kwizard.ui.app import WizardApp
@@ -87,7 +88,7 @@ class ClusterHome(Screen[None]):
         state = " · [red]reset[/]" if info.reset else ""
         self.query_one("#home-summary", Static).update(
             f"Cluster [b]{info.name}[/b] · Kubespray {info.kubespray_version} · Kubernetes "
-            f"{info.kube_version} · {len(info.hosts)} hosts{state}"
+            f"{info.kube_version} · {len(info.hosts)} hosts{state}{_snapshots_text(wizard.ws)}"
         )
         hosts = self.query_one("#home-hosts", DataTable)
         hosts.clear()
@@ -145,6 +146,17 @@ def last_operation(ws: Workspace, *, stopped: bool = True) -> tuple[Path, dict[s
     if (stopped and record.status == "ok") or not isinstance(operation, dict) or not operation.get("command"):
         return None
     return directory, operation
+
+
+def _snapshots_text(ws: Workspace) -> str:
+    """` · 2 etcd snapshots, the last 2026-12-06T21:47:23Z` (nothing when there is none)."""
+    from kwizard.day2.backup import list_snapshots
+
+    snapshots = list_snapshots(ws)
+    if not snapshots:
+        return ""
+    count = f"{len(snapshots)} etcd snapshot" + ("s" if len(snapshots) > 1 else "")
+    return f" · {count}, the last {snapshots[-1].taken_at}"
 
 
 def _status(status: str) -> str:
@@ -245,6 +257,17 @@ def reset(home: ClusterHome) -> None:
     from kwizard.day2 import RESET
 
     name = home.wizard.spec.name
+    ask_for_the_name(
+        home,
+        "Reset the cluster",
+        f"This removes Kubernetes and its data from every host. Type the cluster's name ({name}):",
+        lambda: home.run(f"Resetting {name}", {"command": RESET}),
+    )
+
+
+def ask_for_the_name(home: ClusterHome, title: str, text: str, then: Callable[[], None]) -> None:
+    """A confirmation that needs the cluster's name typed; `then()` runs only when it was."""
+    name = home.wizard.spec.name
 
     def typed(answer: str | None) -> None:
         if answer is None:
@@ -254,15 +277,9 @@ def reset(home: ClusterHome) -> None:
                 InputError("Not confirmed", f"{answer.strip()!r} is not {name!r}; nothing was changed.", "")
             )
             return
-        home.run(f"Resetting {name}", {"command": RESET})
+        then()
 
-    home.app.push_screen(
-        AskModal(
-            "Reset the cluster",
-            f"This removes Kubernetes and its data from every host. Type the cluster's name ({name}):",
-        ),
-        typed,
-    )
+    home.app.push_screen(AskModal(title, text), typed)
 
 
 def upgrade(home: ClusterHome) -> None:
@@ -276,8 +293,16 @@ def upgrade(home: ClusterHome) -> None:
     def version_given(text: str | None) -> None:
         if not text or not text.strip():
             return
+        words = text.split()
         try:
-            plan = plan_upgrade(spec, text.strip(), None, user_dir(spec, home.wizard.options))
+            if len(words) > 2:
+                raise InputError(
+                    "Two versions at most",
+                    f"{text.strip()!r} names {len(words)} versions.",
+                    "Give the Kubernetes version, then optionally the Kubespray version: 1.35.4 v2.31.0",
+                )
+            kubespray = words[1] if len(words) == 2 else None
+            plan = plan_upgrade(spec, words[0], kubespray, user_dir(spec, home.wizard.options))
         except KwizardError as error:
             home.wizard.show_error(error)
             return
@@ -300,7 +325,8 @@ def upgrade(home: ClusterHome) -> None:
     home.app.push_screen(
         AskModal(
             "Upgrade Kubernetes",
-            f"Kubernetes version to upgrade to (now {spec.kubespray.kube_version}; one minor at a time):",
+            f"Kubernetes version to upgrade to (now {spec.kubespray.kube_version}; one minor at a time), "
+            f"then the Kubespray version to use if not {spec.kubespray.version} (e.g. 1.35.4 v2.31.0):",
         ),
         version_given,
     )
@@ -313,6 +339,83 @@ def backup(home: ClusterHome) -> None:
     home.refuse_when_reset()
     etcd_members(home.wizard.spec)  # refused (with the reason) before a run starts
     home.run(f"Backing up etcd of {home.wizard.spec.name}", {"command": "backup"})
+
+
+def restore(home: ClusterHome) -> None:
+    """Pick a snapshot of the cluster's folder; it is checked, what is lost named, the name typed."""
+    from kwizard.day2.backup import backups_dir, etcd_members, list_snapshots
+
+    home.refuse_when_reset()
+    spec, ws = home.wizard.spec, home.wizard.ws
+    etcd_members(spec)  # refused (with the reason) before anything is asked
+    snapshots = list(reversed(list_snapshots(ws)))
+    if not snapshots:
+        raise InputError(
+            "No snapshot to restore",
+            f"{spec.name!r} has no etcd snapshot in {backups_dir(ws)}.",
+            f"Take one first: Back up etcd here, or kwizard backup {spec.name}.",
+        )
+    options = [(snapshot.path.name, _snapshot_label(snapshot)) for snapshot in snapshots]
+
+    def picked(name: str | None) -> None:
+        if name:
+            _restore_snapshot(home, name)
+
+    home.app.push_screen(PickModal("Restore etcd", "The cluster's snapshots, newest first:", options), picked)
+
+
+def _snapshot_label(snapshot: Snapshot) -> str:
+    revision = (snapshot.meta.get("status") or {}).get("revision", "?")
+    host = snapshot.meta.get("host", "?")
+    return f"{snapshot.taken_at} · on {host} · revision {revision} · {snapshot.path.name}"
+
+
+def _restore_snapshot(home: ClusterHome, name: str) -> None:
+    """The chosen snapshot's sha256 checked as `kwizard restore` checks it (in a thread: a snapshot can
+    be gigabytes), then the typed confirmation."""
+    from kwizard.day2.backup import find_snapshot, sha256_of
+
+    try:
+        snapshot = find_snapshot(home.wizard.ws, name)
+    except KwizardError as error:
+        home.wizard.show_error(error)
+        return
+
+    def check() -> None:
+        try:
+            whole = sha256_of(snapshot.path) == snapshot.sha256
+        except OSError as error:
+            problem = InputError("Cannot read the snapshot", f"{snapshot.path}: {error.strerror}", "")
+            home.app.call_from_thread(home.wizard.show_error, problem)
+            return
+        home.app.call_from_thread(_confirm_restore, home, snapshot, whole)
+
+    home.notify(f"Checking the sha256 of {snapshot.path.name}…")
+    home.run_worker(check, thread=True, exclusive=True, group="restore-check")
+
+
+def _confirm_restore(home: ClusterHome, snapshot: Snapshot, whole: bool) -> None:
+    import time
+
+    from kwizard.day2.restore import operation, what_is_lost
+
+    spec = home.wizard.spec
+    if not whole:
+        home.wizard.show_error(
+            InputError(
+                "The snapshot is damaged",
+                f"The sha256 of {snapshot.path} is not the {snapshot.sha256} recorded when it was taken.",
+                "Restore another snapshot, or take a new backup.",
+            )
+        )
+        return
+    wanted = operation(snapshot, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    ask_for_the_name(
+        home,
+        "Restore etcd",
+        f"{what_is_lost(spec, snapshot)}\n\nType the cluster's name ({spec.name}) to restore it:",
+        lambda: home.run(f"Restoring {spec.name} from {snapshot.path.name}", wanted),
+    )
 
 
 def resume(home: ClusterHome) -> None:
@@ -346,6 +449,12 @@ HOME_ACTIONS: tuple[HomeAction, ...] = (
     ),
     HomeAction(
         "backup", "Back up etcd", "An etcd snapshot into the cluster's folder, with its sha256", backup
+    ),
+    HomeAction(
+        "restore",
+        "Restore etcd…",
+        "etcd back to a snapshot of the cluster's folder (names what is lost)",
+        restore,
     ),
     HomeAction(
         "reset", "Reset cluster…", "Kubespray reset.yml on every host; the folder is kept", reset, "error"

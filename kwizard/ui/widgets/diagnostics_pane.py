@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from kwizard.engine.grouping import findings_by_cause
 from kwizard.engine.state import RunState
 
 
@@ -30,8 +31,8 @@ class DiagnosticsPane(Static):
             text.append(
                 f"{', '.join(unexplained)}: no known cause (see the failure and the log)\n", style="dim"
             )
-        for finding in reversed(findings[-6:]):  # newest first
-            where = f" ({finding.host})" if finding.host else ""
+        for found in reversed(findings_by_cause(findings)[-6:]):  # newest first, once for all its hosts
+            finding, where = found.item, f" ({found.where})" if found.hosts else ""
             text.append(f"● {finding.title}{where}", style="bold yellow")
             text.append(f"  {finding.id}\n", style="dim")
             if finding.fix:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from kwizard.engine.grouping import failures_by_cause
 from kwizard.engine.state import RunState
 
 
@@ -21,19 +22,21 @@ class FailureBanner(Static):
             self._shown = ""
             return
         lines = Text()
-        for failure in failures[:3]:
+        groups = failures_by_cause(failures)  # the same failure on many hosts is one line
+        for group in groups[:3]:
+            failure = group.item
             if lines:
                 lines.append("\n")
             lines.append_text(
                 Text.assemble(
                     ("✗ ", "bold red"),
-                    (failure.host, "bold"),
+                    (group.where, "bold"),
                     f" {failure.kind} at {failure.task!r} ({failure.phase}): ",
                     (failure.message, "red"),
                 )
             )
             cause = next(
-                (f for f in reversed(findings) if (f.host, f.phase) == (failure.host, failure.phase)),
+                (f for f in reversed(findings) if f.phase == failure.phase and f.host in group.hosts),
                 None,
             )
             if cause is not None:  # what it really is, right under what Ansible said
@@ -42,8 +45,8 @@ class FailureBanner(Static):
                         ("\n  ↳ ", "yellow"), (cause.title, "bold yellow"), (f"  {cause.id}", "dim")
                     )
                 )
-        if len(failures) > 3:
-            lines.append(f"\n  … and {len(failures) - 3} more (press f for the failures log)", style="dim")
+        if len(groups) > 3:
+            lines.append(f"\n  … and {len(groups) - 3} more (press f for the failures log)", style="dim")
         if lines.plain == self._shown:
             return  # each update would lay the whole screen out again
         height_changed = lines.plain.count("\n") != self._shown.count("\n") or not self._shown

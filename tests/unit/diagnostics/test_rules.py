@@ -67,3 +67,18 @@ def test_duplicate_rule_ids_are_refused(tmp_path: Path) -> None:
 def test_invalid_remedy_is_refused() -> None:
     with pytest.raises(RuleError, match="needs a command"):
         load_remedies("broken:\n  title: t\n  description: d\n  action: {kind: host_command}\n", "r.yaml")
+
+
+def test_a_clause_written_from_several_threads_is_matched_once_and_held_out_per_thread(
+    tmp_path: Path,
+) -> None:
+    clause = "{msg: 'disk full', derived_from: [%s]}"
+    first = RULE.format(category="disk_space", clause=clause % "case-a", extra="")
+    text = f"{first}    - {clause % 'case-b'}"
+    path = tmp_path / "rules.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    rules = [(rule, str(path)) for rule in load_rule_file(path)]
+    remedies = load_ruleset().remedies.values()
+    assert len(build(rules, remedies).rules[0].clauses) == 1
+    assert len(build(rules, remedies, held_out=frozenset({"case-a"})).rules[0].clauses) == 1
+    assert build(rules, remedies, held_out=frozenset({"case-a", "case-b"})).rules == ()

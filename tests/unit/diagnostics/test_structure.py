@@ -102,3 +102,16 @@ def test_a_traceback_printed_after_an_old_failed_line_belongs_to_that_result() -
     findings = diagnose_text(log, Evidence(hosts={"node2": HostFacts(disk_free_mb=0)}))
     assert findings[0].id == "disk_space" and findings[0].hosts == ("node2",)
     assert any("NameError" in line for line in findings[0].evidence)
+
+
+def test_a_traceback_after_the_become_marker_still_belongs_to_the_result() -> None:
+    log = (
+        'failed: [prod9] => {"failed": true, "parsed": false}\n'
+        "SUDO-SUCCESS-ksmdtqjzgqneueipgcwbmuzshwxhrugh\n"
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python2.7/tempfile.py", line 212, in _get_default_tempdir\n'
+        '    ("No usable temporary directory found in %s" % dirlist))\n'
+        "IOError: [Errno 2] No usable temporary directory found in ['/tmp', '/var/tmp']\n"
+    )
+    findings = diagnose_text(log)
+    assert findings[0].id == "disk_space" and findings[0].hosts == ("prod9",)
