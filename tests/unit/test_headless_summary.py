@@ -49,9 +49,15 @@ def test_no_summary_when_the_run_built_nothing(tmp_path: Path, capsys):
 
 
 def _same_failure_on_every_host(ctx: PhaseContext) -> PhaseResult:
+    failed = {"task": "Manage packages", "res": {"msg": "E: no mirror"}}
+    finding = {
+        "id": "package_source_unreachable",
+        "title": "No package source",
+        "fix": "Give the hosts a mirror",
+    }
     for host in ("lab5", "lab1", "lab4", "lab2"):
-        ctx.emit(Event("host_failed", "kubespray", host, {"task": "Manage packages", "res": {"msg": "E: no mirror"}}, 1.0))  # fmt: skip
-        ctx.emit(Event("finding", "kubespray", host, {"id": "package_source_unreachable", "title": "No package source", "fix": "Give the hosts a mirror"}, 1.1))  # fmt: skip
+        ctx.emit(Event("host_failed", "kubespray", host, failed, 1.0))
+        ctx.emit(Event("finding", "kubespray", host, finding, 1.1))
     ctx.emit(Event("host_failed", "kubespray", "lab1", {"task": "Other task", "res": {"msg": "boom"}}, 1.2))
     return PhaseResult("failed", "Manage packages on lab1, lab2, lab4, lab5")
 
