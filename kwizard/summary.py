@@ -77,6 +77,7 @@ class Summary:
     server: str | None
     api_problem: str | None
     dns_lines: tuple[str, ...]
+    dns_kept: tuple[str, ...]  # "NAME → Route53 record R": names provision.dns created and keeps
     dns_advice: tuple[str, ...]
     route53_batch: dict[str, Any] | None
     urls: tuple[tuple[str, str], ...]
@@ -166,7 +167,10 @@ def build(
     kube = KubeconfigOutput.of(results)
     has_cluster = any(name in spec.phases for name in CLUSTER_PHASES)
     has_loadbalancer = "loadbalancer" in spec.phases
-    found = dns.records(spec) if has_loadbalancer else []
+    every = dns.records(spec) if has_loadbalancer else []
+    # Names a provision.dns record already answers for are kwizard's to keep, not the operator's to add.
+    kept = {r.name: dns.kept_by_provision(spec, r.name) for r in every}
+    found = [r for r in every if not kept[r.name]]
     return Summary(
         cluster=spec.name,
         target=spec.target,
@@ -176,6 +180,7 @@ def build(
         server=kube.server if kube else None,
         api_problem=kube.api_problem if kube else None,
         dns_lines=tuple(dns.zone_lines(found)),
+        dns_kept=tuple(f"{name} → Route53 record {record}" for name, record in kept.items() if record),
         dns_advice=tuple(dns.advice(spec)) if has_loadbalancer else (),
         route53_batch=dns.route53_change_batch(found) if spec.target == "aws" and found else None,
         urls=tuple(_urls(spec, results)) if has_loadbalancer else (),
@@ -277,10 +282,14 @@ def render_text(summary: Summary) -> str:
         if summary.api_problem:
             out.append(f"  ! kubectl will fail: {summary.api_problem}")
     if summary.has_loadbalancer:
-        out += ["", "DNS records to add"]
-        out += [f"  {line}" for line in summary.dns_lines] or [
-            "  (no virtual hosts yet: kwizard expose SERVICE --host NAME)"
-        ]
+        if summary.dns_kept:
+            out += ["", "DNS records kwizard keeps in Route53 (provision.dns)"]
+            out += [f"  {line}" for line in summary.dns_kept]
+        if summary.dns_lines or not summary.dns_kept:
+            out += ["", "DNS records to add"]
+            out += [f"  {line}" for line in summary.dns_lines] or [
+                "  (no virtual hosts yet: kwizard expose SERVICE --host NAME)"
+            ]
         if summary.route53_batch:
             batch = dns.route53_json(summary.route53_batch)
             out += [

@@ -44,16 +44,20 @@ def kubeconfig_panel(summary: Summary) -> Panel:
 
 def dns_panel(summary: Summary) -> Panel:
     parts: list[RenderableType] = []
+    if summary.dns_kept:
+        parts.append(Text("kwizard keeps these in Route53 (provision.dns):", style="bold"))
+        parts.append(Text("\n".join(summary.dns_kept), style="green"))
     if summary.dns_lines:
         parts.append(Text("\n".join(summary.dns_lines), style="green"))
-    else:
+    elif not summary.dns_kept:
         parts.append(Text("No virtual hosts yet: kwizard expose SERVICE --host NAME", style="dim"))
     if summary.route53_batch:
         parts.append(Text("Route53 change batch:", style="bold"))
         parts.append(Syntax(route53_json(summary.route53_batch), "json", theme="ansi_dark", word_wrap=True))
     for line in summary.dns_advice:
         parts.append(Text(f"! {line}", style="yellow"))
-    return Panel(Group(*parts), title="DNS records to add", title_align="left")
+    title = "DNS records to add" if summary.dns_lines or not summary.dns_kept else "DNS records"
+    return Panel(Group(*parts), title=title, title_align="left")
 
 
 def urls_table(summary: Summary) -> Table:

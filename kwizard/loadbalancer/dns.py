@@ -69,6 +69,20 @@ def _ipv4(spec: ClusterSpec, host: Host) -> str | None:
     return None
 
 
+def kept_by_provision(spec: ClusterSpec, name: str) -> str | None:
+    """The Route53 record of `provision.dns` that already answers for `name` (kwizard creates and keeps
+    it), or None. A wildcard record answers for every name below it, as DNS does."""
+    settings = spec.provision.dns if spec.provision is not None else None
+    if settings is None:
+        return None
+    wanted = name.lower().rstrip(".")
+    for record in settings.records:
+        kept = record.lower().rstrip(".")
+        if kept == wanted or (kept.startswith("*.") and wanted.endswith(kept[1:])):
+            return record
+    return None
+
+
 def zone_lines(found: list[ARecord], ttl: int = DEFAULT_TTL) -> list[str]:
     """BIND zone-file lines, fully qualified names (trailing dot)."""
     width = max((len(r.name) for r in found), default=0) + 1

@@ -8,8 +8,10 @@ from pathlib import Path
 from rich.console import Console
 
 from kwizard import preset, summary
+from kwizard.aws.settings import DnsSettings
 from kwizard.headless.summary_view import print_summary
 from kwizard.paths import workspace
+from kwizard.spec import VirtualHost
 
 RESULTS = {
     "kubeconfig": {
@@ -88,3 +90,35 @@ def test_rich_rendering_shows_the_same_facts(tmp_path: Path) -> None:
     ):
         assert needle in out
     json.dumps(summary.build(spec, workspace(spec.name, tmp_path), RESULTS).route53_batch)
+
+
+def test_names_provision_dns_keeps_are_not_records_to_add(tmp_path: Path) -> None:
+    """With provision.dns, kwizard creates the Route53 records itself: the summary says it keeps them and
+    prints no change batch for them; a virtual host outside the records is still the operator's to add."""
+    hosts = preset.load("tests/fixtures/presets/aws-3az-hosts.yaml")
+    provision = preset.load("presets/aws-3az.yaml").provision
+    assert provision is not None
+    kept = provision.model_copy(update={"dns": DnsSettings(zone="example.com", records=["*.example.com"])})
+    vhosts = [*hosts.loadbalancer.virtual_hosts, VirtualHost(host="shop.other.org", service="shop", port=80)]
+    spec = hosts.model_copy(
+        update={
+            "provision": kept,
+            "loadbalancer": hosts.loadbalancer.model_copy(update={"virtual_hosts": vhosts}),
+        }
+    )
+    built = summary.build(spec, workspace(spec.name, tmp_path))
+    assert built.dns_kept and all(line.endswith("→ Route53 record *.example.com") for line in built.dns_kept)
+    assert any(line.startswith("grafana.example.com →") for line in built.dns_kept)
+    assert built.route53_batch is not None
+    batch_names = {c["ResourceRecordSet"]["Name"] for c in built.route53_batch["Changes"]}
+    assert batch_names == {"shop.other.org."}
+    text = summary.render_text(built)
+    assert "DNS records kwizard keeps in Route53 (provision.dns)" in text
+    assert "grafana.example.com." not in text.split("DNS records to add")[1]
+    # Every name kept: no "to add" section and no change batch at all.
+    only_kept = spec.model_copy(update={"loadbalancer": hosts.loadbalancer})
+    alone = summary.build(only_kept, workspace(spec.name, tmp_path))
+    assert alone.route53_batch is None and "DNS records to add" not in summary.render_text(alone)
+    console = Console(width=120, record=True, color_system=None)
+    print_summary(alone, console)
+    assert "kwizard keeps these in Route53" in console.export_text()
