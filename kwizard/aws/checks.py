@@ -7,7 +7,7 @@ from typing import Any
 
 from kwizard.aws.client import aws_errors
 from kwizard.aws.layout import hosts
-from kwizard.aws.settings import ProvisionSettings
+from kwizard.aws.settings import AmiChoice, ProvisionSettings
 from kwizard.errors import InputError
 
 
@@ -104,8 +104,7 @@ class PreCreateChecks:
             raise InputError(
                 "AMI not found",
                 f"No image matches {ami.describe()} in {self.settings.region}.",
-                "Check provision.ami (an id exists in one region only; a name filter needs its owner's "
-                "account id), or use 'distro: ubuntu-24.04' or 'distro: debian-12'.",
+                _ami_fix(ami, self.settings.region),
             )
         images.sort(key=lambda image: str(image.get("CreationDate", "")), reverse=True)
         # The root disk is sized through the image's own root device (/dev/sda1 on Ubuntu, /dev/xvda on
@@ -116,3 +115,24 @@ class PreCreateChecks:
     def check_key_pair(self) -> None:
         with aws_errors(f"find the EC2 key pair {self.settings.key_name!r}"):
             self.ec2.describe_key_pairs(KeyNames=[self.settings.key_name])
+
+
+def _ami_fix(ami: AmiChoice, region: str) -> str:
+    """What to change when no x86_64 image matches, for the way the preset chose it."""
+    if ami.id:
+        return (
+            f"An AMI id exists in one region only: check that {ami.id} is in {region} (aws ec2 "
+            "describe-images --image-ids ID --region REGION), or use 'distro: ubuntu-24.04' or "
+            "'distro: debian-12'."
+        )
+    if ami.distro:
+        return (
+            f"The publisher's images of {ami.distro} are not visible in {region} to these credentials: check "
+            "the region (and, on a private endpoint or a restricted account, that public images are "
+            "allowed), or give an image of that region by 'id: ami-…'."
+        )
+    return (
+        "Check provision.ami: the name filter (aws ec2 describe-images --owners OWNER --filters "
+        "Name=name,Values=PATTERN) and that the owner is the publisher's account id; or use "
+        "'distro: ubuntu-24.04' or 'distro: debian-12'."
+    )

@@ -25,12 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def print_provision_plan(spec: ClusterSpec, *, to_stderr: bool = False) -> None:
     """The plan of the provision phase, before anything is created."""
-    from rich.console import Console
-
     from kwizard.aws.plan import provision_plan
+    from kwizard.headless.output import output_console
 
     assert spec.provision is not None
-    console = Console(stderr=to_stderr, highlight=False)
+    console = output_console(stderr=to_stderr)  # a log or pipe gets whole lines, not 80-column pieces
     plan = provision_plan(spec.provision)
     console.print(f"[bold]AWS hosts for {spec.name} in {spec.provision.region}[/] (what exists is kept):")
     for line in plan.text_lines():
@@ -38,13 +37,12 @@ def print_provision_plan(spec: ClusterSpec, *, to_stderr: bool = False) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from kwizard.aws.client import connect
     from kwizard.aws.destroy import destroy, inventory
     from kwizard.aws.ledger import Ledger
     from kwizard.commands._cluster import ask, interactive, open_cluster
     from kwizard.engine.journal import cluster_lock
+    from kwizard.headless.output import output_console
 
     spec, ws = open_cluster(args.cluster)
     ledger = Ledger.load(ws.cluster_dir, ws.cluster)
@@ -55,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             f"{ws.cluster!r} has no AWS ledger and no provision section.",
             "Only hosts kwizard created can be destroyed by it; remove others in the EC2 console.",
         )
-    console = Console(highlight=False)
+    console = output_console()  # a log or pipe gets whole lines
     clients = connect(region)
     with cluster_lock(ws):
         doomed = inventory(ledger, clients, ws.cluster)

@@ -40,12 +40,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(ws: Workspace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from kwizard.day2.backup import backups_dir, list_snapshots
+    from kwizard.headless.output import output_console
 
-    console = Console(highlight=False)
+    console = output_console()  # a log or pipe gets whole lines
     snapshots = list_snapshots(ws)
     if not snapshots:
         console.print(f"Cluster {ws.cluster} has no snapshots yet. Take one: kwizard backup {ws.cluster}")

@@ -28,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
             f"No saved clusters under {default_root()}. Create one with `kwizard` or kwizard --preset FILE."
         )
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table, box
+
+    from kwizard.headless.output import output_console
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("Cluster", "Hosts", "Kubespray", "Kubernetes", "Last run", "Status"):
@@ -48,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
             f"{last.when} {last.command}" if last else "",
             status,
         )
-    Console(highlight=False).print(table)
+    output_console().print(table)  # a log or pipe gets whole lines
     print("Open one: kwizard, then Continue 'CLUSTER' on the Welcome screen (its home screen, day-2 actions)")
     return EXIT_OK

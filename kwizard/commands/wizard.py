@@ -69,6 +69,16 @@ def _workdir() -> str:
     return workdir_option(default_root())
 
 
+def _headless_command(args: argparse.Namespace, resume: str | None) -> str:
+    """The command line that does headless what this invocation asked of the wizard."""
+    import shlex
+
+    if resume:
+        return f"kwizard --resume {shlex.quote(resume)} --yes"
+    preset = getattr(args, "preset", None)
+    return f"kwizard --preset {shlex.quote(preset) if preset else 'FILE'} --yes"
+
+
 def _load_preset(path: str, options: RunOptions, *, complete: bool) -> ClusterSpec:
     """The preset, refused with every problem the checks that need no host find (before any host is
     contacted)."""
@@ -85,7 +95,7 @@ def _interactive(
         raise EnvironmentProblem(
             "No terminal",
             "The wizard needs an interactive terminal, and stdin/stdout are not one.",
-            f"Run headless instead: kwizard --preset FILE --yes{_workdir()}  (or use a real terminal).",
+            f"Run headless instead: {_headless_command(args, resume)}{_workdir()}  (or use a real terminal).",
         )
     if args.plain:
         from kwizard.ui.plain import run_plain

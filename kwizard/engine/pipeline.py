@@ -403,16 +403,26 @@ class Engine:
                 result, error = PhaseResult("interrupted", "interrupted by the user"), None
             result = replace(result, status="interrupted")
         summary = result.summary or (error.problem if error else "")
-        self._save_phase_end(name, result, summary, error)
+        # A phase that completed the spec (discovery filled in the created hosts) succeeded for the spec
+        # it left: a resume must not re-run it for "host addresses changed" that it changed itself.
+        completed = ctx.spec is not self.spec and result.status in SUCCESS
+        fingerprint = fp.fingerprint(ctx.spec, definition.inputs) if completed else None
+        self._save_phase_end(name, result, summary, error, fingerprint)
         self.emit(self._event(EventKind.PHASE_END, name, status=result.status, summary=summary))
         if error is not None:
             self.emit(self._event(EventKind.LOG, name, text=error.render_text(), level="error"))
         return result, error
 
     def _save_phase_end(
-        self, name: str, result: PhaseResult, summary: str, error: KwizardError | None
+        self,
+        name: str,
+        result: PhaseResult,
+        summary: str,
+        error: KwizardError | None,
+        fingerprint: dict[str, str] | None = None,
     ) -> None:
         assert self.journal is not None
+        extra: dict[str, Any] = {"fingerprint": fingerprint} if fingerprint is not None else {}
         with self._lock:
             if self._abandoned:
                 return
@@ -425,6 +435,7 @@ class Engine:
                     data=dict(result.data),
                     tasks=self.state.phase(name).tasks_done,
                     error={"title": error.title, "problem": error.problem, "fix": error.fix} if error else {},
+                    **extra,
                 )
             except JournalError as exc:
                 self.journal_error = self.journal_error or exc

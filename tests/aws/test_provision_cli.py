@@ -291,6 +291,12 @@ def test_the_shipped_aws_preset_creates_its_hosts_and_writes_their_inventory_in_
     assert hosts["bastion"]["ansible_host"] == bastion_ip
     assert f"ubuntu@{bastion_ip}" in inventory["all"]["vars"]["ansible_ssh_common_args"]
     assert len(tagged(aws, "aws-3az")["instance"]) == 1 + 3 + 6  # bastion, NAT per AZ, nodes
+    # The same command resumed: nothing changed, so nothing runs again (discovery filled in the hosts
+    # itself: that is no "host addresses changed").
+    again = run_kwizard(tmp_path, "--resume", "aws-3az", *args[2:], home=tmp_path, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not [line for line in again.stdout.splitlines() if line.startswith("▶ ")], again.stdout
+    assert "changed since it succeeded" not in again.stdout
     gone = run_kwizard(tmp_path, "aws", "destroy", "aws-3az", "--yes", home=tmp_path, timeout=300)
     assert gone.returncode == 0, gone.stdout + gone.stderr
     assert tagged(aws, "aws-3az") == {}

@@ -128,6 +128,11 @@ def _run(tmp_path: Path, name: str, **provision: Any) -> Any:
     )
 
 
+def _unboxed(text: str) -> str:
+    """The words of an error panel as one line (the panel wraps long sentences inside its box)."""
+    return " ".join(text.replace("│", " ").split())
+
+
 def test_an_ami_that_does_not_exist_is_named_with_the_fix(aws: MotoServer, tmp_path: Path) -> None:
     result = _run(tmp_path, "awsa", ami={"id": "ami-00000000deadbeef0"})
     assert result.returncode == 2, result.stdout + result.stderr
@@ -136,6 +141,7 @@ def test_an_ami_that_does_not_exist_is_named_with_the_fix(aws: MotoServer, tmp_p
     assert tagged(aws, "awsa") == {}  # refused before anything was created
     by_name = _run(tmp_path, "awsb", ami={"owner": "099720109477", "name": "debian-12-*"})
     assert by_name.returncode == 2 and "No image matches" in by_name.stdout
+    assert "Name=name,Values=PATTERN" in _unboxed(by_name.stdout)  # how to try the filter
 
 
 def test_a_missing_key_pair_is_named_with_the_fix(aws: MotoServer, tmp_path: Path) -> None:
@@ -181,3 +187,16 @@ def test_destroy_of_a_cluster_that_kwizard_did_not_create_is_refused(tmp_path: P
     assert made.returncode == 0, made.stdout + made.stderr
     refused = run_kwizard(tmp_path, "aws", "destroy", "aws-3az", "--yes", home=tmp_path)
     assert refused.returncode == 2 and "Not a cluster kwizard created on AWS" in refused.stderr
+
+
+def test_the_ami_fix_follows_how_the_preset_chose_the_image() -> None:
+    """No image found: the fix for a distro is not "use a distro" (the preset already does)."""
+    from kwizard.aws.checks import _ami_fix
+    from kwizard.aws.settings import AmiChoice
+
+    by_distro = _ami_fix(AmiChoice(distro="ubuntu-24.04"), "eu-central-1")
+    assert "not visible in eu-central-1" in by_distro and "distro:" not in by_distro
+    by_id = _ami_fix(AmiChoice(id="ami-0123456789abcdef0"), "eu-west-1")
+    assert "ami-0123456789abcdef0 is in eu-west-1" in by_id and "'distro: ubuntu-24.04'" in by_id
+    by_filter = _ami_fix(AmiChoice(owner="099720109477", name="debian-12-*"), "eu-west-1")
+    assert "Name=name,Values=PATTERN" in by_filter

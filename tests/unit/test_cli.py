@@ -119,6 +119,9 @@ def test_without_a_terminal_the_wizard_says_what_to_do():
     result = run()
     assert result.returncode == 2
     assert "No terminal" in result.stderr and "--yes" in result.stderr
+    with_preset = run("--preset", "presets/lab.yaml")
+    assert with_preset.returncode == 2
+    assert "kwizard --preset presets/lab.yaml --yes" in with_preset.stderr  # this invocation, headless
 
 
 def test_yes_without_preset_is_bad_input():
