@@ -13,6 +13,9 @@ its cause (measured with v2.31.0):
    finding as the reason (not "unsupported OS").
 3. With ignore_assert_errors as well: "Ensure kubelet expected parameters are set" (a loop of sysctls,
    "permission denied on key") → sysctl_not_writable.
+4. With kubelet_protect_kernel_defaults: false as well: "Increase sysctl value if lower than minimum"
+   (inotify limits, a loop) → sysctl_not_writable. No Kubespray switch skips that step: the lab ends here,
+   before any download.
 """
 
 from __future__ import annotations
@@ -158,3 +161,11 @@ def test_next_stops_past_the_packages(lab: kwlab.Lab, tmp_path: Path) -> None:
     assert task == "Ensure kubelet expected parameters are set", task
     assert tops and set(tops) == {"sysctl_not_writable"}, tops
     assert "does not let Kubespray set kernel parameters" in run.stdout + run.stderr
+
+    # Without the kubelet's kernel defaults (kubelet_protect_kernel_defaults: false) the run stops at the
+    # next sysctl step (inotify limits): the same cause, named the same. The lab cannot go further.
+    extra = {"ignore_assert_errors": True, "kubelet_protect_kernel_defaults": False}
+    run, events = _run(lab, tmp_path / "three", extra, **skip)
+    task, tops = _stop(events)
+    assert task == "Increase sysctl value if lower than minimum", task
+    assert tops and set(tops) == {"sysctl_not_writable"}, tops
