@@ -175,3 +175,26 @@ async def test_a_name_typed_fast_beside_an_existing_cluster_keeps_every_letter(k
         await pilot.pause()
         assert type(app.screen).__name__ == "HostsStep"
         assert app.spec.name == "walk2"
+
+
+async def test_a_saved_clusters_name_given_as_new_opens_it_only_when_asked_twice(kwizard_root: Path):
+    """Start new with a saved cluster's name would have overwritten its preset: it is refused with the
+    way to open it (Enter again), which is also how the clusters past the first five are reached."""
+    names = [f"c{i}" for i in range(7)]
+    for name in names:
+        presets.save(ClusterSpec(name=name), kwizard_root / "clusters" / name / "preset.yaml")
+    app = WizardApp(None, root=kwizard_root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert len(app.screen.query(".continue")) == 5
+        more = str(app.screen.query_one("#more").render())
+        assert "2 more saved" in more and "type a name below to open it" in more
+        hidden = next(n for n in names if not app.screen.query(f"#continue-{n}"))
+        await type_into(pilot, "#new-name", hidden)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WelcomeScreen"  # not a new cluster over the saved one
+        assert "is saved: Enter again opens it" in str(app.screen.query_one("#welcome-error").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ClusterHome" and app.spec.name == hidden

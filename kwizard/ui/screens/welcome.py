@@ -15,6 +15,8 @@ from textual.widgets import Button, Input, Label, Static
 from kwizard.paths import default_root, known_clusters, last_cluster
 from kwizard.spec import is_rfc1123
 
+SHOWN = 5  # saved clusters with a Continue button; the others are opened by typing their name
+
 
 class WelcomeScreen(ModalScreen[str | None]):
     """Offers `continue:<name>` for saved clusters (the last one first) or `new:<name>`."""
@@ -25,6 +27,7 @@ class WelcomeScreen(ModalScreen[str | None]):
         super().__init__(id="welcome")
         self.root = root or default_root()
         self.typed_here = False  # a key typed elsewhere on this screen went to the name field
+        self.open_asked: str | None = None  # a saved name given once as new: Enter again opens it
 
     def compose(self) -> ComposeResult:
         last = last_cluster(self.root)
@@ -38,9 +41,13 @@ class WelcomeScreen(ModalScreen[str | None]):
                 "From a few Linux servers to a highly available Kubernetes cluster built by Kubespray.\n"
                 "Every answer is saved as a preset you can replay (kwizard --preset FILE --yes)."
             )
-            for name in clusters[:5]:
+            for name in clusters[:SHOWN]:
                 label = f"Continue '{name}'" + (" (last opened)" if name == last else "")
                 yield Button(label, id=f"continue-{name}", classes="continue")
+            if len(clusters) > SHOWN:
+                more = clusters[SHOWN:]
+                listed = ", ".join(more[:8]) + (", …" if len(more) > 8 else "")
+                yield Static(f"{len(more)} more saved ({listed}): type a name below to open it.", id="more")
             yield Label("New cluster name:")
             with Horizontal():
                 # No select-on-focus: a key typed on a Continue button lands here and must stay.
@@ -83,6 +90,16 @@ class WelcomeScreen(ModalScreen[str | None]):
         if not is_rfc1123(name) or "." in name:
             self.query_one("#welcome-error", Static).update(
                 f"{name!r} is not a valid cluster name: lower-case letters, digits and '-'."
+            )
+            return
+        if name in known_clusters(self.root):
+            # A new cluster of a saved one's name would overwrite its preset: open it instead, if asked twice.
+            if self.open_asked == name:
+                self.dismiss("continue:" + name)
+                return
+            self.open_asked = name
+            self.query_one("#welcome-error", Static).update(
+                f"'{name}' is saved: Enter again opens it; another name starts a new one."
             )
             return
         self.dismiss("new:" + name)
