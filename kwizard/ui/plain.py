@@ -309,6 +309,10 @@ def run_plain(
         answers = ask_spec(prompter, start)
         print(presets.dump(answers))
         save = prompter.confirm("Save this preset?", True)
+        saved = workspace(answers.name, root).preset_file
+        if save and answers.name != start.name and saved.exists():  # another cluster's, not this one's
+            question = f"A cluster named {answers.name} is saved ({saved}). Replace its preset?"
+            save = prompter.confirm(question, False)
     except Cancelled:
         print("Cancelled. No changes were made.")
         return 130

@@ -124,3 +124,14 @@ def test_plain_mode_does_not_load_textual():
         [sys.executable, "-c", probe], capture_output=True, text=True, env=kwizard_env(), cwd=REPO, timeout=60
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_plain_asks_before_a_new_cluster_replaces_a_saved_ones_preset(kwizard_root: Path, capsys):
+    """Answers given for a new cluster under a saved cluster's name: saving asks first, and the default
+    (Enter) keeps the saved preset."""
+    saved = kwizard_root / "clusters" / "plain" / "preset.yaml"
+    presets.save(ClusterSpec(name="plain", description="kept"), saved)
+    keys = plain_keys("plain").removesuffix(ENTER + ENTER) + ENTER + ENTER + ENTER  # save; replace? no
+    assert run_plain_with(keys, kwizard_root) == 0
+    assert "Not saved. No changes were made." in capsys.readouterr().out
+    assert presets.load(saved).description == "kept" and presets.load(saved).hosts == []
