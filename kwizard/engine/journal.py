@@ -65,6 +65,7 @@ class Attempt:
     status: str = "running"
     resumed: bool = False
     host: str = ""  # the machine kwizard ran on (with pid and started: who ran this attempt)
+    skipped: tuple[str, ...] = ()  # phases --skip left out of this attempt
 
 
 @dataclass(frozen=True)

@@ -260,7 +260,11 @@ class Engine:
                     attempts=(
                         *record.attempts,
                         Attempt(
-                            started=time.time(), pid=os.getpid(), resumed=resumed, host=socket.gethostname()
+                            started=time.time(),
+                            pid=os.getpid(),
+                            resumed=resumed,
+                            host=socket.gethostname(),
+                            skipped=tuple(p for p in PHASES if p in self.options.skip),
                         ),
                     ),
                 )

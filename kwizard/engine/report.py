@@ -43,6 +43,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 
 
+def _skipped_line(record: RunRecord) -> list[str]:
+    """The phases the last attempt left out (--skip): the table below does not list them."""
+    skipped = list(record.attempts[-1].skipped) if record.attempts else []
+    if not skipped:
+        return []
+    return [
+        f"- **Not run (--skip):** {', '.join(skipped)}; a later run, or `kwizard --resume {record.cluster} "
+        f"--yes --until PHASE`, runs them"
+    ]
+
+
 def render_report(record: RunRecord, state: RunState) -> str:
     """The report's Markdown text."""
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
@@ -54,6 +65,7 @@ def render_report(record: RunRecord, state: RunState) -> str:
         f"- **Started:** {started}; attempts: {len(record.attempts)}"
         + (" (resumed)" if any(a.resumed for a in record.attempts) else ""),
         f"- **Time in phases:** {duration_text(total)}",
+        *_skipped_line(record),
         "",
         "## Phases",
         "",

@@ -254,6 +254,8 @@ def test_the_shipped_aws_preset_creates_its_hosts_and_writes_their_inventory_in_
     assert "not run, as --skip asks: access, preflight" in out
     started = [line.split("▶ ", 1)[1] for line in out.splitlines() if line.startswith("▶ ")]
     assert started == ["Create AWS hosts", "Discover hosts", "Inventory"]
+    (report,) = (tmp_path / "clusters" / "aws-3az" / "runs").glob("*/report.md")
+    assert "- **Not run (--skip):** access, preflight;" in report.read_text()  # the table omits them
     ec2 = aws.client()
     instances = [
         i
