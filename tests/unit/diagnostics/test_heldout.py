@@ -13,9 +13,9 @@ from heldout import Figures, measure
 from kwizard.diagnostics.loader import shipped_rules
 
 # Held-out floors: what the rules reach on cases they were not derived from (raise them as they improve).
-HELD_OUT_TOP1 = 0.91
-HELD_OUT_FIXED = 0.94
-HELD_OUT_NONE = 0.083  # a ceiling
+HELD_OUT_TOP1 = 0.945
+HELD_OUT_FIXED = 0.98
+HELD_OUT_NONE = 0.048  # a ceiling (the issue asks for at most 5%)
 # With every rule (most cases were seen while writing them; the corpus's known misses stay missed).
 SEEN_TOP1 = 0.955
 SEEN_FIXED = 0.99
