@@ -10,6 +10,7 @@ import ipaddress
 import json
 from dataclasses import dataclass
 
+from kwizard.aws.settings import in_zone
 from kwizard.spec import ClusterSpec, Host
 
 DEFAULT_TTL = 60  # short: with round robin and no health checks, a dead node should age out quickly
@@ -75,10 +76,10 @@ def kept_by_provision(spec: ClusterSpec, name: str) -> str | None:
     settings = spec.provision.dns if spec.provision is not None else None
     if settings is None:
         return None
-    wanted = name.lower().rstrip(".")
+    wanted = name.lower().removesuffix(".")  # the records are already so (DnsSettings checks them)
     for record in settings.records:
-        kept = record.lower().rstrip(".")
-        if kept == wanted or (kept.startswith("*.") and wanted.endswith(kept[1:])):
+        below = record.removeprefix("*.") if record.startswith("*.") else None
+        if record == wanted or (below and wanted != below and in_zone(wanted, below)):
             return record
     return None
 
