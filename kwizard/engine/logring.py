@@ -4,13 +4,13 @@ from the reducer (a state change copies at most one small chunk)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 LOG_CHUNK = 64
 LOG_CHUNKS = 32  # the ring keeps the last 1984..2048 lines
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(NamedTuple):  # a named tuple: built once per logged event, 3x cheaper than a dataclass
     time: float
     phase: str
     host: str | None

@@ -179,3 +179,26 @@ def test_a_host_failed_outside_a_playbook_names_its_phase_once() -> None:
     (failure,) = state.failures
     assert (failure.task, failure.message) == ("preflight", "python failed, systemd failed (acknowledged)")
     assert state.hosts["lab3"].task == text  # the host grid keeps its own wording
+
+
+def test_the_run_clock_never_runs_back_for_out_of_order_results() -> None:
+    """Ansible's forks report out of order: an earlier stamp neither moves the clock back nor counts
+    a new second in the throughput history."""
+    state = started()
+    for t in (200.5, 199.9, 200.7, 199.2):
+        state = state.apply(ev("host_ok", "n", t, task="x"))
+    assert state.now == 200.7 and state.second == 200 and state.second_count == 4
+    assert len(state.throughput) == 100  # 100 (run_start) and 101..199: nothing appended twice
+
+
+def test_host_counters_after_ignored_and_real_failures() -> None:
+    state = started()
+    state = state.apply(ev("host_start", "n", 101.0, task="t1"))
+    assert state.hosts["n"].task == "t1" and state.hosts["n"].phase == P
+    state = state.apply(ev("host_failed", "n", 101.5, task="t1", ignored=True, res={"msg": "x"}))
+    state = state.apply(ev("host_skipped", "n", 102.0, task="t2"))
+    state = state.apply(ev("host_failed", "n", 103.0, task="t3", res={"msg": "boom"}))
+    view = state.hosts["n"]
+    assert (view.ok, view.ignored, view.skipped, view.failed) == (1, 1, 1, 1)
+    assert (view.task, view.last, view.phase) == ("t3", "failed", P)
+    assert [f.message for f in state.failures] == ["boom"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable
@@ -29,12 +30,13 @@ class Pane(Protocol):
 
 
 TICK_SECONDS = 1 / 15
+# However late a tick is, the event loop gets this long for the repaint and the keys before the next one.
+MIN_IDLE_SECONDS = 0.005
 # Time a tick may spend applying queued events before it repaints: bounds the frame time during a flood
-# (keys and repaints stay responsive); what is left waits for the next tick.
-APPLY_BUDGET_SECONDS = 0.04
-# With a large backlog (a flood, or a replay), a tick may work longer: fewer repaints, more events.
-FLOOD_BACKLOG = 10_000
-FLOOD_BUDGET_SECONDS = 0.04
+# (keys and repaints stay responsive); what is left waits for the next tick. A tick that also repaints the
+# costly panes applies less, so that its frame is no longer than the others.
+APPLY_BUDGET_SECONDS = 0.02
+HEAVY_APPLY_BUDGET_SECONDS = 0.008
 CHUNK = 256
 # During a live run (or while a backlog remains) the costly panes (host grid, log) repaint at most this
 # often; counts that change 10⁴ times a second need not be redrawn more than twice a second.
@@ -116,10 +118,21 @@ class Dashboard(Vertical):
         self._mounted = time.perf_counter()
         self.refresh_from_feed()
         self.call_after_refresh(self._shown)
-        self.set_interval(TICK_SECONDS, self.refresh_from_feed)
+        self.run_worker(self._pace(), name="dashboard ticks", group="dashboard", exit_on_error=False)
         # What exists now (modules, classes, widgets) lives as long as the app: keep it out of the
         # collector's full passes, which otherwise walk it again and again during a flood of events.
         gc.freeze()
+
+    async def _pace(self) -> None:
+        """A tick every TICK_SECONDS, or as soon as the previous frame's work allows.
+
+        Not `set_interval`: its timer, finding a tick late, waits for the tick after the next one, so
+        a frame of 70 ms work at 15 ticks/s became a 200 ms gap between frames.
+        """
+        while True:
+            due = self._last_tick + TICK_SECONDS - time.perf_counter()
+            await asyncio.sleep(max(MIN_IDLE_SECONDS, due))
+            self.refresh_from_feed()
 
     def _shown(self) -> None:
         self._painted = True
@@ -137,7 +150,8 @@ class Dashboard(Vertical):
         self._last_tick = started
         self.ticks += 1
         state, applied = self.state, 0
-        budget = FLOOD_BUDGET_SECONDS if len(self.feed) > FLOOD_BACKLOG else APPLY_BUDGET_SECONDS
+        heavy_due = started - self._last_heavy >= HEAVY_PANES_EVERY_SECONDS
+        budget = HEAVY_APPLY_BUDGET_SECONDS if heavy_due else APPLY_BUDGET_SECONDS
         while True:
             events = self.feed.drain(CHUNK)
             for event in events:
@@ -149,7 +163,7 @@ class Dashboard(Vertical):
             self.state = state
             # A trickle is shown at once everywhere; in a flood the costly panes wait their turn.
             busy = applied >= CHUNK or len(self.feed) > 0
-            heavy = not busy or started - self._last_heavy >= HEAVY_PANES_EVERY_SECONDS
+            heavy = not busy or heavy_due
             self.render_state(heavy=heavy)
 
     def render_state(self, heavy: bool = True) -> None:

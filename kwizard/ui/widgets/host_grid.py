@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
@@ -12,6 +14,17 @@ from textual.widgets import DataTable
 from kwizard.engine.state import HostView, RunState
 
 GRID_CACHE_SIZES = {"_cell_render_cache": 1000, "_row_render_cache": 100, "_line_cache": 100}
+
+
+def plain_cell(cell: object, room: int) -> str | None:
+    """The text a one-style, one-line ASCII cell shows in `room` columns (cut at its end, as Rich
+    does); None for anything else."""
+    if type(cell) is not Text or cell.spans or cell.justify not in (None, "default", "left"):
+        return None
+    plain = cell.plain
+    if not plain.isascii() or not plain.isprintable() or plain != plain.rstrip():
+        return None
+    return plain[:room]
 
 
 class HostGrid(DataTable[Any]):
@@ -27,6 +40,7 @@ class HostGrid(DataTable[Any]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._hosts: Any = None
         self._views: dict[str, HostView] = {}
+        self._shown_cells: dict[str, list[tuple[str, str]]] = {}
         # DataTable keys its render caches by an update counter, so after each update of the counts every
         # entry is stale; at their default sizes (10,000 cells) they held tens of thousands of dead
         # segment lists that every full garbage collection walked. A few screens' worth is enough.
@@ -39,6 +53,7 @@ class HostGrid(DataTable[Any]):
         self.clear()
         self._hosts = None
         self._views = {}
+        self._shown_cells = {}
 
     def on_mount(self) -> None:
         for column in self.COLUMNS:
@@ -53,14 +68,16 @@ class HostGrid(DataTable[Any]):
         if any(name not in self._views for name in changed):  # new hosts: rows in name order
             self._rebuild(state)
             return
+        update = self.update_cell
         for name in changed:
-            view, before = state.hosts[name], self._cells(name, self._views[name])
+            view, before = state.hosts[name], self._shown_cells[name]
             self._views[name] = view
+            cells = self._shown_cells[name] = self.cell_texts(name, view)
             # Only the cells that read differently: a result usually changes one counter and the task,
             # and every update_cell costs a row refresh (100 hosts × 6 columns was a 50 ms repaint).
-            for column, cell, old in zip(self.COLUMNS, self._cells(name, view), before, strict=True):
-                if (cell.plain, cell.style) != (old.plain, old.style):
-                    self.update_cell(name, column, cell)
+            for column, cell, old in zip(self.COLUMNS, cells, before, strict=True):
+                if cell != old:
+                    update(name, column, Text(cell[0], style=cell[1], no_wrap=True))
 
     def _rebuild(self, state: RunState) -> None:
         # Only when hosts appear: patching cells leaves far less garbage (Rows, renderables) than
@@ -68,26 +85,75 @@ class HostGrid(DataTable[Any]):
         cursor = self.cursor_row
         self.clear()
         self._views = dict(state.hosts)
+        self._shown_cells = {name: self.cell_texts(name, view) for name, view in state.hosts.items()}
         for name in sorted(state.hosts):
-            self.add_row(*self._cells(name, state.hosts[name]), key=name)
+            self.add_row(*(Text(t, style=s, no_wrap=True) for t, s in self._shown_cells[name]), key=name)
         if state.hosts:
             self.move_cursor(row=min(cursor, len(state.hosts) - 1), animate=False, scroll=False)
 
     @staticmethod
-    def _cells(name: str, view: HostView) -> list[Text]:
+    def cell_texts(name: str, view: HostView) -> list[tuple[str, str]]:
+        """Each column's text and style for a host (cheap to compare: most of a row is unchanged)."""
         bad = view.failed or view.unreachable
-        style = "bold red" if bad else ""
         return [
-            Text(name, style=style),
-            Text(str(view.ok), style="green"),
-            Text(str(view.changed), style="dark_orange" if view.changed else ""),
-            Text(str(view.failed), style="bold red" if view.failed else "dim"),
-            Text(str(view.unreachable), style="bold red" if view.unreachable else "dim"),
-            Text(str(view.skipped), style="dim"),
-            Text(
-                view.task, style="red" if bad and view.last in ("failed", "unreachable") else "", no_wrap=True
-            ),
+            (name, "bold red" if bad else ""),
+            (str(view.ok), "green"),
+            (str(view.changed), "dark_orange" if view.changed else ""),
+            (str(view.failed), "bold red" if view.failed else "dim"),
+            (str(view.unreachable), "bold red" if view.unreachable else "dim"),
+            (str(view.skipped), "dim"),
+            (view.task, "red" if bad and view.last in ("failed", "unreachable") else ""),
         ]
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A data cell's segments, built directly for the grid's one-style ASCII cells.
+
+        DataTable renders each cell through Rich's console (padding, wrapping, measuring), and keys its
+        cache by a counter that every update bumps, so a flood re-rendered every visible cell on each
+        repaint: the grid was most of a frame's time. The segments built here are the ones Rich gives
+        (a test compares both ways over many cells); anything else (headers, wide or styled text)
+        goes to DataTable.
+        """
+        padding = self.cell_padding
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        if row_key is None or column_key is None or fixed or self.rows[row_key].height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        room = width - 2 * padding
+        cell = self._data[row_key][column_key]
+        plain = plain_cell(cell, room)
+        if plain is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component, post = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        outer = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        around = outer + post
+        line = [Segment(" " * padding, around)] if padding else []
+        # Rich keeps an empty text's segment, without the text's own style.
+        line.append(Segment(plain, outer + Style.parse(str(cell.style)) + post if plain else around))
+        if len(plain) < room:
+            line.append(Segment(" " * (room - len(plain)), around))
+        if padding:
+            line.append(Segment(" " * padding, around))
+        return [line]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -109,7 +109,10 @@ class RunProgress(Vertical):
             "#artifacts-label",
             f"[dim]Ansible output of {escape(phase)}:[/dim] {escape(folder)}/stdout" if folder else "",
         )
-        history = (*state.throughput[-59:], state.second_count)
+        # While the run goes on, the seconds that are over: the chart (the dearest part of this pane to
+        # draw) then changes once a second instead of on every tick; once it ends, its last second too.
+        live = state.status == "running" and state.throughput
+        history = state.throughput[-60:] if live else (*state.throughput[-59:], state.second_count)
         if history != self._history:
             self._history = history
             self.query_one("#throughput", Sparkline).data = list(history)
