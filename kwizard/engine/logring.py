@@ -31,6 +31,21 @@ class LogRing:
         chunks = (*self.chunks, (line,))
         return LogRing(chunks[-LOG_CHUNKS:], self.total + 1)
 
+    def extend(self, lines: list[LogLine]) -> LogRing:
+        """The ring after appending each of `lines` in turn (the same chunks, built once)."""
+        if not lines:
+            return self
+        chunks = list(self.chunks)
+        last = list(chunks.pop()) if chunks and len(chunks[-1]) < LOG_CHUNK else []
+        for line in lines:
+            last.append(line)
+            if len(last) == LOG_CHUNK:
+                chunks.append(tuple(last))
+                last = []
+        if last:
+            chunks.append(tuple(last))
+        return LogRing(tuple(chunks[-LOG_CHUNKS:]), self.total + len(lines))
+
     def lines(self) -> list[LogLine]:
         return [line for chunk in self.chunks for line in chunk]
 

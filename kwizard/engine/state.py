@@ -8,6 +8,7 @@ the last log lines, the first failures, the slowest tasks and a short throughput
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
@@ -173,10 +174,50 @@ class RunState(NamedTuple):
             handler(self, event, changes)
         return _evolve(self, changes)
 
-    def apply_all(self, events: Any) -> RunState:
+    def apply_all(self, events: Iterable[Event]) -> RunState:
+        """The state after each of `events` in turn: the same as `apply` one by one, faster.
+
+        A host's start and its ok, changed or skipped result (nine events in ten of a Kubespray run) go
+        into a private copy of the hosts map and a list of new log lines, made into one new state when
+        another kind of event comes or the events end; every other event goes through `apply`.
+        """
         state = self
+        hosts: dict[str, HostView] | None = None  # the batch's own copy, while host events come
+        lines: list[LogLine] = []
+        count = second_count = 0
+        now = 0.0
         for event in events:
-            state = state.apply(event)
+            kind, host = event.kind, event.host
+            fast = host is not None and kind in _BATCHED and state.started is not None
+            if fast:
+                stamp = event.time or (now if hosts is not None else state.now)
+                if hosts is None:
+                    hosts, now, second_count, count = dict(state.hosts), state.now, state.second_count, 0
+                moved = stamp if stamp > now else now
+                if not (int(moved) == state.second or not moved):
+                    fast = False  # a new second: its bookkeeping is apply's
+            if not fast:
+                if hosts is not None:
+                    state = _flush(state, hosts, lines, count, now, second_count)
+                    hosts, lines = None, []
+                state = state.apply(event)
+                continue
+            assert hosts is not None and host is not None
+            now, count, second_count = moved, count + 1, second_count + 1
+            old = hosts.get(host) or _NO_HOST
+            data = event.data
+            if kind is EventKind.HOST_START:
+                hosts[host] = tuple.__new__(HostView, (*old[:6], data.get("task", ""), old.last, event.phase))
+                continue
+            name = _RESULT_FIELD[kind]
+            counters = list(old[:6])
+            counters[_COUNTER[kind]] += 1
+            hosts[host] = tuple.__new__(HostView, (*counters, data.get("task", old.task), name, event.phase))
+            if kind is not EventKind.HOST_SKIPPED:
+                level = "changed" if kind is EventKind.HOST_CHANGED else "ok"
+                lines.append(LogLine(event.time, event.phase, host, level, f"{name}: [{host}]"))
+        if hosts is not None:
+            state = _flush(state, hosts, lines, count, now, second_count)
         return state
 
     # ----------------------------------------------------------------------------------------------
@@ -408,6 +449,28 @@ def _host_result(state: RunState, event: Event, changes: dict[str, Any]) -> None
     elif kind in _LOGGED_RESULTS:
         level = "changed" if kind == "host_changed" else "ok"
         state._log(changes, event, level, f"{'ignored failure' if ignored else name}: [{host}]")
+
+
+# Kinds apply_all takes without apply: they change a host's view, the counters and maybe the log.
+_BATCHED = frozenset(
+    {EventKind.HOST_START, EventKind.HOST_OK, EventKind.HOST_CHANGED, EventKind.HOST_SKIPPED}
+)
+
+
+def _flush(
+    state: RunState,
+    hosts: dict[str, HostView],
+    lines: list[LogLine],
+    count: int,
+    now: float,
+    second_count: int,
+) -> RunState:
+    """`state` with a batch of host events applied (see RunState.apply_all)."""
+    changes: dict[str, Any] = {"events": state.events + count, "now": now, "second_count": second_count}
+    changes["hosts"] = MappingProxyType(hosts)
+    if lines:
+        changes["log"] = state.log.extend(lines)
+    return _evolve(state, changes)
 
 
 def _host_status(state: RunState, event: Event, changes: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""What kept the dashboard from its frame budget in a flood: cyclic screen lines, footer rebuilds.
+"""What kept the dashboard from its frame budget in a flood: cyclic screen lines, footer rebuilds,
+layouts as the log grew, every costly pane drawn in the same frame.
 
 bench/events measures the frame gaps themselves; these tests pin the causes, on real Textual objects.
 """
@@ -18,10 +19,12 @@ from textual.widget import Widget
 
 from kwizard.engine.journal import read_events
 from kwizard.ui import strip_cycles
-from kwizard.ui.dashboard import EventFeed, replay_feed
+from kwizard.ui.dashboard import EventFeed, replay_feed, view
 from kwizard.ui.dashboard.app import DashboardApp
 from kwizard.ui.widgets.failure_banner import FailureBanner
 from kwizard.ui.widgets.footer import Footer
+from kwizard.ui.widgets.host_grid import HostGrid
+from kwizard.ui.widgets.log_pane import LogPane
 
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
 
@@ -121,3 +124,71 @@ async def test_panes_ask_for_a_new_layout_only_when_their_height_may_change(
         assert ticks >= 40 and app.dashboard.state.status == "failed"
         assert app.query_one(FailureBanner).display  # shown, and its text follows the failures
         assert asked["FailureBanner"] <= 8 and asked["Label"] <= 6 and asked["PhaseList"] <= 2, asked
+
+
+async def test_the_log_growing_asks_for_a_layout_only_when_its_scrollbar_appears(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its height in rows is its own (a scroll view's virtual size): assigning it laid the whole screen
+    out again for every batch of lines."""
+    events = list(read_events(RECORDING))
+    feed = EventFeed()
+    app = DashboardApp(feed)
+    asked: Counter[str] = Counter()
+    real = Widget.refresh
+
+    def counted(self: Widget, *regions: Any, layout: bool = False, **kwargs: Any) -> Widget:
+        if layout:
+            asked[type(self).__name__] += 1
+        return real(self, *regions, layout=layout, **kwargs)
+
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(Widget, "refresh", counted)
+        pane = app.query_one(LogPane)
+        for _ in range(4):
+            for start in range(0, len(events), 5):
+                feed.extend(events[start : start + 5])
+                app.dashboard.refresh_from_feed()
+                app.dashboard.render_state()
+        await pilot.pause()
+        assert pane.virtual_size.height == pane.row_count > pane.size.height  # it scrolls
+        assert pane.scroll_offset.y == pane.max_scroll_y  # and follows the newest line
+        assert asked["LogPane"] <= 1, asked
+
+
+async def test_in_a_flood_a_frame_draws_at_most_one_group_of_costly_panes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = list(read_events(RECORDING))
+    feed = EventFeed()
+    app = DashboardApp(feed)
+    drawn: list[str] = []
+    for pane in (HostGrid, LogPane):
+        real_show = pane.show
+
+        def show(self: Any, state: Any, now: float, _real: Any = real_show) -> None:
+            drawn.append(type(self).__name__)
+            _real(self, state, now)
+
+        monkeypatch.setattr(pane, "show", show)
+    monkeypatch.setattr(view, "HEAVY_PANES_EVERY_SECONDS", 0.0)  # a costly group is due on every tick
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        for _ in range(400):
+            feed.extend(events)  # a backlog far beyond one tick's work
+        per_tick: list[list[str]] = []
+        while len(feed):
+            drawn.clear()
+            app.dashboard.refresh_from_feed()
+            per_tick.append(list(drawn))
+        *busy, last = per_tick
+        assert busy and all(len(names) <= 1 for names in busy), per_tick
+        assert {"HostGrid", "LogPane"} <= {name for names in busy for name in names}
+        drawn.clear()
+        app.dashboard.refresh_from_feed()
+        # The tick that emptied the feed drew everything, or (if it still took a full batch) the next.
+        assert sorted(last if len(last) > 1 else drawn) == ["HostGrid", "LogPane"]
+        drawn.clear()
+        app.dashboard.refresh_from_feed()  # and then nothing until something happens
+        assert drawn == []

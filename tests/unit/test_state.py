@@ -202,3 +202,40 @@ def test_host_counters_after_ignored_and_real_failures() -> None:
     assert (view.ok, view.ignored, view.skipped, view.failed) == (1, 1, 1, 1)
     assert (view.task, view.last, view.phase) == ("t3", "failed", P)
     assert [f.message for f in state.failures] == ["boom"]
+
+
+_KINDS = ["host_start", "host_ok", "host_changed", "host_skipped", "host_failed", "task_start", "log"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_KINDS),
+            st.sampled_from(["n1", "n2", "n3", None]),
+            st.floats(min_value=0.0, max_value=400.0, allow_nan=False),
+            st.booleans(),
+        ),
+        max_size=120,
+    ),
+    st.integers(min_value=1, max_value=40),
+    st.booleans(),
+)
+def test_apply_all_is_apply_one_by_one(
+    steps: list[tuple[str, str | None, float, bool]], chunk: int, begun: bool
+) -> None:
+    """The batched path gives the very state that applying each event in turn gives: hosts, counters,
+    log, clock and throughput, whatever the kinds, hosts (or none), times (out of order, 0, new seconds)
+    and however the events are cut into batches."""
+    events = [
+        ev(kind, host, t, task=f"t{int(t) % 7}", ignored=flag, text="x", res={"msg": "m"})
+        for kind, host, t, flag in steps
+    ]
+    one = started() if begun else RunState()
+    batched = one
+    for event in events:
+        one = one.apply(event)
+    for start in range(0, len(events), chunk):
+        batched = batched.apply_all(events[start : start + chunk])
+    assert batched == one
+    assert batched.log.lines() == one.log.lines() and batched.log.total == one.log.total

@@ -16,11 +16,11 @@ from pathlib import Path
 from kwizard.engine.journal import read_events
 from kwizard.protocol.phase import Event
 
-# Backpressure: past this backlog a producing thread waits 1 ms per event. The UI drains tens of
+# Backpressure: past this backlog a producing thread waits 1 ms per event. The UI applies tens of
 # thousands of events a second, so a real run never waits; a flood is held to what the UI can show, and
-# the backlog (every event and its payload alive at once, walked by each full garbage collection while
-# the UI waits) stays small. bench/events, flooded: worst frame gap 200 ms → 86-89 ms in most runs.
-BACKPRESSURE = 5000
+# the backlog (every event and its payload alive at once, outliving the young collections and walked by
+# each full one) stays small: 1000 events are about one tick's worth in a flood of bench/events.
+BACKPRESSURE = 1000
 BACKPRESSURE_WAIT = 0.001
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Input
 
 from kwizard.engine.state import RunState
@@ -39,10 +39,12 @@ APPLY_BUDGET_SECONDS = 0.02
 HEAVY_APPLY_BUDGET_SECONDS = 0.008
 CHUNK = 256
 # During a live run (or while a backlog remains) the costly panes (host grid, log) repaint at most this
-# often; counts that change 10⁴ times a second need not be redrawn more than twice a second.
+# often; counts that change 10⁴ times a second need not be redrawn more than twice a second. They come
+# in two groups drawn on different ticks, so that no frame draws them all.
 HEAVY_PANES_EVERY_SECONDS = 0.5
 LIGHT_PANES = (PhaseList, RunProgress, FailureBanner)
-HEAVY_PANES = (HostGrid, LogPane, DiagnosticsPane, SlowestTasks)
+HEAVY_GROUPS = ((HostGrid,), (LogPane, DiagnosticsPane, SlowestTasks))
+HEAVY_PANES = tuple(pane for group in HEAVY_GROUPS for pane in group)
 
 
 class Dashboard(Vertical):
@@ -93,7 +95,8 @@ class Dashboard(Vertical):
         self._mounted = 0.0
         self._painted = False
         self._last_tick = 0.0
-        self._last_heavy = 0.0
+        self._last_heavy = [0.0] * len(HEAVY_GROUPS)  # when each group of costly panes was drawn
+        self._partial = False  # the last frame left costly panes behind the state
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="dash-top"):
@@ -118,21 +121,21 @@ class Dashboard(Vertical):
         self._mounted = time.perf_counter()
         self.refresh_from_feed()
         self.call_after_refresh(self._shown)
-        self.run_worker(self._pace(), name="dashboard ticks", group="dashboard", exit_on_error=False)
+        self.set_timer(TICK_SECONDS, self._tick, name="dashboard tick")
         # What exists now (modules, classes, widgets) lives as long as the app: keep it out of the
         # collector's full passes, which otherwise walk it again and again during a flood of events.
         gc.freeze()
 
-    async def _pace(self) -> None:
+    def _tick(self) -> None:
         """A tick every TICK_SECONDS, or as soon as the previous frame's work allows.
 
-        Not `set_interval`: its timer, finding a tick late, waits for the tick after the next one, so
-        a frame of 70 ms work at 15 ticks/s became a 200 ms gap between frames.
+        Each tick sets the timer for the next. Not `set_interval`: its timer, finding a tick late, waits
+        for the tick after the next one, so a frame of 70 ms work at 15 ticks/s became a 200 ms gap
+        between frames. (Nor a worker looping forever: `workers.wait_for_complete()` would never return.)
         """
-        while True:
-            due = self._last_tick + TICK_SECONDS - time.perf_counter()
-            await asyncio.sleep(max(MIN_IDLE_SECONDS, due))
-            self.refresh_from_feed()
+        self.refresh_from_feed()
+        due = self._last_tick + TICK_SECONDS - time.perf_counter()
+        self.set_timer(max(MIN_IDLE_SECONDS, due), self._tick, name="dashboard tick")
 
     def _shown(self) -> None:
         self._painted = True
@@ -150,28 +153,36 @@ class Dashboard(Vertical):
         self._last_tick = started
         self.ticks += 1
         state, applied = self.state, 0
-        heavy_due = started - self._last_heavy >= HEAVY_PANES_EVERY_SECONDS
-        budget = HEAVY_APPLY_BUDGET_SECONDS if heavy_due else APPLY_BUDGET_SECONDS
+        # The costly group drawn longest ago, if it is due.
+        group = min(range(len(HEAVY_GROUPS)), key=self._last_heavy.__getitem__)
+        due = started - self._last_heavy[group] >= HEAVY_PANES_EVERY_SECONDS
+        budget = HEAVY_APPLY_BUDGET_SECONDS if due else APPLY_BUDGET_SECONDS
         while True:
             events = self.feed.drain(CHUNK)
-            for event in events:
-                state = state.apply(event)
+            state = state.apply_all(events)
             applied += len(events)
             if len(events) < CHUNK or time.perf_counter() - started > budget:
                 break
-        if applied or self.clock is not None or self.ticks == 1:
+        if applied or self.clock is not None or self.ticks == 1 or self._partial:
             self.state = state
-            # A trickle is shown at once everywhere; in a flood the costly panes wait their turn.
-            busy = applied >= CHUNK or len(self.feed) > 0
-            heavy = not busy or heavy_due
-            self.render_state(heavy=heavy)
+            # A trickle is shown at once everywhere; in a flood the costly panes wait their turn, and
+            # the first tick after it draws them all.
+            self._partial = applied >= CHUNK or len(self.feed) > 0
+            if self._partial:
+                self.render_state(heavy=False, group=group if due else None)
+            else:
+                self.render_state()
 
-    def render_state(self, heavy: bool = True) -> None:
+    def render_state(self, heavy: bool = True, group: int | None = None) -> None:
+        """Show the state on the light panes, and on the costly ones (`heavy`) or one group of them."""
         state, now = self.state, self.now()
-        if heavy:
-            self._last_heavy = time.perf_counter()
+        groups = range(len(HEAVY_GROUPS)) if heavy else () if group is None else (group,)
+        panes: list[type[Widget]] = list(LIGHT_PANES)
+        for index in groups:
+            self._last_heavy[index] = time.perf_counter()
+            panes.extend(HEAVY_GROUPS[index])
         with self.app.batch_update():
-            for pane in LIGHT_PANES + HEAVY_PANES if heavy else LIGHT_PANES:
+            for pane in panes:
                 cast(Pane, self.query_one(pane)).show(state, now)
 
     def reset(self) -> None:

@@ -10,9 +10,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from kwizard.engine.state import HostView, RunState
 
+CELL_STYLES_KEPT = 4096
 GRID_CACHE_SIZES = {"_cell_render_cache": 1000, "_row_render_cache": 100, "_line_cache": 100}
 
 
@@ -41,6 +43,8 @@ class HostGrid(DataTable[Any]):
         self._hosts: Any = None
         self._views: dict[str, HostView] = {}
         self._shown_cells: dict[str, list[tuple[str, str]]] = {}
+        self._column_keys: list[ColumnKey] = []
+        self._cell_styles: dict[tuple[Any, ...], tuple[Style, Style]] = {}
         # DataTable keys its render caches by an update counter, so after each update of the counts every
         # entry is stale; at their default sizes (10,000 cells) they held tens of thousands of dead
         # segment lists that every full garbage collection walked. A few screens' worth is enough.
@@ -56,8 +60,10 @@ class HostGrid(DataTable[Any]):
         self._shown_cells = {}
 
     def on_mount(self) -> None:
-        for column in self.COLUMNS:
+        self._column_keys = [
             self.add_column(column.title() if column != "unreachable" else "Unreach.", key=column)
+            for column in self.COLUMNS
+        ]
 
     def show(self, state: RunState, now: float) -> None:
         if state.hosts is self._hosts:
@@ -68,16 +74,22 @@ class HostGrid(DataTable[Any]):
         if any(name not in self._views for name in changed):  # new hosts: rows in name order
             self._rebuild(state)
             return
-        update = self.update_cell
+        updated = False
         for name in changed:
             view, before = state.hosts[name], self._shown_cells[name]
             self._views[name] = view
             cells = self._shown_cells[name] = self.cell_texts(name, view)
-            # Only the cells that read differently: a result usually changes one counter and the task,
-            # and every update_cell costs a row refresh (100 hosts × 6 columns was a 50 ms repaint).
-            for column, cell, old in zip(self.COLUMNS, cells, before, strict=True):
+            row = self._data[RowKey(name)]
+            # Only the cells that read differently (a result usually changes one counter and the task),
+            # written as update_cell writes them, with one refresh for all: in a flood, 100 hosts'
+            # update_cell calls, each refreshing the table, took longer than applying the events.
+            for column, cell, old in zip(self._column_keys, cells, before, strict=True):
                 if cell != old:
-                    update(name, column, Text(cell[0], style=cell[1], no_wrap=True))
+                    row[column] = Text(cell[0], style=cell[1], no_wrap=True)
+                    updated = True
+        if updated:
+            self._update_count += 1
+            self.refresh()
 
     def _rebuild(self, state: RunState) -> None:
         # Only when hosts appear: patching cells leaves far less garbage (Rows, renderables) than
@@ -144,11 +156,19 @@ class HostGrid(DataTable[Any]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        outer = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
-        around = outer + post
+        # The styles repeat from repaint to repaint (adding Rich styles is most of a cell's cost); the
+        # key holds what they are made of, so a new theme or cursor makes new ones.
+        key = (base_style, component, post, row_index, column_index, cell.style)
+        styles = self._cell_styles.get(key)
+        if styles is None:
+            if len(self._cell_styles) >= CELL_STYLES_KEPT:
+                self._cell_styles.clear()
+            outer = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+            styles = self._cell_styles[key] = (outer + post, outer + Style.parse(str(cell.style)) + post)
+        around, text_style = styles
         line = [Segment(" " * padding, around)] if padding else []
         # Rich keeps an empty text's segment, without the text's own style.
-        line.append(Segment(plain, outer + Style.parse(str(cell.style)) + post if plain else around))
+        line.append(Segment(plain, text_style if plain else around))
         if len(plain) < room:
             line.append(Segment(" " * (room - len(plain)), around))
         if padding:

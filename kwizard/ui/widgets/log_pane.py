@@ -172,7 +172,12 @@ class LogPane(ScrollView, can_focus=True):
 
     def _size_changed(self, follow: bool | None) -> None:
         at_end = self._to_end_pending or self.is_vertical_scroll_end if follow is None else follow
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows))
+        size = Size(self.scrollable_content_region.width, len(self._rows))
+        if size != self.virtual_size:
+            # Only the scrollbars depend on it (they lay the screen out again if one appears or goes):
+            # assigning it would lay out the whole screen on every batch of lines (~60 ms at 160x50).
+            self.set_reactive(LogPane.virtual_size, size)
+            self._scroll_update(size)
         if at_end and not self._to_end_pending:
             # After the refresh: only then does the pane know it can scroll that far.
             self._to_end_pending = True
