@@ -20,6 +20,7 @@ from kwizard.ui.widgets.failure_banner import FailureBanner
 from kwizard.ui.widgets.host_grid import HostGrid
 from kwizard.ui.widgets.log_pane import PHASE_CELLS, LogPane, row_text, rows_of
 from kwizard.ui.widgets.phase_list import PhaseList
+from kwizard.ui.widgets.run_progress import RunProgress
 from tests.deploy_driver import shown_log_lines
 
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
@@ -117,6 +118,25 @@ def test_snapshot_after_failure(snap_compare) -> None:
     reached over SSH") with its fix; slowest tasks start with 'Gather minimal facts'."""
     app = DashboardApp(replay_feed(RECORDING))
     assert snap_compare(app, terminal_size=(120, 40), run_before=_drain)
+
+
+def test_snapshot_replay_at_80x24(snap_compare) -> None:
+    """`kwizard runs show` at 80×24: the panels stack as on the Deploy step (phases and progress side
+    by side, the slowest tasks full width below them) instead of squeezing the progress pane to
+    nothing between the fixed-width phases and slowest-tasks panes; the screen scrolls to the rest."""
+    app = DashboardApp(replay_feed(RECORDING))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_drain)
+
+
+async def test_the_stand_alone_dashboard_stacks_its_panels_when_narrow() -> None:
+    app = DashboardApp(replay_feed(RECORDING))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _drain(pilot)
+        progress, phases = app.query_one(RunProgress), app.query_one(PhaseList)
+        slowest = app.dashboard.query_one("#slowest")
+        assert progress.size.width >= 30 and phases.size.width >= 30
+        assert slowest.region.y > phases.region.y and slowest.size.width >= 70
+        assert app.screen.max_scroll_y > 0  # the hosts, log and diagnoses are below, a scroll away
 
 
 async def _drain(pilot: object) -> None:

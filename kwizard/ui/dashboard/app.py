@@ -20,6 +20,12 @@ class DashboardApp(App[int]):
 
     TITLE = "kwizard run"
     BINDINGS: ClassVar = [Binding("q,escape", "quit", "Quit")]
+    # As in the wizard: under 100 columns the dashboard stacks its panels and the screen scrolls.
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
+    CSS = """
+    Screen.-narrow { overflow-y: auto; }
+    Screen.-narrow Dashboard { height: auto; min-height: 0; }
+    """
 
     def __init__(
         self,

@@ -64,7 +64,20 @@ class Dashboard(Vertical):
     Dashboard #log-search { display: none; }
     Dashboard #log-search.-open { display: block; }
     Dashboard DiagnosticsPane { width: 2fr; height: 1fr; border: round $warning; padding: 0 1; }
+    /* Under 100 columns (the screen's -narrow) the panels stack instead of shrinking: phases and
+       progress side by side, then the slowest tasks, the hosts, the log and the diagnoses, each full
+       width. The screen holding the dashboard says how it scrolls. */
+    .-narrow Dashboard #dash-top {
+        layout: grid; grid-size: 2; grid-columns: 1fr 1fr; grid-rows: auto; height: auto; max-height: 40;
+    }
+    .-narrow Dashboard PhaseList { width: 1fr; }
+    .-narrow Dashboard SlowestTasks { width: 1fr; column-span: 2; }
+    .-narrow Dashboard HostGrid { height: auto; max-height: 12; }
+    .-narrow Dashboard #dash-bottom { layout: vertical; height: auto; }
+    .-narrow Dashboard LogPane { width: 1fr; height: 14; }
+    .-narrow Dashboard DiagnosticsPane { width: 1fr; height: auto; }
     """
+    SCOPED_CSS = False  # the narrow rules depend on the screen's class
 
     BINDINGS: ClassVar = [
         Binding("a", "log_all", "Log: all"),
