@@ -21,7 +21,7 @@ class DashboardApp(App[int]):
     TITLE = "kwizard run"
     BINDINGS: ClassVar = [Binding("q,escape", "quit", "Quit")]
     # As in the wizard: under 100 columns the dashboard stacks its panels and the screen scrolls.
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     CSS = """
     Screen.-narrow { overflow-y: auto; }
     Screen.-narrow Dashboard { height: auto; min-height: 0; }
