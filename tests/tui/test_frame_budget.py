@@ -29,6 +29,20 @@ from kwizard.ui.widgets.log_pane import LogPane
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
 
 
+def layouts_asked(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """From now on, how many times each kind of widget asks for a layout of the screen."""
+    asked: Counter[str] = Counter()
+    real = Widget.refresh
+
+    def counted(self: Widget, *regions: Any, layout: bool = False, **kwargs: Any) -> Widget:
+        if layout:
+            asked[type(self).__name__] += 1
+        return real(self, *regions, layout=layout, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", counted)
+    return asked
+
+
 def left_for_the_collector(make: object) -> int:
     """Objects only the cyclic garbage collector frees after `make()`'s strips are dropped."""
     gc.collect()
@@ -99,21 +113,15 @@ async def test_panes_ask_for_a_new_layout_only_when_their_height_may_change(
 ) -> None:
     """Each tick rewrites the progress labels, the phase list and the failure banner; a layout of the
     whole screen is asked for only when a pane's height may change (each of them asked on every tick:
-    banner 72, labels 113, phase list 36 times over this recording's 42 ticks)."""
+    banner 72, labels 113, phase list 36 times over this recording's 42 ticks). The log's height in rows
+    is its own (a scroll view's virtual size): assigning it laid the screen out for every batch of lines;
+    now only its scrollbar appearing does."""
     events = list(read_events(RECORDING))
     feed = EventFeed()
     app = DashboardApp(feed)
-    asked: Counter[str] = Counter()
-    real = Widget.refresh
-
-    def counted(self: Widget, *regions: Any, layout: bool = False, **kwargs: Any) -> Widget:
-        if layout:
-            asked[type(self).__name__] += 1
-        return real(self, *regions, layout=layout, **kwargs)
-
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
-        monkeypatch.setattr(Widget, "refresh", counted)
+        asked = layouts_asked(monkeypatch)
         ticks = 0
         for start in range(0, len(events), 3):
             feed.extend(events[start : start + 3])
@@ -124,34 +132,7 @@ async def test_panes_ask_for_a_new_layout_only_when_their_height_may_change(
         assert ticks >= 40 and app.dashboard.state.status == "failed"
         assert app.query_one(FailureBanner).display  # shown, and its text follows the failures
         assert asked["FailureBanner"] <= 8 and asked["Label"] <= 6 and asked["PhaseList"] <= 2, asked
-
-
-async def test_the_log_growing_asks_for_a_layout_only_when_its_scrollbar_appears(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Its height in rows is its own (a scroll view's virtual size): assigning it laid the whole screen
-    out again for every batch of lines."""
-    events = list(read_events(RECORDING))
-    feed = EventFeed()
-    app = DashboardApp(feed)
-    asked: Counter[str] = Counter()
-    real = Widget.refresh
-
-    def counted(self: Widget, *regions: Any, layout: bool = False, **kwargs: Any) -> Widget:
-        if layout:
-            asked[type(self).__name__] += 1
-        return real(self, *regions, layout=layout, **kwargs)
-
-    async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
-        monkeypatch.setattr(Widget, "refresh", counted)
         pane = app.query_one(LogPane)
-        for _ in range(4):
-            for start in range(0, len(events), 5):
-                feed.extend(events[start : start + 5])
-                app.dashboard.refresh_from_feed()
-                app.dashboard.render_state()
-        await pilot.pause()
         assert pane.virtual_size.height == pane.row_count > pane.size.height  # it scrolls
         assert pane.scroll_offset.y == pane.max_scroll_y  # and follows the newest line
         assert asked["LogPane"] <= 1, asked
