@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -52,6 +54,16 @@ class HostGrid(DataTable[Any]):
             cache = getattr(self, name, None)
             if cache is not None:
                 cache.maxsize = size
+
+    # The table's rows are its own to scroll: a new virtual size (rows added) asks for its scrollbars to
+    # be updated, not for a layout of the whole screen, unless its height follows its rows (height: auto).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if self.styles.height is not None and self.styles.height.is_auto:
+            self.refresh(layout=True)
+        elif self.is_mounted:
+            self._scroll_update(size)
 
     def reset(self) -> None:
         self.clear()

@@ -20,7 +20,7 @@ class SlowestTasks(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self._shown: Any = None
-        self._rows = -1
+        self._first = True
 
     def show(self, state: RunState, now: float) -> None:
         if state.slowest is self._shown:
@@ -29,11 +29,14 @@ class SlowestTasks(Static):
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(justify="right", no_wrap=True, min_width=6)
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        for timing in state.slowest[:SLOWEST_SHOWN]:
+        shown = state.slowest[:SLOWEST_SHOWN]
+        for timing in shown:
             table.add_row(Text(duration_text(timing.seconds), style="cyan"), timing.task)
-        # One row per task shown (no wrapping): the pane's height changes only with their number.
-        rows = min(len(state.slowest), SLOWEST_SHOWN)
-        self.update(
-            table if state.slowest else Text("No task finished yet.", style="dim"), layout=rows != self._rows
-        )
-        self._rows = rows
+        if not shown:
+            table.add_row("", Text("No task finished yet.", style="dim"))
+        for _ in range(SLOWEST_SHOWN - max(len(shown), 1)):
+            table.add_row("", "")
+        # One row per task (no wrapping) and always as many rows: the pane keeps its height while the
+        # list fills, instead of laying the whole screen out again as each of the first tasks ends.
+        self.update(table, layout=self._first)
+        self._first = False
