@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -73,8 +74,7 @@ class ReviewStep(StepScreen):
             f"{spec.kubespray.container_manager}.\nPreset file: {self.wizard.ws.preset_file}"
         )
         self.query_one("#preset-yaml", TextArea).text = presets.dump(spec)
-        table = self.query_one("#review-files", DataTable)
-        table.add_columns("Status", "File", "Change")
+        self.query_one("#review-files", DataTable).add_columns("Status", "File", "Change")
         self.prepare(spec)
 
     @work(thread=True, exclusive=True, group="review")
@@ -102,9 +102,15 @@ class ReviewStep(StepScreen):
         where = plan.changes[0].path.parent if plan.changes else ""
         self.query_one("#review-files-where", Static).update(f"in {where}")
         table = self.query_one("#review-files", DataTable)
-        table.clear()
-        for change in plan.changes:
-            table.add_row(STATUS_LABELS[change.status], change.relative, _counts(change), key=change.relative)
+        rows = [(STATUS_LABELS[c.status], c.relative, _counts(c), c.relative) for c in plan.changes]
+        # Columns as wide as their widest cell from the start: sized later (when the table is next idle),
+        # the header was sometimes drawn at the width of its titles over rows already drawn wider.
+        table.clear(columns=True)
+        for index, title in enumerate(("Status", "File", "Change")):
+            cells = [Text.from_markup(row[index]).cell_len for row in rows]
+            table.add_column(title, width=max([len(title), *cells]))
+        for status, relative, counts, key in rows:
+            table.add_row(status, relative, counts, key=key)
         self._show_diff(0)
         self.query_one("#review-kubespray", Static).update(
             "\n".join(
