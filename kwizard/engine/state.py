@@ -107,12 +107,11 @@ class RunState(NamedTuple):
             kind, host = event.kind, event.host
             fast = host is not None and kind in _BATCHED and state.started is not None
             if fast:
-                stamp = event.time or (now if hosts is not None else state.now)
-                if hosts is None:
+                if hosts is None:  # a batch begins
                     hosts, now, second_count, count = dict(state.hosts), state.now, state.second_count, 0
+                stamp = event.time or now
                 moved = stamp if stamp > now else now
-                if not (int(moved) == state.second or not moved):
-                    fast = False  # a new second: its bookkeeping is apply's
+                fast = int(moved) == state.second or not moved  # a new second's bookkeeping is apply's
             if not fast:
                 if hosts is not None:
                     state = _flush(state, hosts, lines, count, now, second_count)
@@ -122,17 +121,12 @@ class RunState(NamedTuple):
             assert hosts is not None and host is not None
             now, count, second_count = moved, count + 1, second_count + 1
             old = hosts.get(host) or _NO_HOST
-            data = event.data
             if kind is EventKind.HOST_START:
-                hosts[host] = tuple.__new__(HostView, (*old[:6], data.get("task", ""), old.last, event.phase))
+                hosts[host] = _started(old, event)
                 continue
-            name = _RESULT_FIELD[kind]
-            counters = list(old[:6])
-            counters[_COUNTER[kind]] += 1
-            hosts[host] = tuple.__new__(HostView, (*counters, data.get("task", old.task), name, event.phase))
-            if kind is not EventKind.HOST_SKIPPED:
-                level = "changed" if kind is EventKind.HOST_CHANGED else "ok"
-                lines.append(LogLine(event.time, event.phase, host, level, f"{name}: [{host}]"))
+            hosts[host] = _with_result(old, event, ignored=False)
+            if kind in _LOGGED_RESULTS:
+                lines.append(LogLine(event.time, event.phase, host, *_result_line(event, ignored=False)))
         if hosts is not None:
             state = _flush(state, hosts, lines, count, now, second_count)
         return state
@@ -315,39 +309,19 @@ def _task_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
 
 
 def _host_start(state: RunState, event: Event, changes: dict[str, Any]) -> None:
-    host = event.host
-    if host is None:
-        return
-    old = state.hosts.get(host) or _NO_HOST
-    # HostView(*counters, task, last, phase), built directly: this runs for every task on every host.
-    view = tuple.__new__(HostView, (*old[:6], event.data.get("task", ""), old.last, event.phase))
-    state._with_host(changes, host, view)
-
-
-_NO_HOST = HostView()
-_COUNTER = {name: HostView._fields.index(field) for name, field in _RESULT_FIELD.items()}
-_OK, _IGNORED = HostView._fields.index("ok"), HostView._fields.index("ignored")
+    if event.host is not None:
+        state._with_host(changes, event.host, _started(state.hosts.get(event.host) or _NO_HOST, event))
 
 
 def _host_result(state: RunState, event: Event, changes: dict[str, Any]) -> None:
     host = event.host
     if host is None:
         return
-    kind = event.kind
-    name = _RESULT_FIELD[kind]
-    old = state.hosts.get(host) or _NO_HOST
-    data = event.data
+    kind, data = event.kind, event.data
     ignored = kind == "host_failed" and bool(data.get("ignored"))
-    counters = list(old[:6])
-    if ignored:  # an ignored failure counts as ok (Ansible's own recap does the same)
-        counters[_OK] += 1
-        counters[_IGNORED] += 1
-        name = "ok"
-    else:
-        counters[_COUNTER[kind]] += 1
-    view = tuple.__new__(HostView, (*counters, data.get("task", old.task), name, event.phase))
-    state._with_host(changes, host, view)
+    state._with_host(changes, host, _with_result(state.hosts.get(host) or _NO_HOST, event, ignored))
     if kind in ("host_failed", "host_unreachable") and not ignored:
+        name = _RESULT_FIELD[kind]
         message = failure_message(data.get("res") or {})
         if len(state.live_failures) < MAX_FAILURES:
             failure = Failure(
@@ -364,8 +338,37 @@ def _host_result(state: RunState, event: Event, changes: dict[str, Any]) -> None
             changes["failures"] = (*state.failures, failure)
         state._log(changes, event, "error", f"{name}: [{host}] {message}")
     elif kind in _LOGGED_RESULTS:
-        level = "changed" if kind == "host_changed" else "ok"
-        state._log(changes, event, level, f"{'ignored failure' if ignored else name}: [{host}]")
+        state._log(changes, event, *_result_line(event, ignored))
+
+
+# A host's view is built directly (not through _evolve): these run for every task on every host.
+_NO_HOST = HostView()
+_COUNTER = {name: HostView._fields.index(field) for name, field in _RESULT_FIELD.items()}
+_OK, _IGNORED = HostView._fields.index("ok"), HostView._fields.index("ignored")
+
+
+def _started(old: HostView, event: Event) -> HostView:
+    """The host's view as a task starts on it: HostView(*counters, task, last, phase)."""
+    return tuple.__new__(HostView, (*old[:6], event.data.get("task", ""), old.last, event.phase))
+
+
+def _with_result(old: HostView, event: Event, ignored: bool) -> HostView:
+    """The host's view after a result; an ignored failure counts as ok, as Ansible's own recap does."""
+    counters = list(old[:6])
+    if ignored:
+        counters[_OK] += 1
+        counters[_IGNORED] += 1
+        last = "ok"
+    else:
+        counters[_COUNTER[event.kind]] += 1
+        last = _RESULT_FIELD[event.kind]
+    return tuple.__new__(HostView, (*counters, event.data.get("task", old.task), last, event.phase))
+
+
+def _result_line(event: Event, ignored: bool) -> tuple[str, str]:
+    """The log's level and text for an ok, changed or ignored-failure result."""
+    level = "changed" if event.kind == "host_changed" else "ok"
+    return level, f"{'ignored failure' if ignored else _RESULT_FIELD[event.kind]}: [{event.host}]"
 
 
 # Kinds apply_all takes without apply: they change a host's view, the counters and maybe the log.

@@ -45,7 +45,7 @@ async def test_cells_are_drawn_as_datatable_draws_them() -> None:
                 task=task if index else "",  # one empty task: Rich keeps an empty segment
                 last=rng.choice(["ok", "failed", "unreachable"]),
             )
-            cells = [Text(t, style=s, no_wrap=True) for t, s in HostGrid.cell_texts(f"n{index:03d}", view)]
+            cells = [HostGrid.cell(cell) for cell in HostGrid.cell_texts(f"n{index:03d}", view)]
             grid.add_row(*cells, key=f"n{index:03d}")
         grid.add_row(*(Text(t) for t in ("wide-ü", "1", "2", "3", "4", "5", "日本語のタスク")), key="wide")
         await pilot.pause()

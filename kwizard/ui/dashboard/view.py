@@ -44,7 +44,6 @@ CHUNK = 256
 HEAVY_PANES_EVERY_SECONDS = 0.5
 LIGHT_PANES = (PhaseList, RunProgress, FailureBanner)
 HEAVY_GROUPS = ((HostGrid,), (LogPane, DiagnosticsPane, SlowestTasks))
-HEAVY_PANES = tuple(pane for group in HEAVY_GROUPS for pane in group)
 
 
 class Dashboard(Vertical):

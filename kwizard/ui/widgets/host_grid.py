@@ -97,7 +97,7 @@ class HostGrid(DataTable[Any]):
             # update_cell calls, each refreshing the table, took longer than applying the events.
             for column, cell, old in zip(self._column_keys, cells, before, strict=True):
                 if cell != old:
-                    row[column] = Text(cell[0], style=cell[1], no_wrap=True)
+                    row[column] = self.cell(cell)
                     updated = True
         if updated:
             self._update_count += 1
@@ -111,7 +111,7 @@ class HostGrid(DataTable[Any]):
         self._views = dict(state.hosts)
         self._shown_cells = {name: self.cell_texts(name, view) for name, view in state.hosts.items()}
         for name in sorted(state.hosts):
-            self.add_row(*(Text(t, style=s, no_wrap=True) for t, s in self._shown_cells[name]), key=name)
+            self.add_row(*map(self.cell, self._shown_cells[name]), key=name)
         if state.hosts:
             self.move_cursor(row=min(cursor, len(state.hosts) - 1), animate=False, scroll=False)
 
@@ -128,6 +128,11 @@ class HostGrid(DataTable[Any]):
             (str(view.skipped), "dim"),
             (view.task, "red" if bad and view.last in ("failed", "unreachable") else ""),
         ]
+
+    @staticmethod
+    def cell(text_and_style: tuple[str, str]) -> Text:
+        text, style = text_and_style
+        return Text(text, style=style, no_wrap=True)
 
     def _render_cell(
         self,
