@@ -13,6 +13,7 @@ import errno
 import fcntl
 import json
 import os
+import shlex
 import socket
 import time
 from collections.abc import Iterator
@@ -185,7 +186,7 @@ class RunJournal:
         try:
             atomic_write(self.state_file, text + "\n")
         except OSError as exc:
-            raise _write_error(self.state_file, exc) from None
+            raise self._write_error(self.state_file, exc) from None
 
     def update(self, **changes: Any) -> None:
         self.record = replace(self.record, **changes)
@@ -214,7 +215,25 @@ class RunJournal:
             handle.write(line + "\n")
             handle.flush()
         except OSError as exc:
-            raise _write_error(self.events_file, exc) from None
+            raise self._write_error(self.events_file, exc) from None
+
+    def _write_error(self, path: Path, exc: OSError) -> JournalError:
+        # A run folder is ROOT/clusters/CLUSTER/runs/ID: the resume command looks in the same ROOT.
+        parents = self.directory.parents
+        workdir = workdir_option(parents[3]) if len(parents) > 3 else ""
+        resume = f"`kwizard --resume {shlex.quote(self.record.cluster)}{workdir}`"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return JournalError(
+                "Disk full: the run journal cannot be written",
+                f"Writing {path} failed: no space left on the device. The run was stopped so that the "
+                "journal stays consistent; its last saved state is intact.",
+                f"Free some space on the disk holding {path.parent}, then continue with {resume}.",
+            )
+        return JournalError(
+            "The run journal cannot be written",
+            f"Writing {path} failed: {exc.strerror or exc}.",
+            f"Check the permissions and free space of {path.parent}, then continue with {resume}.",
+        )
 
     def _open_events(self) -> IO[str]:
         new = not self.events_file.exists() or self.events_file.stat().st_size == 0
@@ -362,18 +381,3 @@ def _terminate_partial_line(path: Path, handle: IO[str]) -> None:
         reader.seek(-1, os.SEEK_END)
         if reader.read(1) != b"\n":
             handle.write("\n")
-
-
-def _write_error(path: Path, exc: OSError) -> JournalError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return JournalError(
-            "Disk full: the run journal cannot be written",
-            f"Writing {path} failed: no space left on the device. The run was stopped so that the journal "
-            "stays consistent; its last saved state is intact.",
-            f"Free some space on the disk holding {path.parent}, then continue with `kwizard --resume`.",
-        )
-    return JournalError(
-        "The run journal cannot be written",
-        f"Writing {path} failed: {exc.strerror or exc}.",
-        f"Check the permissions and free space of {path.parent}, then continue with `kwizard --resume`.",
-    )

@@ -1,5 +1,5 @@
 """What kept the dashboard from its frame budget in a flood: cyclic screen lines, footer rebuilds,
-layouts as the log grew, every costly pane drawn in the same frame.
+layouts as the log grew, every costly pane drawn in the same frame, full collections inside frames.
 
 bench/events measures the frame gaps themselves; these tests pin the causes, on real Textual objects.
 """
@@ -18,7 +18,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from kwizard.engine.journal import read_events
-from kwizard.ui import strip_cycles
+from kwizard.ui import gc_pacing, strip_cycles
 from kwizard.ui.dashboard import EventFeed, replay_feed, view
 from kwizard.ui.dashboard.app import DashboardApp
 from kwizard.ui.widgets.failure_banner import FailureBanner
@@ -173,3 +173,46 @@ async def test_in_a_flood_a_frame_draws_at_most_one_group_of_costly_panes(
         drawn.clear()
         app.dashboard.refresh_from_feed()  # and then nothing until something happens
         assert drawn == []
+
+
+async def test_in_a_flood_full_collections_run_between_frames_and_python_takes_over_after() -> None:
+    """Python's full passes came with whatever allocated next, often the longest frame's work; while a
+    dashboard shows a run they run after a light frame is on the screen, and only there."""
+    events = list(read_events(RECORDING))
+    feed = EventFeed()
+    app = DashboardApp(feed)
+    before = gc.get_threshold()
+    full: list[bool] = []  # for each full collection: was it the dashboard's, between two frames?
+    between = [False]
+    real_collect = gc_pacing.collect
+
+    def paced() -> None:
+        between[0] = True
+        try:
+            real_collect()
+        finally:
+            between[0] = False
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(between[0])
+
+    gc.callbacks.append(seen)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(gc_pacing, "collect", paced)
+            async with app.run_test(size=(160, 50)) as pilot:
+                await pilot.pause()
+                assert gc.get_threshold()[2] == gc_pacing.BACKSTOP
+                for _ in range(300):
+                    feed.extend(events)
+                for _ in range(2000):  # the dashboard's own ticks drain it
+                    if not len(feed):
+                        break
+                    await pilot.pause(0.02)
+                assert not len(feed)
+                await pilot.pause(0.2)
+    finally:
+        gc.callbacks.remove(seen)
+    assert full and all(full), full
+    assert gc.get_threshold() == before  # Python's own trigger again once the dashboard is gone

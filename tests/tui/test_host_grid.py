@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Iterable
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from kwizard.engine.state import HostView
 from kwizard.ui.widgets.host_grid import HostGrid, plain_cell
@@ -62,3 +64,46 @@ async def test_cells_are_drawn_as_datatable_draws_them() -> None:
                             assert ours == theirs, (row, column, width, cursor, hover, base)
                             compared += 1
         assert compared == 13 * 7 * 5 * 3 * 3
+
+
+class Measured(HostGrid):
+    """A host grid that leaves the measuring of new rows to DataTable."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        DataTable._update_dimensions(self, new_rows)
+
+
+class TwoGrids(App[None]):
+    def compose(self) -> ComposeResult:
+        yield HostGrid(id="ours")
+        yield Measured(id="datatable")
+
+
+async def test_new_rows_widen_the_columns_as_datatable_measures_them() -> None:
+    rng = random.Random(5)
+    alphabet = string.ascii_letters + string.digits + " :/-_.()[]'\""
+    async with TwoGrids().run_test(size=(160, 40)) as pilot:
+        grids = [pilot.app.query_one("#ours", HostGrid), pilot.app.query_one("#datatable", HostGrid)]
+        odd = [
+            Text("wide-ü"),  # not ASCII: Rich measures it
+            Text("日本語のタスク"),
+            Text("two\nlines"),
+            Text("spans", spans=[Span(0, 2, "red")]),
+            Text("trailing   "),
+            Text(""),
+            "a str",
+        ]
+        for batch in range(6):
+            for index in range(batch * 10, batch * 10 + 10):
+                cells = [
+                    Text("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))) for _ in range(7)
+                ]
+                if index % 4 == 0:  # now and then a row that DataTable measures in either grid
+                    cells[rng.randrange(7)] = rng.choice(odd)
+                for grid in grids:
+                    grid.add_row(*cells, key=f"h{index:03d}")
+            await pilot.pause()
+            ours, theirs = ([column.content_width for column in grid.ordered_columns] for grid in grids)
+            assert ours == theirs
+            assert grids[0].virtual_size == grids[1].virtual_size
+        assert grids[0].row_count == 60 and max(ours) > 30

@@ -10,7 +10,7 @@ import pytest
 
 from kwizard.engine.journal import JournalError, RunJournal, cluster_lock, list_runs, read_events
 from kwizard.errors import InputError
-from kwizard.paths import Workspace
+from kwizard.paths import ENV_SHELL_WORKDIR, ENV_WORKDIR, Workspace
 from kwizard.protocol.phase import Event
 
 
@@ -85,11 +85,14 @@ def test_a_failed_write_keeps_the_previous_state(tmp_path: Path, monkeypatch: py
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", no_space)  # the temp file's data cannot reach the disk
+    # As `--workdir ROOT` leaves them (the shell had no KWIZARD_WORKDIR): the resume command names ROOT.
+    monkeypatch.setenv(ENV_WORKDIR, str(ws.root))
+    monkeypatch.setenv(ENV_SHELL_WORKDIR, "")
     with pytest.raises(JournalError) as caught:
         journal.update_phase("kubespray", status="failed")
     monkeypatch.undo()
     assert caught.value.title.startswith("Disk full")
-    assert "kwizard --resume" in caught.value.fix
+    assert f"`kwizard --resume {ws.cluster} --workdir {ws.root}`" in caught.value.fix
     assert journal.state_file.read_text() == before
     assert [p.name for p in journal.directory.iterdir() if p.name.endswith(".tmp")] == []
 

@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from kwizard.engine.state import RunState
+from kwizard.ui import gc_pacing
 from kwizard.ui.dashboard.feed import EventFeed
 from kwizard.ui.widgets.diagnostics_pane import DiagnosticsPane
 from kwizard.ui.widgets.failure_banner import FailureBanner
@@ -109,6 +110,7 @@ class Dashboard(Vertical):
         self._last_tick = 0.0
         self._last_heavy = [0.0] * len(HEAVY_GROUPS)  # when each group of costly panes was drawn
         self._partial = False  # the last frame left costly panes behind the state
+        self._drew_heavy = False  # the last frame drew costly panes
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="dash-top"):
@@ -137,6 +139,11 @@ class Dashboard(Vertical):
         # What exists now (modules, classes, widgets) lives as long as the app: keep it out of the
         # collector's full passes, which otherwise walk it again and again during a flood of events.
         gc.freeze()
+        # And run those passes between frames (see gc_pacing).
+        gc_pacing.pace()
+
+    def on_unmount(self) -> None:
+        gc_pacing.unpace()
 
     def _tick(self) -> None:
         """A tick every TICK_SECONDS, or as soon as the previous frame's work allows.
@@ -146,6 +153,9 @@ class Dashboard(Vertical):
         between frames. (Nor a worker looping forever: `workers.wait_for_complete()` would never return.)
         """
         self.refresh_from_feed()
+        if gc_pacing.due() and not self._drew_heavy:
+            # A full collection once this (light) frame is on the screen, in the time left before the next.
+            self.call_after_refresh(gc_pacing.collect)
         due = self._last_tick + TICK_SECONDS - time.perf_counter()
         self.set_timer(max(MIN_IDLE_SECONDS, due), self._tick, name="dashboard tick")
 
@@ -164,6 +174,7 @@ class Dashboard(Vertical):
             self.worst_gap = max(self.worst_gap, started - self._last_tick)
         self._last_tick = started
         self.ticks += 1
+        self._drew_heavy = False
         state, applied = self.state, 0
         # The costly group drawn longest ago, if it is due.
         group = min(range(len(HEAVY_GROUPS)), key=self._last_heavy.__getitem__)
@@ -189,6 +200,7 @@ class Dashboard(Vertical):
         """Show the state on the light panes, and on the costly ones (`heavy`) or one group of them."""
         state, now = self.state, self.now()
         groups = range(len(HEAVY_GROUPS)) if heavy else () if group is None else (group,)
+        self._drew_heavy = bool(groups)
         panes: list[type[Widget]] = list(LIGHT_PANES)
         for index in groups:
             self._last_heavy[index] = time.perf_counter()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -191,6 +193,23 @@ class HostGrid(DataTable[Any]):
         if padding:
             line.append(Segment(" " * padding, around))
         return [line]
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Widen the columns for new rows: a one-style ASCII cell is as wide as its text (what Rich's
+        measure answers); other rows go to DataTable. Its way renders and measures every cell through
+        Rich, which for the hundred rows of a large cluster's first task took a frame of its own."""
+        columns = self.ordered_columns
+        others: list[RowKey] = []
+        for row_key in new_rows:
+            row, cells = self.rows.get(row_key), self._data.get(row_key)
+            known = self._row_locations.get(row_key) is not None
+            plain = [plain_cell(cells.get(c.key), sys.maxsize) for c in columns] if cells and known else []
+            if row is None or row.label is not None or row.auto_height or not plain or None in plain:
+                others.append(row_key)
+                continue
+            for column, text in zip(columns, plain, strict=True):
+                column.content_width = max(column.content_width, len(cast(str, text)))
+        super()._update_dimensions(others)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -8,14 +8,19 @@ from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from textual.containers import Vertical
-from textual.widgets import Label, ProgressBar, Sparkline
+from textual.widgets import Label, ProgressBar
 
 from kwizard.engine.report import clock
 from kwizard.engine.state import RunState
+from kwizard.ui.widgets.sparkline import Sparkline
 
 
 def one_line(text: str, width: int) -> bool:
-    return "\n" not in text and 0 < cell_len(text) <= width
+    """Whether `text` takes one line of a label `width` wide (an empty label is one line high too)."""
+    return width > 0 and "\n" not in text and cell_len(text) <= width
+
+
+LABELS = ("#overall-label", "#phase-label", "#task-label", "#artifacts-label", "#throughput-label")
 
 
 class RunProgress(Vertical):
@@ -37,6 +42,8 @@ class RunProgress(Vertical):
         self._history: tuple[int, ...] = ()
 
     def compose(self) -> Any:
+        # Each label starts empty, one line high: its first one-line text needs no new layout.
+        self._texts = dict.fromkeys(LABELS, "")
         yield Label("", id="overall-label")
         yield ProgressBar(total=1.0, show_eta=False, id="overall-bar")
         yield Label("", id="phase-label")
