@@ -29,11 +29,7 @@ class Footer(TextualFooter):
         if self._pending or not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
         self._pending = True
-        if self._shown is None:
-            # The first keys: in the screen's first frame, not in a layout of their own after it.
-            self.call_later(self._recompose_if_changed)
-        else:
-            self.call_after_refresh(self._recompose_if_changed)
+        self.call_after_refresh(self._recompose_if_changed)
 
     def shown_bindings(self) -> tuple[Any, ...]:
         """What compose() would show: each shown binding's key, action, text and state."""
