@@ -67,6 +67,15 @@ def workdir_option(root: Path) -> str:
     return f" --workdir {shlex.quote(str(root))}"
 
 
+def run_workdir_option(run_dir: Path) -> str:
+    """`workdir_option` for the workspace root holding the run folder ROOT/clusters/CLUSTER/runs/ID
+    ("" for a run folder kept anywhere else)."""
+    parents = run_dir.parents
+    if len(parents) > 3 and parents[0].name == "runs" and parents[2].name == "clusters":
+        return workdir_option(parents[3])
+    return ""
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The folders of one cluster, below a workspace root."""

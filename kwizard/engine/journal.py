@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from kwizard.errors import InputError, KwizardError
 from kwizard.fsutil import atomic_write, ensure_private_dir
-from kwizard.paths import Workspace, workdir_option
+from kwizard.paths import Workspace, run_workdir_option, workdir_option
 from kwizard.protocol.events import event_kind
 from kwizard.protocol.phase import Event
 
@@ -218,10 +218,7 @@ class RunJournal:
             raise self._write_error(self.events_file, exc) from None
 
     def _write_error(self, path: Path, exc: OSError) -> JournalError:
-        # A run folder is ROOT/clusters/CLUSTER/runs/ID: the resume command looks in the same ROOT.
-        parents = self.directory.parents
-        workdir = workdir_option(parents[3]) if len(parents) > 3 else ""
-        resume = f"`kwizard --resume {shlex.quote(self.record.cluster)}{workdir}`"
+        resume = f"`kwizard --resume {shlex.quote(self.record.cluster)}{run_workdir_option(self.directory)}`"
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return JournalError(
                 "Disk full: the run journal cannot be written",

@@ -31,7 +31,7 @@ from kwizard.engine.report import clock, duration_text
 from kwizard.engine.state import RunState, failure_message
 from kwizard.engine.summary import summary_json
 from kwizard.headless.output import output_console
-from kwizard.paths import workdir_option
+from kwizard.paths import run_workdir_option
 from kwizard.protocol.phase import Event
 
 STATUS_STYLE = {
@@ -271,8 +271,9 @@ class HeadlessConsole:
         out.print(f"Report: {outcome.directory / 'report.md'}")
         # A day-2 run (add-node, remove-node, reset) continues headless, or from the cluster's home screen.
         headless = " --yes" if record.options.get("operation") else ""
-        # The run folder is ROOT/clusters/CLUSTER/runs/RUN_ID: a run in another --workdir says so.
-        headless += workdir_option(outcome.directory.parents[3])
+        # A run in another --workdir says so.
+        workdir = run_workdir_option(outcome.directory)
+        headless += workdir
         if outcome.status == "interrupted":
             out.print(
                 "[yellow]Interrupted[/] — resume with: [bold]kwizard --resume "
@@ -286,7 +287,7 @@ class HeadlessConsole:
                 out.print(
                     f"kwizard can apply: {escape(', '.join(fixable))}. Apply and continue with: "
                     f"[bold]kwizard --resume {escape(record.cluster)} --yes --apply-fixes"
-                    f"{escape(workdir_option(outcome.directory.parents[3]))}[/]"
+                    f"{escape(workdir)}[/]"
                 )
             out.print("Continue with: [bold]kwizard --resume " + escape(record.cluster) + headless + "[/]")
         if self.json_mode:

@@ -1,13 +1,13 @@
 """Full garbage collections between the dashboard's frames, not in the middle of one.
 
 Python's collector runs a full pass (every tracked object: ~35,000 on a live dashboard, 10-50 ms here)
-whenever enough young collections have happened, which is whatever allocation comes next: during a flood
-of events, a frame that was already the longest. While a dashboard shows a run, `paced()` raises the
-collector's own trigger for full passes far out of reach, and the dashboard asks `due()` on its ticks:
-when as many young collections as Python's own trigger counts have happened, it runs `collect()` once
-the frame is on the screen, in the time left before the next tick. The young generations are collected
-as usual; the raised trigger stays as a backstop should the ticks stop. Nested users share one setting;
-the last one out restores Python's.
+whenever enough collections of the middle generation have happened, so in whatever allocates next: during
+a flood of events, often a frame that was already the longest. While a dashboard shows a run, `pace()`
+raises the collector's own trigger for full passes far out of reach, and the dashboard asks `due()` on
+its ticks: when as many middle collections as Python's own trigger counts have happened, it runs
+`collect()` once a light frame is on the screen, in the time left before the next tick. The younger
+generations are collected as usual; the raised trigger stays as a backstop should the ticks stop.
+Nested users share one setting; the last one out restores Python's.
 """
 
 from __future__ import annotations

@@ -39,3 +39,9 @@ def test_a_printed_command_names_the_workdir_option_the_shell_does_not_know(
     monkeypatch.setenv(ENV_SHELL_WORKDIR, str(tmp_path / "usual"))
     assert workdir_option(tmp_path / "usual") == ""
     assert workdir_option(tmp_path / "other dir") == f" --workdir '{tmp_path / 'other dir'}'"
+    # A run folder names the root of its workspace; a folder kept elsewhere names none.
+    from kwizard.paths import run_workdir_option
+
+    run = tmp_path / "other dir" / "clusters" / "lab" / "runs" / "20261207-1"
+    assert run_workdir_option(run) == f" --workdir '{tmp_path / 'other dir'}'"
+    assert run_workdir_option(tmp_path / "copied" / "20261207-1") == ""

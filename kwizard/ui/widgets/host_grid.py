@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -204,11 +204,13 @@ class HostGrid(DataTable[Any]):
             row, cells = self.rows.get(row_key), self._data.get(row_key)
             known = self._row_locations.get(row_key) is not None
             plain = [plain_cell(cells.get(c.key), sys.maxsize) for c in columns] if cells and known else []
-            if row is None or row.label is not None or row.auto_height or not plain or None in plain:
+            widths = [len(text) for text in plain if text is not None]
+            odd = row is None or row.label is not None or row.auto_height
+            if odd or not plain or len(widths) < len(plain):
                 others.append(row_key)
                 continue
-            for column, text in zip(columns, plain, strict=True):
-                column.content_width = max(column.content_width, len(cast(str, text)))
+            for column, width in zip(columns, widths, strict=True):
+                column.content_width = max(column.content_width, width)
         super()._update_dimensions(others)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -38,12 +38,11 @@ class RunProgress(Vertical):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._texts: dict[str, str] = {}
+        # Each label starts empty, one line high: its first one-line text needs no new layout.
+        self._texts: dict[str, str] = dict.fromkeys(LABELS, "")
         self._history: tuple[int, ...] = ()
 
     def compose(self) -> Any:
-        # Each label starts empty, one line high: its first one-line text needs no new layout.
-        self._texts = dict.fromkeys(LABELS, "")
         yield Label("", id="overall-label")
         yield ProgressBar(total=1.0, show_eta=False, id="overall-bar")
         yield Label("", id="phase-label")
