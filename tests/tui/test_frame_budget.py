@@ -1,5 +1,6 @@
 """What kept the dashboard from its frame budget in a flood: cyclic screen lines, footer rebuilds,
-layouts as the log grew, every costly pane drawn in the same frame, full collections inside frames.
+layouts as the log grew, every costly pane drawn in the same frame, full collections inside frames,
+the producing thread sharing the interpreter during a frame, panes moving as the first events came.
 
 bench/events measures the frame gaps themselves; these tests pin the causes, on real Textual objects.
 """
@@ -7,6 +8,8 @@ bench/events measures the frame gaps themselves; these tests pin the causes, on 
 from __future__ import annotations
 
 import gc
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,13 +21,17 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from kwizard.engine.journal import read_events
+from kwizard.protocol.events import EventKind
+from kwizard.protocol.phase import Event
 from kwizard.ui import gc_pacing, strip_cycles
 from kwizard.ui.dashboard import EventFeed, replay_feed, view
+from kwizard.ui.dashboard import feed as feed_module
 from kwizard.ui.dashboard.app import DashboardApp
 from kwizard.ui.widgets.failure_banner import FailureBanner
 from kwizard.ui.widgets.footer import Footer
 from kwizard.ui.widgets.host_grid import HostGrid
 from kwizard.ui.widgets.log_pane import LogPane
+from kwizard.ui.widgets.run_progress import RunProgress
 
 RECORDING = Path(__file__).parent.parent / "fixtures" / "events" / "lab-failed-run.jsonl"
 
@@ -114,8 +121,8 @@ async def test_panes_ask_for_a_new_layout_only_when_their_height_may_change(
     """Each tick rewrites the progress labels, the phase list and the failure banner; a layout of the
     whole screen is asked for only when a pane's height may change (each of them asked on every tick:
     banner 72, labels 113, phase list 36 times over this recording's 42 ticks). The log's height in rows
-    is its own (a scroll view's virtual size): assigning it laid the screen out for every batch of lines;
-    now only its scrollbar appearing does."""
+    is its own (a scroll view's virtual size): assigning it laid the screen out for every batch of lines,
+    and its scrollbar appearing once more; now nothing does."""
     events = list(read_events(RECORDING))
     feed = EventFeed()
     app = DashboardApp(feed)
@@ -135,7 +142,96 @@ async def test_panes_ask_for_a_new_layout_only_when_their_height_may_change(
         pane = app.query_one(LogPane)
         assert pane.virtual_size.height == pane.row_count > pane.size.height  # it scrolls
         assert pane.scroll_offset.y == pane.max_scroll_y  # and follows the newest line
-        assert asked["LogPane"] <= 1, asked
+        # Their scrollbars are there from the start: their content outgrowing them lays nothing out.
+        assert asked["LogPane"] == 0 and asked["HostGrid"] == 0, asked
+
+
+async def test_the_progress_pane_keeps_its_height_as_its_lines_come_and_go() -> None:
+    """The phase bar and the artifacts line show and hide with the phases; the pane stays as high, so
+    the panes below it do not move (which redrew all of them, at the run's first events)."""
+
+    def event(kind: EventKind, phase: str = "", **data: Any) -> Event:
+        return Event(kind, phase, None, data, 1000.0)
+
+    events = [
+        event(EventKind.RUN_START, run_id="r", cluster="c", phases=["cluster", "apps"]),
+        event(EventKind.PHASE_START, "cluster", title="Kubespray", tasks_total=3),  # a bar
+        event(EventKind.LOG, "cluster", text="runner", artifacts="/runs/r/cluster/artifacts/1"),
+        event(EventKind.TASK_START, "cluster", task="t1"),
+        event(EventKind.PHASE_END, "cluster", status="ok"),
+        event(EventKind.PHASE_START, "apps", title="Apps"),  # no total: no bar
+        event(EventKind.TASK_START, "apps", task="t2"),
+        event(EventKind.PHASE_END, "apps", status="ok"),
+        event(EventKind.RUN_END, status="ok"),
+    ]
+    feed = EventFeed()
+    app = DashboardApp(feed)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        progress = app.query_one(RunProgress)
+        bar, artifacts = progress.query_one("#phase-bar"), progress.query_one("#artifacts-label")
+        heights, shown = set(), set()
+        for one in events:
+            feed.put(one)
+            app.dashboard.refresh_from_feed()
+            await pilot.pause()
+            heights.add((progress.outer_size.height, app.query_one("#dash-top").outer_size.height))
+            shown.add((bar.display, artifacts.display))
+        assert shown >= {(False, False), (True, True), (False, True)}, shown  # they came and went
+        assert heights == {(12, 12)}, heights
+
+
+def test_a_producer_waits_while_the_feed_is_held_and_goes_on_once_released() -> None:
+    feed = EventFeed()
+    event = next(iter(read_events(RECORDING)))
+    feed.hold()
+    producer = threading.Thread(target=feed.put, args=(event,), daemon=True)
+    producer.start()
+    producer.join(0.1)
+    assert producer.is_alive() and len(feed) == 0  # waiting for the frame
+    feed.put(event)  # the UI's own thread never waits
+    assert len(feed) == 1
+    feed.release()
+    producer.join(5)
+    assert not producer.is_alive() and len(feed) == 2
+
+
+def test_a_hold_never_released_ends_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(feed_module, "HOLD_LIMIT", 0.2)
+    feed = EventFeed()
+    events = list(read_events(RECORDING))[:50]
+    feed.hold()
+    started = time.monotonic()
+    producer = threading.Thread(target=lambda: [feed.put(event) for event in events], daemon=True)
+    producer.start()
+    producer.join(5)
+    waited = time.monotonic() - started
+    assert not producer.is_alive() and len(feed) == len(events)
+    assert 0.15 <= waited < 2  # the limit once, not once per event
+
+
+async def test_the_dashboard_holds_its_feed_only_while_it_draws_a_frame() -> None:
+    """A producing thread (the engine) feeds a live dashboard: every hold of a tick is released once its
+    frame is drawn, and everything sent arrives."""
+    events = list(read_events(RECORDING))
+    feed = EventFeed()
+    holds: list[str] = []
+    real_hold, real_release = feed.hold, feed.release
+    feed.hold = lambda: (holds.append("hold"), real_hold())[-1]  # type: ignore[method-assign]
+    feed.release = lambda: (holds.append("release"), real_release())[-1]  # type: ignore[method-assign]
+    app = DashboardApp(feed)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        producer = threading.Thread(target=lambda: [feed.put(event) for event in events * 20], daemon=True)
+        producer.start()
+        for _ in range(500):
+            if not producer.is_alive() and not len(feed):
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        assert not producer.is_alive() and app.dashboard.state.events == len(events) * 20
+        ticks = holds.count("hold")
+        assert ticks >= 3 and holds.count("release") >= ticks - 1, holds
 
 
 async def test_in_a_flood_a_frame_draws_at_most_one_group_of_costly_panes(

@@ -57,10 +57,15 @@ class Dashboard(Vertical):
     Dashboard RunProgress { width: 1fr; border: round $primary; padding: 0 1; }
     Dashboard SlowestTasks { width: 44; height: auto; border: round $primary; padding: 0 1; }
     Dashboard FailureBanner { height: auto; border: heavy $error; padding: 0 1; }
-    Dashboard HostGrid { height: 1fr; min-height: 5; border: round $primary; }
+    /* The host grid's and the log's scrollbars are there from the start: content outgrowing the pane
+       then lays nothing out (in a flood, each of them appearing was a frame of twice the others). A
+       task name wider than the grid is cut at its edge, with no horizontal scrollbar coming and going. */
+    Dashboard HostGrid {
+        height: 1fr; min-height: 5; border: round $primary; overflow-x: hidden; overflow-y: scroll;
+    }
     Dashboard #dash-bottom { height: 1fr; min-height: 8; }
     Dashboard #log-column { width: 3fr; }
-    Dashboard LogPane { height: 1fr; border: round $primary; }
+    Dashboard LogPane { height: 1fr; border: round $primary; overflow-y: scroll; }
     Dashboard #log-search { display: none; }
     Dashboard #log-search.-open { display: block; }
     Dashboard DiagnosticsPane { width: 2fr; height: 1fr; border: round $warning; padding: 0 1; }
@@ -143,6 +148,7 @@ class Dashboard(Vertical):
         gc_pacing.pace()
 
     def on_unmount(self) -> None:
+        self.feed.release()
         gc_pacing.unpace()
 
     def _tick(self) -> None:
@@ -152,7 +158,10 @@ class Dashboard(Vertical):
         for the tick after the next one, so a frame of 70 ms work at 15 ticks/s became a 200 ms gap
         between frames. (Nor a worker looping forever: `workers.wait_for_complete()` would never return.)
         """
+        # The producers wait while this frame is made and drawn (see EventFeed.hold).
+        self.feed.hold()
         self.refresh_from_feed()
+        self.call_after_refresh(self.feed.release)
         if gc_pacing.due() and not self._drew_heavy:
             # A full collection once this (light) frame is on the screen, in the time left before the next.
             self.call_after_refresh(gc_pacing.collect)

@@ -26,8 +26,11 @@ LABELS = ("#overall-label", "#phase-label", "#task-label", "#artifacts-label", "
 class RunProgress(Vertical):
     """Overall and current-phase progress bars, elapsed time and ETA, the current task, throughput."""
 
+    # As high as when every line shows (borders included): the phase bar and the artifacts line come and
+    # go with the phases, and the pane keeps its height, so what is below it does not move (a new
+    # layout of the whole dashboard, at the run's first events: its dearest frame in a flood).
     DEFAULT_CSS = """
-    RunProgress { height: auto; }
+    RunProgress { height: auto; min-height: 12; }
     RunProgress ProgressBar { width: 1fr; }
     /* A narrow panel shrinks the bar, not the percentage ("100%" was cut to "10" at 80x24). */
     RunProgress ProgressBar Bar { width: 1fr; }
