@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Static
-from textual.worker import Worker, WorkerState, WorkType
 
 from kwizard.spec import ClusterSpec
 from kwizard.ui.widgets.footer import Footer
+from kwizard.ui.workers import GuardedWorkers
 
 if TYPE_CHECKING:
     from kwizard.ui.app import WizardApp
-
-Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -92,11 +89,12 @@ class StepBar(Static):
         return (" → " if short else "  →  ").join(parts)
 
 
-class StepScreen(Screen[None]):
+class StepScreen(GuardedWorkers[None]):
     """A step of the wizard: a form that reads from and writes to the ClusterSpec.
 
     Subclasses set `step_id`, compose their form in `compose_body`, fill it in `load_spec` and return the
-    updated spec from `apply_to` (raising InputError when the form holds something invalid).
+    updated spec from `apply_to` (raising InputError when the form holds something invalid). Their
+    workers end in the error modal (GuardedWorkers), never in a traceback.
     """
 
     step_id: ClassVar[str] = ""
@@ -117,39 +115,6 @@ class StepScreen(Screen[None]):
     @property
     def wizard(self) -> WizardApp:
         return cast("WizardApp", self.app)
-
-    def run_worker(
-        self,
-        work: WorkType[Result],
-        name: str | None = "",
-        group: str = "default",
-        description: str = "",
-        exit_on_error: bool = True,
-        start: bool = True,
-        exclusive: bool = False,
-        thread: bool = False,
-    ) -> Worker[Result]:
-        # Every worker of every step (the @work methods come through here): an exception escaping one
-        # becomes the error modal in on_worker_state_changed instead of ending the app with a traceback.
-        return super().run_worker(
-            work,
-            name,
-            group,
-            description,
-            exit_on_error=False,
-            start=start,
-            exclusive=exclusive,
-            thread=thread,
-        )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR or event.worker.error is None:
-            return
-        self.worker_failed(event.worker)
-        self.wizard.show_unexpected(event.worker.error)
-
-    def worker_failed(self, worker: Worker[object]) -> None:
-        """Undo what the step set up for `worker` (busy flags, disabled buttons); it raised."""
 
     def compose(self) -> ComposeResult:
         yield StepBar(self.step_id, self.wizard.step_outcomes)

@@ -13,6 +13,7 @@ from kwizard.access import ensure_key_pair
 from kwizard.spec import ClusterSpec
 from kwizard.ui.app import WizardApp
 from kwizard.ui.modals import ErrorModal
+from kwizard.ui.screens.day2_run import Day2RunScreen
 
 
 def _spec(tmp_path: Path) -> ClusterSpec:
@@ -76,3 +77,54 @@ async def test_an_unexpected_exception_is_an_internal_error_modal_naming_the_cra
         await pilot.press("escape")
         await _wait_for(pilot, lambda: not isinstance(app.screen, ErrorModal), "the modal to close")
         assert not app.screen.query_one("#check", Button).disabled
+
+
+async def _day2_run(app: WizardApp, pilot: Pilot[int]) -> Day2RunScreen:
+    """A day-2 run (reset) started on its run screen, as the cluster's home screen starts one."""
+    screen = Day2RunScreen("Reset the cluster", {"command": "reset"})
+    await app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+async def test_a_day2_run_that_cannot_make_its_folder_is_an_error_modal_and_its_screen_can_be_left(
+    tmp_path: Path,
+) -> None:
+    workdir = tmp_path / "workdir"
+    workdir.write_text("a file where kwizard's folder should be\n")
+    app = WizardApp(_spec(tmp_path), root=workdir)
+    async with app.run_test(size=(120, 45)) as pilot:
+        run = await _day2_run(app, pilot)
+        await _wait_for(pilot, lambda: isinstance(app.screen, ErrorModal), "the error modal")
+        assert app.is_running
+        text = _modal_text(app)
+        assert "Cannot create the cluster's folder" in text and str(workdir) in text
+        await pilot.press("escape")
+        await _wait_for(pilot, lambda: app.screen is run, "the run screen again")
+        assert not run.running
+        assert not run.query_one("#day2-back", Button).disabled  # Back leaves the screen
+        assert run.query_one("#day2-cancel", Button).disabled
+        assert app.spec.name == "crashy" and [h.name for h in app.spec.hosts] == ["n1"]  # nothing lost
+
+
+async def test_an_unexpected_exception_in_a_day2_run_is_an_internal_error_modal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom in the day-2 worker")
+
+    monkeypatch.setattr("kwizard.service.runs.build_engine", crash)
+    root = tmp_path / "kw"
+    app = WizardApp(_spec(tmp_path), root=root)
+    async with app.run_test(size=(120, 45)) as pilot:
+        run = await _day2_run(app, pilot)
+        await _wait_for(pilot, lambda: isinstance(app.screen, ErrorModal), "the error modal")
+        assert app.is_running
+        text = _modal_text(app)
+        assert "kwizard hit an internal error" in text and "RuntimeError: boom in the day-2 worker" in text
+        assert "boom in the day-2 worker" in (root / "crash.log").read_text()
+        await pilot.press("escape")
+        await _wait_for(pilot, lambda: app.screen is run, "the run screen again")
+        assert not run.running and not run.query_one("#day2-back", Button).disabled
+        await pilot.click("#day2-back")
+        await _wait_for(pilot, lambda: app.screen is not run, "the run screen to close")

@@ -19,21 +19,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
+from textual.reactive import reactive
 from textual.widgets import Button, Header, Static
+from textual.worker import Worker
 
 from kwizard.engine.pipeline import RunOutcome
 from kwizard.errors import KwizardError
 from kwizard.ui.dashboard import Dashboard, EventFeed
 from kwizard.ui.hostkey import host_key_trust
 from kwizard.ui.widgets.footer import Footer
+from kwizard.ui.workers import GuardedWorkers
 
 if TYPE_CHECKING:
     from kwizard.engine.pipeline import Engine
     from kwizard.ui.app import WizardApp
 
 
-class Day2RunScreen(Screen[str | None]):
+class Day2RunScreen(GuardedWorkers[str | None]):
     """Runs (or resumes) one day-2 operation of the wizard's cluster; dismissed with the run's status."""
 
     BINDINGS: ClassVar = [
@@ -42,6 +44,9 @@ class Day2RunScreen(Screen[str | None]):
         Binding("f", "dashboard('log_failures')", "Log: failures", show=False),
         Binding("slash", "dashboard('log_search')", "Search log"),
     ]
+
+    # The run is going on: Cancel works, Back waits (watch_running).
+    running: reactive[bool] = reactive(False, init=False)
 
     @dataclass
     class Finished(Message):
@@ -58,7 +63,7 @@ class Day2RunScreen(Screen[str | None]):
         self.resume_from = resume
         self.feed = EventFeed()
         self.engine: Engine | None = None
-        self.running = False
+        self.cancel = threading.Event()  # the run's: Cancel sets it, whether or not its engine is built yet
         self.outcome: RunOutcome | None = None
 
     @property
@@ -79,37 +84,41 @@ class Day2RunScreen(Screen[str | None]):
         self.start()
 
     def start(self) -> None:
-        from kwizard.day2 import phase_table
-        from kwizard.service.runs import build_engine
-
-        wizard = self.wizard
-        ws, cancel = wizard.ws.create(), threading.Event()
-        options = replace(wizard.options, operation=self.operation)
-        self.engine, _ = build_engine(
-            wizard.spec,
-            ws,
-            options,
-            self.feed.put,
-            phases=phase_table(self.operation),
-            secrets=wizard.resolved_secrets(),
-            trust=host_key_trust(self.app, cancel, str(ws.known_hosts)),
-            cancel=cancel,
-        )
         self.query_one(Dashboard).clock = time.time
-        self._set_running(True)
+        self.running = True
         self._result("Resuming…" if self.resume_from else "Running…")
         self._run_engine()
 
     @work(thread=True, exclusive=True, group="day2")
     def _run_engine(self) -> None:
-        engine = self.engine
-        assert engine is not None
+        """Build the engine (the workspace is made here too: a disk problem is the error modal, as any
+        exception escaping this worker is) and run the operation."""
+        from kwizard.day2 import phase_table
+        from kwizard.service.runs import build_engine
+
+        wizard = self.wizard
         try:
+            ws, cancel = wizard.ws.create(), self.cancel
+            self.engine, _ = build_engine(
+                wizard.spec,
+                ws,
+                replace(wizard.options, operation=self.operation),
+                self.feed.put,
+                phases=phase_table(self.operation),
+                secrets=wizard.resolved_secrets(),
+                trust=host_key_trust(self.app, cancel, str(ws.known_hosts)),
+                cancel=cancel,
+            )
+            engine = self.engine
             outcome = engine.resume(self.resume_from) if self.resume_from else engine.start()
         except KwizardError as error:
             self.post_message(self.Errored(error))
             return
         self.post_message(self.Finished(outcome))
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        self._stopped()
+        self._result("[red]The run stopped on an internal error (see the message).[/]")
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
@@ -136,8 +145,8 @@ class Day2RunScreen(Screen[str | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "day2-cancel" and self.engine is not None and self.running:
-            self.engine.cancel.set()
+        if event.button.id == "day2-cancel" and self.running:
+            self.cancel.set()
             self._result("Cancelling: the current phase is being stopped…")
         elif event.button.id == "day2-back":
             self.action_close()
@@ -152,13 +161,12 @@ class Day2RunScreen(Screen[str | None]):
         getattr(self.query_one(Dashboard), f"action_{action}")()
 
     def _stopped(self) -> None:
-        self._set_running(False)
+        self.running = False
         dashboard = self.query_one(Dashboard)
         dashboard.drain_all()
         dashboard.clock = None
 
-    def _set_running(self, running: bool) -> None:
-        self.running = running
+    def watch_running(self, running: bool) -> None:
         self.query_one("#day2-cancel", Button).disabled = not running
         self.query_one("#day2-back", Button).disabled = running
 
@@ -166,5 +174,5 @@ class Day2RunScreen(Screen[str | None]):
         self.query_one("#day2-run-result", Static).update(text)
 
     def on_unmount(self) -> None:
-        if self.engine is not None and self.running:
-            self.engine.cancel.set()
+        if self.running:
+            self.cancel.set()
