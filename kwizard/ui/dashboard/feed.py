@@ -62,10 +62,6 @@ class EventFeed:
     def release(self) -> None:
         self._open.set()
 
-    @property
-    def held(self) -> bool:
-        return not self._open.is_set()
-
     def extend(self, events: Iterable[Event]) -> None:
         self._queue.extend(events)
 

@@ -31,7 +31,6 @@ from kwizard.ui.widgets.footer import Footer
 from kwizard.ui.workers import GuardedWorkers
 
 if TYPE_CHECKING:
-    from kwizard.engine.pipeline import Engine
     from kwizard.ui.app import WizardApp
 
 
@@ -62,7 +61,6 @@ class Day2RunScreen(GuardedWorkers[str | None]):
         self.operation = dict(operation)
         self.resume_from = resume
         self.feed = EventFeed()
-        self.engine: Engine | None = None
         self.cancel = threading.Event()  # the run's: Cancel sets it, whether or not its engine is built yet
         self.outcome: RunOutcome | None = None
 
@@ -98,18 +96,17 @@ class Day2RunScreen(GuardedWorkers[str | None]):
 
         wizard = self.wizard
         try:
-            ws, cancel = wizard.ws.create(), self.cancel
-            self.engine, _ = build_engine(
+            ws = wizard.ws.create()
+            engine, _ = build_engine(
                 wizard.spec,
                 ws,
                 replace(wizard.options, operation=self.operation),
                 self.feed.put,
                 phases=phase_table(self.operation),
                 secrets=wizard.resolved_secrets(),
-                trust=host_key_trust(self.app, cancel, str(ws.known_hosts)),
-                cancel=cancel,
+                trust=host_key_trust(self.app, self.cancel, str(ws.known_hosts)),
+                cancel=self.cancel,
             )
-            engine = self.engine
             outcome = engine.resume(self.resume_from) if self.resume_from else engine.start()
         except KwizardError as error:
             self.post_message(self.Errored(error))
